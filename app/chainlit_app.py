@@ -1,0 +1,197 @@
+"""Chainlit entry point: thin handlers that turn UI events into engine and desk calls.
+
+Started by `frontline serve` (see app/cli.py), which sets the environment Chainlit reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import chainlit as cl
+from chainlit.server import app as chainlit_server
+from chainlit.server import sio
+
+from app import console
+from app.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
+from app.datalayer import FrontlineDataLayer
+from app.domain import ConversationId, MessageId
+from app.engine import ASSISTANT_AUTHOR, Turn
+from app.errors import AuthError, FrontlineError
+from app.i18n import say
+from app.runtime import RUNTIME
+from app.services import build_services
+from app.settings import Settings
+from app.web import install_routes, socket_origin_policy
+
+log = logging.getLogger("frontline")
+
+
+# -- start-up ----------------------------------------------------------------------------
+
+_chainlit_lifespan = chainlit_server.router.lifespan_context
+
+
+@asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    settings = Settings()
+    async with build_services(settings) as services:
+        origins = sorted(set(settings.own_origins).union(
+            *(t.widget.allowed_origins for t in services.tenants)))
+        from chainlit.config import config
+
+        config.project.allow_origins[:] = origins  # the CORS middleware holds this list
+        RUNTIME.services = services
+        for tenant_id, report in services.sync_reports.items():
+            log.info("help center %s: %s", tenant_id, report.summary())
+        try:
+            async with _chainlit_lifespan(app):
+                log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
+                yield
+        finally:
+            RUNTIME.services = None
+
+
+chainlit_server.router.lifespan_context = _lifespan
+install_routes(chainlit_server, lambda: RUNTIME.services)
+sio.eio.cors_allowed_origins = socket_origin_policy(
+    lambda: RUNTIME.services, os.environ.get("CHAINLIT_AUTH_SECRET", ""))
+
+
+@cl.data_layer
+def _data_layer() -> FrontlineDataLayer:
+    return FrontlineDataLayer(RUNTIME.require)
+
+
+@cl.password_auth_callback
+async def _agent_login(username: str, password: str) -> cl.User | None:
+    """Agents and admins sign in with email and password; customers never do."""
+    agent = await RUNTIME.require().accounts.authenticate_agent(username, password)
+    if agent is None:
+        log.info("failed agent sign-in for %r", username[:100])
+        return None
+    return cl.User(identifier=agent.email, display_name=agent.name,
+                   metadata={"role": ROLE_AGENT, "name": agent.name})
+
+
+# -- sessions ----------------------------------------------------------------------------
+
+def _role() -> str | None:
+    user = cl.user_session.get("user")
+    return (user.metadata or {}).get("role") if user else None
+
+
+def _identity():  # type: ignore[no-untyped-def]
+    user = cl.user_session.get("user")
+    return identity_from_user(user.identifier, dict(user.metadata or {}))
+
+
+@cl.on_chat_start
+async def _start() -> None:
+    session = cl.context.session
+    if _role() == ROLE_AGENT:
+        agent = await console.current_agent()
+        if agent is None:
+            return
+        RUNTIME.sessions.add_agent(agent.email, session.id)
+        await cl.Message(content=f"Signed in as **{agent.name}**. {console.HELP}",
+                         author=console.CONSOLE).send()
+        await console.show_queue(agent)
+        return
+    try:
+        identity = _identity()
+    except AuthError:
+        await cl.Message(content="This chat session is not valid. Please reload the page.",
+                         author=ASSISTANT_AUTHOR).send()
+        return
+    RUNTIME.sessions.add_customer(session.thread_id, session.id)
+    services = RUNTIME.require()
+    tenant = services.tenants.get(identity.tenant)
+    language = identity.locale or (tenant.default_language if tenant else "en")
+    company = tenant.name if tenant else ""
+    await cl.Message(content=say("welcome", language, company=company), author=ASSISTANT_AUTHOR).send()
+
+
+@cl.on_chat_resume
+async def _resume(thread: dict[str, Any]) -> None:
+    if _role() == ROLE_CUSTOMER:
+        RUNTIME.sessions.add_customer(thread["id"], cl.context.session.id)
+
+
+@cl.on_chat_end
+async def _end() -> None:
+    RUNTIME.sessions.remove_session(cl.context.session.id)
+
+
+# -- messages ----------------------------------------------------------------------------
+
+@cl.on_message
+async def _message(message: cl.Message) -> None:
+    if _role() == ROLE_AGENT:
+        agent = await console.current_agent()
+        if agent is not None:
+            await console.handle_agent_message(agent, message.content)
+        return
+    services = RUNTIME.require()
+    language = None
+    try:
+        identity = _identity()
+        language = identity.locale
+        RUNTIME.sessions.add_customer(message.thread_id, cl.context.session.id)
+        outcome = await services.engine.handle(Turn(
+            ConversationId(message.thread_id), MessageId(message.id), identity, message.content))
+    except Exception as exc:
+        log.exception("turn failed in conversation %s", message.thread_id,
+                      exc_info=not isinstance(exc, FrontlineError))
+        await cl.Message(content=say("error.generic", language), author=ASSISTANT_AUTHOR).send()
+        return
+    conversation = outcome.conversation
+    if outcome.reply is not None:
+        await cl.Message(content=outcome.reply.content, author=ASSISTANT_AUTHOR,
+                         id=outcome.reply.id).send()
+    if outcome.queued:
+        await console.announce_queued(conversation)
+    if outcome.relay_to_agent:
+        await console.to_agent(conversation, outcome.incoming)
+
+
+# -- agent console buttons --------------------------------------------------------------
+
+async def _agent_for_action() -> Any:
+    agent = await console.current_agent() if _role() == ROLE_AGENT else None
+    if agent is None:
+        await cl.Message(content="Only signed-in agents can do that.", author=console.CONSOLE).send()
+    return agent
+
+
+@cl.action_callback("claim")
+async def _claim(action: cl.Action) -> None:
+    if agent := await _agent_for_action():
+        await console.claim(agent, str(action.payload.get("conversation", "")))
+
+
+@cl.action_callback("open")
+async def _open(action: cl.Action) -> None:
+    if agent := await _agent_for_action():
+        conversation = await RUNTIME.require().conversations.get(
+            ConversationId(str(action.payload.get("conversation", ""))))
+        if conversation is None or conversation.assigned_agent != agent.email:
+            await cl.Message(content="That conversation is not yours any more.",
+                             author=console.CONSOLE).send()
+            return
+        await console.open_conversation(agent, conversation)
+
+
+@cl.action_callback("resolve")
+async def _resolve(action: cl.Action) -> None:
+    if agent := await _agent_for_action():
+        await console.release(agent, str(action.payload.get("conversation", "")), "resolve")
+
+
+@cl.action_callback("handback")
+async def _handback(action: cl.Action) -> None:
+    if agent := await _agent_for_action():
+        await console.release(agent, str(action.payload.get("conversation", "")), "handback")

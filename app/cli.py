@@ -1,0 +1,90 @@
+"""The `frontline` command: run the server and operate it.
+
+    frontline serve            run the chat server (the demo tenant by default)
+    frontline setup            provision the embedding model (offline, hash-verified)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from app.errors import FrontlineError
+from app.settings import PROJECT_ROOT, Settings
+
+
+def _auth_secret(settings: Settings) -> str:
+    """The signing secret for chat session tokens: configured, or generated once and kept."""
+    if settings.auth_secret is not None:
+        return settings.auth_secret.get_secret_value()
+    path = settings.data_dir / "auth-secret"
+    if path.is_file():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def serve(settings: Settings) -> int:
+    from knowledge.model_files import ModelFilesError, verified_folder
+
+    try:
+        verified_folder(settings.model_dir)
+    except ModelFilesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    os.environ["CHAINLIT_AUTH_SECRET"] = _auth_secret(settings)
+    os.environ["CHAINLIT_HOST"] = settings.host
+    os.environ["CHAINLIT_PORT"] = str(settings.port)
+    os.chdir(PROJECT_ROOT)  # Chainlit reads .chainlit/ and chainlit.md from the working folder
+    from chainlit.cli import run_chainlit
+
+    run_chainlit(str(PROJECT_ROOT / "app" / "chainlit_app.py"))
+    return 0
+
+
+def setup(settings: Settings) -> int:
+    from knowledge.model_files import ModelFilesError, install
+
+    try:
+        folder = install(settings.model_dir)
+    except ModelFilesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"embedding model ready: {folder}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="frontline", description="Frontline support assistant")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="run the chat server")
+    run.add_argument("--host", help="address to listen on (FRONTLINE_HOST)")
+    run.add_argument("--port", type=int, help="port to listen on (FRONTLINE_PORT)")
+    run.add_argument("--data-dir", type=Path, help="where state is kept (FRONTLINE_DATA_DIR)")
+    commands.add_parser("setup", help="provision the embedding model")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name, value in (("HOST", args.__dict__.get("host")), ("PORT", args.__dict__.get("port")),
+                        ("DATA_DIR", args.__dict__.get("data_dir"))):
+        if value is not None:
+            os.environ[f"FRONTLINE_{name}"] = str(value)
+    try:
+        settings = Settings()
+        if args.command == "serve":
+            return serve(settings)
+        return setup(settings)
+    except FrontlineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

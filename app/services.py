@@ -1,0 +1,83 @@
+"""Wiring: every long-lived part of Frontline is built here, in one place, and closed in order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from app.engine import Engine, TenantRuntime
+from app.handoff import HandoffDesk
+from app.settings import Settings
+from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore
+from app.tenants import TenantRegistry
+from app.triage import IntentClassifier
+from connectors.registry import ConnectorContext, open_connector
+from knowledge.documents import load_folder
+from knowledge.embedder import FastEmbedder
+from knowledge.index import KnowledgeIndex, SyncReport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    tenants: TenantRegistry
+    db: Database
+    accounts: AccountStore
+    conversations: ConversationStore
+    feedback: FeedbackStore
+    audit: AuditLog
+    knowledge: KnowledgeIndex
+    engine: Engine
+    desk: HandoffDesk
+    sync_reports: dict[str, SyncReport]
+
+
+async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> dict[str, SyncReport]:
+    reports = {}
+    for tenant in tenants:
+        documents, skipped = [], []
+        for folder in tenant.knowledge.paths:
+            docs, bad = load_folder(tenant.resolve(folder))
+            documents.extend(docs)
+            skipped.extend(bad)
+        urls = {doc.doc_id: tenant.article_url(doc.doc_id) for doc in documents}
+        reports[tenant.id] = await index.sync(tenant.id, documents, urls, skipped)
+    return reports
+
+
+@asynccontextmanager
+async def build_services(settings: Settings) -> AsyncIterator[Services]:
+    tenants = TenantRegistry.from_files(settings.tenants)
+    async with AsyncExitStack() as stack:
+        db = await stack.enter_async_context(Database.open(settings.database_path))
+        accounts = AccountStore(db)
+        for agent in settings.agents:
+            await accounts.seed_agent(agent.email, agent.name, agent.password.get_secret_value(),
+                                      agent.role, agent.tenants)
+        conversations, audit = ConversationStore(db), AuditLog(db)
+
+        embedder = FastEmbedder(settings.model_dir)
+        knowledge = await KnowledgeIndex.open(embedder, path=settings.qdrant_path)
+        stack.push_async_callback(knowledge.close)
+        reports = await sync_help_center(knowledge, tenants)
+
+        runtimes = {}
+        for tenant in tenants:
+            connector = None
+            if tenant.connector is not None:
+                connector = await open_connector(
+                    tenant.connector.type, tenant.connector.options,
+                    ConnectorContext(tenant.id, tenant.root, settings.data_dir))
+                stack.push_async_callback(connector.close)
+            classifier = (IntentClassifier.from_file(embedder, tenant.resolve(tenant.intents))
+                          if tenant.intents else IntentClassifier(embedder, {}))
+            runtimes[tenant.id] = TenantRuntime(tenant, classifier, connector)
+
+        engine = Engine(conversations, knowledge, runtimes, audit,
+                        max_message_chars=settings.max_message_chars)
+        yield Services(settings, tenants, db, accounts, conversations, FeedbackStore(db), audit,
+                       knowledge, engine, HandoffDesk(conversations, audit, tenants), reports)

@@ -1,0 +1,72 @@
+"""Process-wide settings, read from FRONTLINE_* environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class AgentAccount(BaseModel):
+    """A support agent seeded at start-up; passwords are stored hashed, never in clear."""
+
+    email: str
+    name: str
+    password: SecretStr
+    role: str = "agent"
+    tenants: list[str] = Field(default_factory=lambda: ["*"])
+
+
+def _default_agents() -> list[AgentAccount]:
+    return [
+        AgentAccount(
+            email="agent@brightwave.example",
+            name="Alex Rivera",
+            password=SecretStr("frontline-demo"),
+        )
+    ]
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Per-tenant behaviour lives in tenant YAML files."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FRONTLINE_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = PROJECT_ROOT / "var"
+    model_dir: Path = Path.home() / ".cache" / "frontline" / "models"
+    tenants: list[Path] = Field(default_factory=lambda: [PROJECT_ROOT / "demo" / "tenant.yaml"])
+    agents: list[AgentAccount] = Field(default_factory=_default_agents)
+    auth_secret: SecretStr | None = None
+    max_message_chars: int = Field(default=4000, ge=100, le=100_000)
+    public_url: str | None = None
+
+    @field_validator("tenants", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "frontline.sqlite3"
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.data_dir / "qdrant"
+
+    @property
+    def own_origins(self) -> list[str]:
+        """Origins under which this server's own pages (web UI, /demo) are served."""
+        origins = {f"http://{self.host}:{self.port}", f"http://localhost:{self.port}",
+                   f"http://127.0.0.1:{self.port}"}
+        if self.public_url:
+            origins.add(self.public_url.rstrip("/"))
+        return sorted(origins)

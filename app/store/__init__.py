@@ -1,0 +1,9 @@
+"""The system of record: SQLite through aiosqlite."""
+
+from app.store.accounts import AccountStore, Agent, StoredUser
+from app.store.conversations import ConversationStore
+from app.store.database import Database
+from app.store.records import AuditLog, FeedbackStore
+
+__all__ = ["AccountStore", "Agent", "AuditLog", "ConversationStore", "Database",
+           "FeedbackStore", "StoredUser"]

@@ -1,0 +1,110 @@
+"""Chainlit users (customers and agents as the UI knows them) and agent credentials."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain import new_id, utcnow
+from app.store.database import Database
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt_b64, digest_b64 = stored.split("$")
+        salt, expected = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return hmac.compare_digest(digest, expected)
+
+
+@dataclass(frozen=True)
+class StoredUser:
+    id: str
+    identifier: str
+    display_name: str | None
+    metadata: dict[str, Any]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Agent:
+    email: str
+    name: str
+    role: str
+    tenants: list[str]
+
+    def serves(self, tenant: str) -> bool:
+        return "*" in self.tenants or tenant in self.tenants
+
+
+class AccountStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get_user(self, identifier: str) -> StoredUser | None:
+        row = await self.db.fetch_one("SELECT * FROM users WHERE identifier = ?", (identifier,))
+        if row is None:
+            return None
+        return StoredUser(row["id"], row["identifier"], row["display_name"],
+                          json.loads(row["metadata"]), row["created_at"])
+
+    async def upsert_user(self, identifier: str, display_name: str | None,
+                          metadata: dict[str, Any]) -> StoredUser:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO users (id, identifier, display_name, metadata, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(identifier) DO UPDATE SET"
+                " display_name = excluded.display_name, metadata = excluded.metadata",
+                (new_id(), identifier, display_name, json.dumps(metadata), utcnow()),
+            )
+        user = await self.get_user(identifier)
+        assert user is not None
+        return user
+
+    async def seed_agent(self, email: str, name: str, password: str, role: str,
+                         tenants: list[str]) -> None:
+        """Create or update an agent; the password hash changes only if the password did."""
+        existing = await self.db.fetch_one(
+            "SELECT password_hash FROM agents WHERE email = ?", (email.lower(),))
+        password_hash = (
+            existing["password_hash"]
+            if existing and check_password(password, existing["password_hash"])
+            else hash_password(password)
+        )
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO agents (email, name, role, tenants, password_hash, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET name = excluded.name,"
+                " role = excluded.role, tenants = excluded.tenants,"
+                " password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+                (email.lower(), name, role, json.dumps(tenants), password_hash, utcnow()),
+            )
+
+    async def authenticate_agent(self, email: str, password: str) -> Agent | None:
+        row = await self.db.fetch_one("SELECT * FROM agents WHERE email = ?", (email.strip().lower(),))
+        if row is None or not check_password(password, row["password_hash"]):
+            return None
+        return Agent(row["email"], row["name"], row["role"], json.loads(row["tenants"]))
+
+    async def agent(self, email: str) -> Agent | None:
+        row = await self.db.fetch_one("SELECT * FROM agents WHERE email = ?", (email.lower(),))
+        if row is None:
+            return None
+        return Agent(row["email"], row["name"], row["role"], json.loads(row["tenants"]))

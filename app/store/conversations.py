@@ -1,0 +1,256 @@
+"""Conversations, messages, decision traces and ownership transitions in SQLite.
+
+Every ownership change is one guarded UPDATE inside an IMMEDIATE transaction: it applies
+only if the conversation is still in the state the caller saw, so two agents claiming at
+once, or an agent claiming while the assistant is answering, resolve to exactly one winner.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiosqlite
+
+from app.domain import (
+    Conversation,
+    ConversationId,
+    Identity,
+    Message,
+    MessageId,
+    Ownership,
+    Role,
+    TenantId,
+    utcnow,
+)
+from app.errors import OwnershipConflict
+from app.store.database import Database
+
+
+def _conversation(row: aiosqlite.Row) -> Conversation:
+    return Conversation(
+        id=ConversationId(row["id"]),
+        tenant=TenantId(row["tenant"]),
+        kind=row["kind"],
+        user_identifier=row["user_identifier"],
+        customer_id=row["customer_id"],
+        language=row["language"],
+        state=Ownership(row["state"]),
+        assigned_agent=row["assigned_agent"],
+        queue=row["queue"],
+        priority=row["priority"],
+        misses=row["misses"],
+        name=row["name"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _message(row: aiosqlite.Row) -> Message:
+    return Message(
+        id=MessageId(row["id"]),
+        conversation_id=ConversationId(row["conversation_id"]),
+        role=Role(row["role"]),
+        author=row["author"],
+        content=row["content"],
+        created_at=row["created_at"],
+        metadata=json.loads(row["metadata"]),
+    )
+
+
+class ConversationStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def ensure(
+        self, conversation_id: str, identity: Identity, *, kind: str = "customer",
+        language: str | None = None,
+    ) -> Conversation:
+        """Create the conversation on first sight; later calls return it unchanged."""
+        now = utcnow()
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO conversations (id, tenant, kind, user_identifier, customer_id,"
+                " verified, language, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                (conversation_id, identity.tenant, kind, identity.user_identifier,
+                 identity.customer_id, int(identity.verified), language, now, now),
+            )
+        conversation = await self.get(ConversationId(conversation_id))
+        assert conversation is not None
+        return conversation
+
+    async def get(self, conversation_id: ConversationId) -> Conversation | None:
+        row = await self.db.fetch_one("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+        return _conversation(row) if row else None
+
+    async def for_user(self, user_identifier: str, limit: int, before: str | None = None,
+                       search: str | None = None) -> list[Conversation]:
+        sql = ("SELECT * FROM conversations WHERE user_identifier = ? AND kind = 'customer'"
+               " AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id)")
+        params: list[Any] = [user_identifier]
+        if before:
+            sql += " AND updated_at < ?"
+            params.append(before)
+        if search:
+            sql += " AND (name LIKE ? ESCAPE '\\')"
+            params.append("%" + search.replace("%", "\\%").replace("_", "\\_") + "%")
+        sql += " ORDER BY updated_at DESC LIMIT ?"
+        params.append(limit)
+        return [_conversation(r) for r in await self.db.fetch_all(sql, tuple(params))]
+
+    async def set_name(self, conversation_id: str, name: str) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE conversations SET name = COALESCE(name, ?) WHERE id = ?",
+                (name[:120], conversation_id),
+            )
+
+    async def delete(self, conversation_id: str) -> None:
+        async with self.db.transaction() as tx:
+            for table in ("feedback", "decision_traces", "actions", "handoffs"):
+                await tx.execute(f"DELETE FROM {table} WHERE conversation_id = ?", (conversation_id,))
+            await tx.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
+            await tx.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    # -- messages ---------------------------------------------------------------------
+
+    async def add_message(self, message: Message, *, tx: aiosqlite.Connection | None = None) -> bool:
+        """Store a message; returns False if a message with that id was already stored."""
+        if tx is None:
+            async with self.db.transaction() as own:
+                return await self.add_message(message, tx=own)
+        cursor = await tx.execute(
+            "INSERT INTO messages (id, conversation_id, role, author, content, created_at, metadata)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+            (message.id, message.conversation_id, message.role.value, message.author,
+             message.content, message.created_at, json.dumps(message.metadata)),
+        )
+        await tx.execute(
+            "UPDATE conversations SET updated_at = ? WHERE id = ?",
+            (message.created_at, message.conversation_id),
+        )
+        return cursor.rowcount == 1
+
+    async def messages(self, conversation_id: ConversationId, limit: int = 500) -> list[Message]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM (SELECT * FROM messages WHERE conversation_id = ?"
+            " ORDER BY created_at DESC, rowid DESC LIMIT ?) ORDER BY created_at, rowid",
+            (conversation_id, limit),
+        )
+        return [_message(r) for r in rows]
+
+    async def save_assistant_reply(
+        self, message: Message, trace: dict[str, Any], *, updates: dict[str, Any],
+        handoff: tuple[str, str, int] | None = None,
+    ) -> bool:
+        """Commit the assistant's reply only if the assistant still owns the conversation.
+
+        `updates` sets conversation columns (language, misses) in the same transaction;
+        `handoff` (queue, reason, priority) moves the conversation to the queue with it.
+        Returns False, storing nothing, when a human took over meanwhile.
+        """
+        allowed = {"language", "misses", "priority"}
+        if not set(updates) <= allowed:
+            raise ValueError(f"unexpected conversation fields: {set(updates) - allowed}")
+        async with self.db.transaction() as tx:
+            row = await (await tx.execute(
+                "SELECT state FROM conversations WHERE id = ?", (message.conversation_id,)
+            )).fetchone()
+            if row is None or row["state"] not in (Ownership.ASSISTANT, Ownership.RESOLVED):
+                return False
+            await self.add_message(message, tx=tx)
+            await tx.execute(
+                "INSERT INTO decision_traces (message_id, conversation_id, trace, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (message.id, message.conversation_id, json.dumps(trace, default=str),
+                 message.created_at),
+            )
+            assignments = ", ".join(f"{column} = ?" for column in updates)
+            state = Ownership.QUEUED if handoff else Ownership.ASSISTANT
+            await tx.execute(
+                f"UPDATE conversations SET state = ?{', ' if updates else ''}{assignments}"
+                " WHERE id = ?",
+                (state.value, *updates.values(), message.conversation_id),
+            )
+            if handoff:
+                queue, reason, priority = handoff
+                await tx.execute(
+                    "UPDATE conversations SET queue = ?, priority = ?, assigned_agent = NULL"
+                    " WHERE id = ?", (queue, priority, message.conversation_id))
+                await tx.execute(
+                    "INSERT INTO handoffs (conversation_id, queue, reason, priority, requested_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (message.conversation_id, queue, reason, priority, message.created_at),
+                )
+        return True
+
+    async def trace(self, message_id: str) -> dict[str, Any] | None:
+        row = await self.db.fetch_one(
+            "SELECT trace FROM decision_traces WHERE message_id = ?", (message_id,))
+        return json.loads(row["trace"]) if row else None
+
+    # -- ownership --------------------------------------------------------------------
+
+    async def transition(
+        self, conversation_id: str, *, expect: Ownership, to: Ownership, agent: str | None,
+        require_agent: str | None = None, note: Message | None = None,
+    ) -> Conversation:
+        """Move `expect` -> `to` atomically, or raise OwnershipConflict naming the real state."""
+        now = utcnow()
+        async with self.db.transaction() as tx:
+            sql = "UPDATE conversations SET state = ?, assigned_agent = ?, updated_at = ?"
+            params: list[Any] = [to.value, agent, now]
+            if to is Ownership.ASSISTANT:
+                sql += ", misses = 0"
+            sql += " WHERE id = ? AND state = ?"
+            params += [conversation_id, expect.value]
+            if require_agent is not None:
+                sql += " AND assigned_agent = ?"
+                params.append(require_agent)
+            cursor = await tx.execute(sql, tuple(params))
+            if cursor.rowcount != 1:
+                row = await (await tx.execute(
+                    "SELECT state, assigned_agent FROM conversations WHERE id = ?",
+                    (conversation_id,))).fetchone()
+                if row is None:
+                    raise OwnershipConflict("That conversation does not exist.")
+                holder = f" by {row['assigned_agent']}" if row["assigned_agent"] else ""
+                raise OwnershipConflict(
+                    f"The conversation is {row['state']}{holder}, not {expect.value}.")
+            if to is Ownership.HUMAN:
+                await tx.execute(
+                    "UPDATE handoffs SET claimed_by = ?, claimed_at = ? WHERE conversation_id = ?"
+                    " AND claimed_at IS NULL", (agent, now, conversation_id))
+            elif expect is Ownership.HUMAN:
+                outcome = "resolved" if to is Ownership.RESOLVED else "handed_back"
+                await tx.execute(
+                    "UPDATE handoffs SET closed_at = ?, outcome = ? WHERE conversation_id = ?"
+                    " AND closed_at IS NULL", (now, outcome, conversation_id))
+            if note is not None:
+                await self.add_message(note, tx=tx)
+        conversation = await self.get(ConversationId(conversation_id))
+        assert conversation is not None
+        return conversation
+
+    async def queue(self, tenants: list[str] | None) -> list[Conversation]:
+        """Queued conversations, most urgent first, then oldest first."""
+        sql = "SELECT * FROM conversations WHERE state = 'queued'"
+        params: tuple[Any, ...] = ()
+        if tenants is not None:
+            sql += f" AND tenant IN ({', '.join('?' for _ in tenants)})"
+            params = tuple(tenants)
+        sql += " ORDER BY priority DESC, updated_at ASC"
+        return [_conversation(r) for r in await self.db.fetch_all(sql, params)]
+
+    async def assigned_to(self, agent: str) -> list[Conversation]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM conversations WHERE state = 'human' AND assigned_agent = ?"
+            " ORDER BY updated_at", (agent,))
+        return [_conversation(r) for r in rows]
+
+    async def latest_handoff_reason(self, conversation_id: str) -> str | None:
+        row = await self.db.fetch_one(
+            "SELECT reason FROM handoffs WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+            (conversation_id,))
+        return row["reason"] if row else None

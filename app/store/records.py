@@ -1,0 +1,68 @@
+"""Feedback on assistant messages and the audit trail of who did what."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app.domain import new_id, utcnow
+from app.errors import StoreError
+from app.store.database import Database
+
+
+class FeedbackStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def upsert(self, message_id: str, value: int, comment: str | None,
+                     feedback_id: str | None = None) -> str:
+        """One feedback per message: a second thumb replaces the first."""
+        if value not in (0, 1):
+            raise StoreError("Feedback must be 0 (thumbs down) or 1 (thumbs up).")
+        row = await self.db.fetch_one(
+            "SELECT conversation_id FROM messages WHERE id = ?", (message_id,))
+        if row is None:
+            raise StoreError("Feedback refers to a message that does not exist.")
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO feedback (id, message_id, conversation_id, value, comment, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(message_id) DO UPDATE SET"
+                " value = excluded.value, comment = excluded.comment",
+                (feedback_id or new_id(), message_id, row["conversation_id"], value,
+                 (comment or None) and comment[:2000], utcnow()),
+            )
+        stored = await self.db.fetch_one("SELECT id FROM feedback WHERE message_id = ?", (message_id,))
+        assert stored is not None
+        return str(stored["id"])
+
+    async def delete(self, feedback_id: str) -> bool:
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,))
+        return cursor.rowcount == 1
+
+    async def for_conversation(self, conversation_id: str) -> dict[str, dict[str, Any]]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM feedback WHERE conversation_id = ?", (conversation_id,))
+        return {r["message_id"]: {"id": r["id"], "forId": r["message_id"], "value": r["value"],
+                                  "comment": r["comment"]} for r in rows}
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(self, actor: str, action: str, *, tenant: str | None = None,
+                     subject: str | None = None, detail: dict[str, Any] | None = None) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO audit_events (at, tenant, actor, action, subject, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (utcnow(), tenant, actor, action, subject, json.dumps(detail or {}, default=str)),
+            )
+
+    async def events(self, subject: str | None = None) -> list[dict[str, Any]]:
+        sql, params = "SELECT * FROM audit_events", ()
+        if subject:
+            sql, params = sql + " WHERE subject = ?", (subject,)
+        rows = await self.db.fetch_all(sql + " ORDER BY id", params)
+        return [dict(r) | {"detail": json.loads(r["detail"])} for r in rows]

@@ -1,0 +1,129 @@
+"""Tenant configuration: one YAML file per company, validated at start-up.
+
+A tenant owns its help center, intents, connector, widget origins and signing secret.
+Relative paths in a tenant file are resolved against the file's own folder.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+
+from app.errors import ConfigError
+
+SUPPORTED_LANGUAGES = ("en", "es", "de", "fr")
+_TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+
+
+class WidgetConfig(BaseModel):
+    secret: SecretStr = Field(description="HS256 secret the company's site signs identity tokens with")
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("the widget secret must be at least 16 characters")
+        return value
+
+
+class KnowledgeConfig(BaseModel):
+    paths: list[Path] = Field(default_factory=list)
+    base_url: str | None = Field(
+        default=None, description="Public help-center URL; articles link to BASE/<slug>"
+    )
+    min_score: float = Field(default=0.42, ge=0.0, le=1.0)
+
+
+class ConnectorConfig(BaseModel):
+    type: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class EscalationConfig(BaseModel):
+    max_misses: int = Field(default=2, ge=1, le=10)
+    queue: str = "general"
+
+
+class Tenant(BaseModel):
+    id: str
+    name: str
+    default_language: str = "en"
+    widget: WidgetConfig
+    knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
+    intents: Path | None = None
+    connector: ConnectorConfig | None = None
+    escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+    root: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not _TENANT_ID.match(value):
+            raise ValueError("use 2-63 lowercase letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"supported languages are {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.root / path).resolve()
+
+    def article_url(self, slug: str) -> str:
+        if self.knowledge.base_url:
+            return f"{self.knowledge.base_url.rstrip('/')}/{slug}"
+        return f"/kb/{self.id}/{slug}"
+
+
+def load_tenant(path: Path) -> Tenant:
+    """Read and validate one tenant file; any problem becomes a ConfigError naming the file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Tenant file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"Tenant file {path} is not readable YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"Tenant file {path} must contain a mapping at the top level")
+    try:
+        tenant = Tenant.model_validate({**raw, "root": path.resolve().parent})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"Tenant file {path} is invalid: {problems}") from None
+    return tenant
+
+
+class TenantRegistry:
+    """All configured tenants, looked up by id."""
+
+    def __init__(self, tenants: list[Tenant]) -> None:
+        self._by_id: dict[str, Tenant] = {}
+        for tenant in tenants:
+            if tenant.id in self._by_id:
+                raise ConfigError(f"Two tenant files declare the same id {tenant.id!r}")
+            self._by_id[tenant.id] = tenant
+
+    @classmethod
+    def from_files(cls, paths: list[Path]) -> TenantRegistry:
+        if not paths:
+            raise ConfigError("No tenant files configured (FRONTLINE_TENANTS)")
+        return cls([load_tenant(Path(p)) for p in paths])
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        return self._by_id.get(tenant_id)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)

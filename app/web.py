@@ -1,0 +1,236 @@
+"""Frontline's HTTP routes next to Chainlit's: health, widget sessions, the demo site,
+help-center article pages, and the socket.io origin policy."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import jwt
+from chainlit.auth import create_jwt
+from chainlit.user import User
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.auth import customer_user_fields, sign_identity_token, verify_identity_token
+from app.errors import AuthError
+from app.settings import PROJECT_ROOT
+from knowledge.documents import DocumentError, load_markdown
+
+if TYPE_CHECKING:
+    from app.services import Services
+
+log = logging.getLogger(__name__)
+
+DEMO_SITE = PROJECT_ROOT / "demo" / "site" / "index.html"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
+MAX_BODY_BYTES = 16_384
+
+
+class WidgetSessionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: str = Field(min_length=1, max_length=64)
+    identity: str | None = Field(default=None, max_length=4096)
+    locale: str | None = Field(default=None, max_length=35)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> None:
+    """Add Frontline's routes, then move Chainlit's catch-all page route behind them."""
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        current = services()
+        if current is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        knowledge = {tid: await current.knowledge.count(tid) for tid in
+                     (t.id for t in current.tenants)}
+        return JSONResponse({"status": "ok", "tenants": sorted(knowledge),
+                             "knowledge_sections": knowledge})
+
+    @app.post("/api/widget/session")
+    async def widget_session(request: Request) -> Response:
+        current = services()
+        if current is None:
+            return _error(503, "starting", "Frontline is starting; try again in a few seconds.")
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return _error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+        try:
+            payload = WidgetSessionRequest.model_validate_json(body or b"{}")
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
+                                 for e in exc.errors())
+            return _error(400, "invalid_request", f"Expected JSON {{\"tenant\": \"<id>\"}}: {problems}")
+        tenant = current.tenants.get(payload.tenant)
+        if tenant is None:
+            return _error(404, "unknown_tenant", f"No tenant with id {payload.tenant!r}.")
+        origin = request.headers.get("origin")
+        if origin and origin not in allowed_origins(current, tenant.id):
+            log.warning("widget session refused for %s from origin %s", tenant.id, origin)
+            return _error(403, "origin_not_allowed", f"The origin {origin} may not embed this widget.")
+        customer_id = None
+        if payload.identity is not None:
+            try:
+                customer_id = verify_identity_token(tenant, payload.identity)
+            except AuthError as exc:
+                log.info("identity token refused for tenant %s: %s", tenant.id, exc)
+                return _error(401, "invalid_identity", str(exc))
+        token = create_jwt(User(**customer_user_fields(tenant, customer_id, payload.locale)))
+        return JSONResponse({"token": token, "verified": customer_id is not None})
+
+    @app.get("/demo")
+    async def demo_site(request: Request, customer: str | None = None, lang: str | None = None) -> Response:
+        current = services()
+        tenant = current.tenants.get("demo") if current else None
+        if tenant is None or not DEMO_SITE.is_file():
+            return HTMLResponse("<h1>The demo tenant is not configured.</h1>", status_code=404)
+        identity = sign_identity_token(tenant, customer) if customer else None
+        snippet = widget_snippet(tenant.id, identity, lang)
+        page = DEMO_SITE.read_text(encoding="utf-8").replace("<!-- FRONTLINE_WIDGET -->", snippet)
+        return HTMLResponse(page)
+
+    @app.get("/kb/{tenant_id}/{slug}")
+    async def article(tenant_id: str, slug: str) -> Response:
+        current = services()
+        tenant = current.tenants.get(tenant_id) if current else None
+        if tenant is None or not _SLUG.match(slug):
+            return HTMLResponse("<h1>Article not found</h1>", status_code=404)
+        for folder in tenant.knowledge.paths:
+            path = tenant.resolve(folder) / f"{slug}.md"
+            if path.is_file():
+                try:
+                    document = load_markdown(path)
+                except DocumentError:
+                    break
+                return HTMLResponse(render_article(tenant.name, document.title, document.body))
+        return HTMLResponse("<h1>Article not found</h1>", status_code=404)
+
+    _move_catch_all_last(app)
+
+
+def _move_catch_all_last(app: FastAPI) -> None:
+    """Chainlit serves its single-page app from `/{full_path:path}`, which would answer every
+    GET added after it; put it (or the included router holding it) back at the end."""
+
+    def holds_catch_all(entry: object) -> bool:
+        if getattr(entry, "path", None) == "/{full_path:path}":
+            return True
+        inner = getattr(entry, "original_router", None)
+        return inner is not None and any(holds_catch_all(r) for r in inner.routes)
+
+    routes = app.router.routes
+    for entry in [r for r in routes if holds_catch_all(r)]:
+        routes.remove(entry)
+        routes.append(entry)
+
+
+def widget_snippet(tenant_id: str, identity: str | None, locale: str | None) -> str:
+    """The script a company site adds to embed the widget (the demo site uses it as is)."""
+    request = {"tenant": tenant_id, "identity": identity,
+               "locale": locale or None}
+    return f"""<script src="/copilot/index.js"></script>
+<script>
+(async function () {{
+  const request = {json.dumps(request)};
+  if (!request.locale) request.locale = navigator.language;
+  const response = await fetch("/api/widget/session", {{
+    method: "POST", headers: {{"Content-Type": "application/json"}}, body: JSON.stringify(request)
+  }});
+  if (!response.ok) {{ console.error("Support chat unavailable", await response.text()); return; }}
+  const session = await response.json();
+  window.mountChainlitWidget({{
+    chainlitServer: window.location.origin,
+    accessToken: session.token,
+    theme: "light",
+    button: {{ style: {{ bgcolor: "#0f766e", bgcolorHover: "#115e59", color: "#ffffff" }} }}
+  }});
+}})();
+</script>"""
+
+
+def render_article(company: str, title: str, body: str) -> str:
+    """A plain, readable page for an article (headings, lists, paragraphs)."""
+    blocks, in_list = [], False
+    for line in body.splitlines():
+        stripped = line.strip()
+        item = re.match(r"^(?:[-*]|\d+\.)\s+(.*)", stripped)
+        if item:
+            if not in_list:
+                blocks.append("<ul>")
+                in_list = True
+            blocks.append(f"<li>{_inline(item.group(1))}</li>")
+            continue
+        if in_list:
+            blocks.append("</ul>")
+            in_list = False
+        if heading := re.match(r"^(#{2,4})\s+(.*)", stripped):
+            level = len(heading.group(1))
+            anchor = re.sub(r"[^a-z0-9]+", "-", heading.group(2).lower()).strip("-")
+            blocks.append(f'<h{level} id="{anchor}">{_inline(heading.group(2))}</h{level}>')
+        elif stripped:
+            blocks.append(f"<p>{_inline(stripped)}</p>")
+    if in_list:
+        blocks.append("</ul>")
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+            f"{html.escape(title)} · {html.escape(company)} Help Center</title><style>"
+            "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;"
+            "line-height:1.6;color:#1f2937}h1{color:#0f766e}</style></head><body>"
+            f"<p>{html.escape(company)} Help Center</p><h1>{html.escape(title)}</h1>"
+            + "\n".join(blocks) + "</body></html>")
+
+
+def _inline(text: str) -> str:
+    escaped = html.escape(text)
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+
+
+def allowed_origins(services: Services, tenant_id: str) -> set[str]:
+    tenant = services.tenants.get(tenant_id)
+    extra = {o.rstrip("/") for o in tenant.widget.allowed_origins} if tenant else set()
+    return set(services.settings.own_origins) | extra
+
+
+def socket_origin_policy(services: Callable[[], Services | None], secret: str) -> Callable[..., bool]:
+    """engine.io origin check: the server's own pages, or the origins of the user's tenant."""
+
+    def allowed(origin: str | None, environ: dict[str, Any] | None = None) -> bool:
+        if origin is None:
+            return True  # not a browser: no cross-site risk, authentication still applies
+        current = services()
+        if current is None:
+            return False
+        if origin.rstrip("/") in current.settings.own_origins:
+            return True
+        tenant_id = _tenant_from_cookie((environ or {}).get("HTTP_COOKIE", ""), secret)
+        ok = tenant_id is not None and origin.rstrip("/") in allowed_origins(current, tenant_id)
+        if not ok:
+            log.warning("socket connection refused from origin %s", origin)
+        return ok
+
+    return allowed
+
+
+def _tenant_from_cookie(cookie_header: str, secret: str) -> str | None:
+    from starlette.requests import cookie_parser
+
+    from chainlit.auth.cookie import get_token_from_cookies
+
+    token = get_token_from_cookies(cookie_parser(cookie_header))
+    if not token:
+        return None
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"])
+    except jwt.InvalidTokenError:
+        return None
+    metadata = claims.get("metadata") or {}
+    return metadata.get("tenant") if isinstance(metadata, dict) else None

@@ -1,0 +1,57 @@
+"""Input guardrails: what a customer message must satisfy before anything reads it."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections import defaultdict, deque
+from collections.abc import Callable
+
+from guardrails.verdict import Verdict
+
+
+def not_empty(text: str) -> Verdict:
+    if not text.strip():
+        return Verdict("not_empty", False, "empty message", "input.empty")
+    return Verdict.ok("not_empty")
+
+
+def max_length(limit: int) -> Callable[[str], Verdict]:
+    def check(text: str) -> Verdict:
+        if len(text) > limit:
+            return Verdict("max_length", False, f"{len(text)} characters > limit {limit}",
+                           "input.too_long")
+        return Verdict.ok("max_length")
+
+    check.__name__ = "max_length"
+    return check
+
+
+def printable_text(text: str) -> Verdict:
+    """Reject control characters (other than whitespace) and unpaired surrogates."""
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cs" or (category == "Cc" and char not in "\n\r\t"):
+            return Verdict("printable_text", False, f"control character U+{ord(char):04X}",
+                           "input.bad_encoding")
+    return Verdict.ok("printable_text")
+
+
+class RateLimiter:
+    """At most `limit` messages per `window` seconds per key (a conversation)."""
+
+    def __init__(self, limit: int = 20, window: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self._clock = limit, window, clock
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def check(self, key: str) -> Verdict:
+        now = self._clock()
+        seen = self._seen[key]
+        while seen and now - seen[0] > self.window:
+            seen.popleft()
+        if len(seen) >= self.limit:
+            return Verdict("rate_limit", False, f"{len(seen)} messages in {self.window:.0f}s",
+                           "input.rate_limited")
+        seen.append(now)
+        return Verdict.ok("rate_limit")
