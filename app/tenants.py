@@ -26,8 +26,8 @@ class WidgetConfig(BaseModel):
     @field_validator("secret")
     @classmethod
     def _long_enough(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < 16:
-            raise ValueError("the widget secret must be at least 16 characters")
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("the widget secret must be at least 32 bytes (HS256 key length)")
         return value
 
 

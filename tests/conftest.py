@@ -1,0 +1,49 @@
+"""Shared fixtures: a real Frontline server on a free port, and socket.io chat clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from app.auth import sign_identity_token
+from app.tenants import load_tenant
+from tests.support.chat import ChatClient
+from tests.support.server import PROJECT_ROOT, ServerProcess
+
+DEMO_TENANT = PROJECT_ROOT / "demo" / "tenant.yaml"
+AGENT_EMAIL = "agent@brightwave.example"
+AGENT_PASSWORD = "frontline-demo"
+ARTIFACTS = Path(os.environ.get("FRONTLINE_TEST_ARTIFACTS", PROJECT_ROOT / "test-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for the whole run; tests isolate themselves by using new conversations."""
+    folder = tmp_path_factory.mktemp("server")
+    process = ServerProcess(data_dir=folder / "data", log_path=folder / "server.log").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def identity_for() -> object:
+    tenant = load_tenant(DEMO_TENANT)
+    return lambda customer_id: sign_identity_token(tenant, customer_id)
+
+
+@pytest.fixture
+async def clients(server: ServerProcess) -> AsyncIterator[list[ChatClient]]:
+    """A list to put chat clients in; every one is closed after the test."""
+    made: list[ChatClient] = []
+    yield made
+    for client in made:
+        await client.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

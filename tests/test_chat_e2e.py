@@ -1,0 +1,94 @@
+"""End to end over socket.io against the running server, as the web client talks to it."""
+
+from __future__ import annotations
+
+from tests.conftest import AGENT_EMAIL, AGENT_PASSWORD
+from tests.support.chat import ChatClient
+from tests.support.server import ServerProcess
+
+
+async def customer(server: ServerProcess, clients: list[ChatClient], identity: str | None = None,
+                   locale: str | None = None) -> ChatClient:
+    client = ChatClient(server.url, client_type="copilot")
+    clients.append(client)
+    await client.sign_in_customer("demo", identity=identity, locale=locale)
+    await client.connect()
+    await client.wait_for(lambda e: e.get("name") == "Assistant")  # the welcome
+    return client
+
+
+async def test_password_question_quotes_the_article_and_names_it(server, clients):
+    chat = await customer(server, clients)
+    answer = await chat.reply_to("How do I reset my password?")
+    text = answer["output"]
+    assert "> " in text, text  # a quoted passage
+    assert "[Reset your password" in text and "/kb/demo/reset-your-password" in text, text
+    assert "Forgot password" in text, text
+
+
+async def test_verified_customer_gets_their_real_order_status(server, clients, identity_for):
+    chat = await customer(server, clients, identity=identity_for("cus_1001"))
+    answer = (await chat.reply_to("Where is my order?"))["output"]
+    assert "BW-10234" in answer and "in transit" in answer, answer
+    assert "1Z4JXETL0399752882" in answer and "2026-11-24" in answer, answer
+
+
+async def test_guest_is_asked_to_sign_in_and_sees_no_order_data(server, clients):
+    chat = await customer(server, clients)
+    answer = (await chat.reply_to("Where is my order?"))["output"]
+    assert "sign in" in answer.lower(), answer
+    assert "BW-" not in answer.replace("BW-12345", ""), answer
+
+
+async def test_customer_cannot_read_another_customers_order(server, clients, identity_for):
+    chat = await customer(server, clients, identity=identity_for("cus_1003"))
+    answer = (await chat.reply_to("Where is my order BW-10234?"))["output"]
+    assert "couldn't find an order BW-10234" in answer, answer
+    assert "in transit" not in answer and "1Z4JXETL" not in answer, answer
+
+
+async def test_replies_follow_the_widget_locale(server, clients, identity_for):
+    chat = await customer(server, clients, identity=identity_for("cus_1002"), locale="es-ES")
+    welcome = next(m for m in chat.messages if m["type"] == "assistant_message")
+    assert "Hola" in welcome["output"]
+    answer = (await chat.reply_to("¿Dónde está mi pedido?"))["output"]
+    assert "Pedido" in answer and "BW-10243" in answer, answer
+
+
+async def test_agent_takes_over_and_hands_back(server, clients):
+    chat = await customer(server, clients)
+    queued = (await chat.reply_to("I want to talk to a human"))["output"]
+    assert "support team" in queued, queued
+
+    agent = ChatClient(server.url)
+    clients.append(agent)
+    await agent.sign_in_agent(AGENT_EMAIL, AGENT_PASSWORD)
+    await agent.connect()
+    await agent.wait_for(lambda e: e["output"].startswith("**Queue**"))
+    conversation = chat.thread_id
+    assert conversation and conversation[:8] in "".join(m["output"] for m in agent.messages)
+
+    mark = len(chat.messages)
+    await agent.send(f"/claim {conversation[:8]}")
+    await agent.wait_for(lambda e: "**Transcript**" in e["output"] and "talk to a human" in e["output"])
+    joined = await chat.wait_for(lambda e: "joined the chat" in e["output"], after=mark)
+    assert "Alex Rivera" in joined["output"]
+
+    # customer -> agent, and the assistant stays silent
+    mark_agent, mark_chat = len(agent.messages), len(chat.messages)
+    await chat.send("My hub keeps going offline every night")
+    relayed = await agent.wait_for(lambda e: "hub keeps going offline" in e["output"], after=mark_agent)
+    assert relayed["name"] == "Customer"
+
+    # agent -> customer, shown by name
+    await agent.send("Sorry about that! Let's check your wifi band first.")
+    from_agent = await chat.wait_for(lambda e: "wifi band" in e["output"], after=mark_chat)
+    assert from_agent["name"] == "Alex Rivera"
+    assert not [m for m in chat.messages[mark_chat:] if m["name"] == "Assistant"]
+
+    # hand back: the assistant answers again
+    mark = len(chat.messages)
+    await agent.send("/handback")
+    await chat.wait_for(lambda e: "I'm back to help" in e["output"], after=mark)
+    answer = (await chat.reply_to("How do I reset my password?"))["output"]
+    assert "Reset your password" in answer, answer
