@@ -1,0 +1,36 @@
+# Frontline: `make run` serves the demo tenant, `make test` runs the test suite.
+# Both create or update the environment first (uv, the locked dependencies, the model).
+
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(PYTHON) -m uv
+endif
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := 3.11
+
+.PHONY: run test setup env model browser lint bench
+
+run: setup
+	$(UV) run --frozen frontline serve
+
+test: setup browser
+	$(UV) run --frozen pytest
+
+setup: env model
+
+env:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen
+
+model: env
+	$(UV) run --frozen python -m knowledge.model_files install
+
+browser:
+	@bash .ci/ensure-browser
+
+lint: env
+	$(UV) run --frozen ruff check app connectors knowledge guardrails tests bench
+
+bench: setup
+	$(UV) run --frozen python bench/chat_roundtrip.py
