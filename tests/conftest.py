@@ -47,3 +47,12 @@ async def clients(server: ServerProcess) -> AsyncIterator[list[ChatClient]]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real default embedding model, loaded once."""
+    from app.settings import Settings
+    from knowledge.embedder import FastEmbedder
+
+    return FastEmbedder(Settings().model_dir)

@@ -1,0 +1,109 @@
+"""Help-center loading and the Qdrant index: sync, tenancy, citations, bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.documents import load_folder
+from knowledge.index import KnowledgeIndex
+
+ARTICLE = """---
+title: {title}
+category: Test
+updated: 2026-01-01
+---
+{intro}
+
+## {heading}
+
+{body}
+"""
+
+
+def write(folder: Path, slug: str, title: str, heading: str, body: str, intro: str = "Intro text.") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{slug}.md").write_text(ARTICLE.format(title=title, heading=heading, body=body, intro=intro))
+
+
+@pytest.fixture
+async def index(tmp_path, embedder):
+    opened = await KnowledgeIndex.open(embedder, path=tmp_path / "qdrant")
+    yield opened
+    await opened.close()
+
+
+async def sync(index: KnowledgeIndex, tenant: str, folder: Path):
+    documents, skipped = load_folder(folder)
+    return await index.sync(tenant, documents, {d.doc_id: f"/kb/{tenant}/{d.doc_id}" for d in documents},
+                            skipped)
+
+
+async def test_sync_embeds_only_what_changed_and_removes_what_disappeared(index, tmp_path):
+    folder = tmp_path / "hc"
+    write(folder, "reset-password", "Reset your password", "Steps", "Click Forgot password on the sign-in page.")
+    write(folder, "shipping", "Shipping times", "Costs", "Standard shipping takes 3 to 5 business days.")
+    first = await sync(index, "acme", folder)
+    assert sorted(first.added) == ["reset-password", "shipping"] and first.sections_embedded == 4
+
+    again = await sync(index, "acme", folder)
+    assert sorted(again.unchanged) == ["reset-password", "shipping"] and again.sections_embedded == 0
+
+    write(folder, "shipping", "Shipping times", "Costs", "Express shipping takes 2 business days.")
+    (folder / "reset-password.md").unlink()
+    changed = await sync(index, "acme", folder)
+    assert changed.updated == ["shipping"] and changed.removed == ["reset-password"]
+    assert await index.count("acme") == 2
+    hits = await index.search("acme", "how long does shipping take", limit=5)
+    assert {h.doc_id for h in hits} == {"shipping"}
+    assert any("Express" in h.text for h in hits) and not any("3 to 5" in h.text for h in hits)
+
+
+async def test_a_tenant_never_retrieves_another_tenants_text(index, tmp_path):
+    write(tmp_path / "a", "secret-plan", "Acme internal refund rule", "Rule",
+          "Acme refunds anything within 400 days, no questions asked.")
+    write(tmp_path / "b", "returns", "Globex returns", "Window", "Globex accepts returns within 14 days.")
+    await sync(index, "acme", tmp_path / "a")
+    await sync(index, "globex", tmp_path / "b")
+    for query in ("Acme internal refund rule 400 days", "refund", "secret-plan", "*", ""):
+        hits = await index.search("globex", query, limit=10)
+        assert hits and all(h.doc_id == "returns" for h in hits), query
+    assert await index.search("initech", "refund", limit=10) == []
+
+
+async def test_search_hit_carries_its_citation(index, tmp_path):
+    write(tmp_path / "hc", "reset-password", "Reset your password", "How to reset",
+          "Open the sign-in page, choose Forgot password and follow the emailed link within 60 minutes.")
+    await sync(index, "acme", tmp_path / "hc")
+    best = (await index.search("acme", "I forgot my password", limit=1))[0]
+    assert best.title == "Reset your password" and best.heading == "How to reset"
+    assert best.url == "/kb/acme/reset-password" and best.score > 0.4
+
+
+async def test_bad_files_are_skipped_with_a_reason_and_the_rest_is_indexed(index, tmp_path):
+    folder = tmp_path / "hc"
+    write(folder, "good", "Good article", "Section", "Useful text about invoices.")
+    (folder / "binary.md").write_bytes(b"\x00\x01\x02PNG\x00")
+    (folder / "latin1.md").write_bytes("Caf\xe9 cr\xe8me".encode("latin-1"))
+    (folder / "empty.md").write_text("---\ntitle: Empty\n---\n\n")
+    (folder / "huge.md").write_text("x" * 2_000_001)
+    (folder / "bad-front-matter.md").write_text("---\ntitle: [unclosed\n---\nText\n")
+    report = await sync(index, "acme", folder)
+    reasons = {Path(path).name: reason for path, reason in report.skipped}
+    assert reasons == {
+        "bad-front-matter.md": "the front matter is not valid YAML",
+        "binary.md": "the file is binary, not text",
+        "empty.md": "the article has no text",
+        "huge.md": "the file is 2,000,001 bytes; the limit is 2,000,000",
+        "latin1.md": "the file is not valid UTF-8 text",
+    }
+    assert report.added == ["good"] and await index.count("acme") == 2
+
+
+async def test_demo_help_center_loads_completely():
+    from tests.support.server import PROJECT_ROOT
+
+    documents, skipped = load_folder(PROJECT_ROOT / "demo" / "helpcenter")
+    assert skipped == [] and len(documents) >= 25
+    assert all(d.title and d.category and d.sections() for d in documents)

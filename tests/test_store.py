@@ -1,0 +1,120 @@
+"""The SQLite system of record: migrations, ownership transitions, feedback."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.domain import ConversationId, Identity, Message, MessageId, Ownership, Role, TenantId, new_id
+from app.errors import OwnershipConflict, StoreError
+from app.store import AccountStore, ConversationStore, Database, FeedbackStore
+
+
+@pytest.fixture
+async def db(tmp_path):
+    async with Database.open(tmp_path / "frontline.sqlite3") as database:
+        yield database
+
+
+def customer(conversation: str, text: str) -> Message:
+    return Message(MessageId(new_id()), ConversationId(conversation), Role.CUSTOMER, "Guest", text)
+
+
+def assistant(conversation: str, text: str) -> Message:
+    return Message(MessageId(new_id()), ConversationId(conversation), Role.ASSISTANT, "Assistant", text)
+
+
+async def queued_conversation(store: ConversationStore, conversation_id: str) -> None:
+    await store.ensure(conversation_id, Identity(TenantId("demo"), "guest:demo:x"))
+    committed = await store.save_assistant_reply(
+        assistant(conversation_id, "queued"), {}, updates={}, handoff=("general", "asked", 2))
+    assert committed
+
+
+async def test_migrations_apply_once_and_create_every_table(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    async with Database.open(path) as db:
+        tables = {r[0] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"conversations", "messages", "decision_traces", "handoffs", "actions",
+                "audit_events", "feedback", "users", "agents", "schema_migrations"} <= tables
+        mode = await db.fetch_one("PRAGMA journal_mode")
+        assert mode is not None and mode[0] == "wal"
+    async with Database.open(path) as db:  # reopening applies nothing twice
+        applied = await db.fetch_all("SELECT name FROM schema_migrations")
+        assert [r[0] for r in applied] == ["m001_initial"]
+
+
+async def test_two_agents_claiming_at_once_have_exactly_one_winner(db):
+    store = ConversationStore(db)
+    await queued_conversation(store, "c1")
+    results = await asyncio.gather(
+        *(store.transition("c1", expect=Ownership.QUEUED, to=Ownership.HUMAN, agent=f"a{i}@x")
+          for i in range(5)),
+        return_exceptions=True)
+    winners = [r for r in results if not isinstance(r, Exception)]
+    assert len(winners) == 1
+    assert all(isinstance(r, OwnershipConflict) for r in results if r not in winners)
+    final = await store.get(ConversationId("c1"))
+    assert final is not None and final.state is Ownership.HUMAN
+    assert final.assigned_agent == winners[0].assigned_agent
+
+
+async def test_assistant_reply_is_dropped_when_a_human_took_over_meanwhile(db):
+    store = ConversationStore(db)
+    await store.ensure("c2", Identity(TenantId("demo"), "guest:demo:y"))
+    await store.add_message(customer("c2", "hello?"))
+    # the assistant is composing when an agent takes the conversation directly
+    await store.transition("c2", expect=Ownership.ASSISTANT, to=Ownership.HUMAN, agent="a@x")
+    late = assistant("c2", "an answer nobody should see")
+    assert await store.save_assistant_reply(late, {"x": 1}, updates={}) is False
+    contents = [m.content for m in await store.messages(ConversationId("c2"))]
+    assert contents == ["hello?"]
+    assert await store.trace(late.id) is None
+
+
+async def test_release_needs_the_owning_agent(db):
+    store = ConversationStore(db)
+    await queued_conversation(store, "c3")
+    await store.transition("c3", expect=Ownership.QUEUED, to=Ownership.HUMAN, agent="a@x")
+    with pytest.raises(OwnershipConflict, match="human by a@x"):
+        await store.transition("c3", expect=Ownership.HUMAN, to=Ownership.ASSISTANT, agent=None,
+                               require_agent="b@x")
+    back = await store.transition("c3", expect=Ownership.HUMAN, to=Ownership.ASSISTANT, agent=None,
+                                  require_agent="a@x")
+    assert back.state is Ownership.ASSISTANT and back.assigned_agent is None and back.misses == 0
+
+
+async def test_trace_is_stored_with_the_reply(db):
+    store = ConversationStore(db)
+    await store.ensure("c4", Identity(TenantId("demo"), "guest:demo:z"))
+    reply = assistant("c4", "answer")
+    assert await store.save_assistant_reply(reply, {"intent": {"name": "x"}}, updates={"misses": 1})
+    assert await store.trace(reply.id) == {"intent": {"name": "x"}}
+    conversation = await store.get(ConversationId("c4"))
+    assert conversation is not None and conversation.misses == 1
+
+
+async def test_feedback_replaces_and_refuses_unknown_messages(db):
+    store, feedback = ConversationStore(db), FeedbackStore(db)
+    await store.ensure("c5", Identity(TenantId("demo"), "guest:demo:w"))
+    reply = assistant("c5", "answer")
+    await store.add_message(reply)
+    first = await feedback.upsert(reply.id, 1, None)
+    second = await feedback.upsert(reply.id, 0, "not what I asked")
+    assert first == second
+    assert (await feedback.for_conversation("c5"))[reply.id]["value"] == 0
+    with pytest.raises(StoreError, match="does not exist"):
+        await feedback.upsert("no-such-message", 1, None)
+    with pytest.raises(StoreError):
+        await feedback.upsert(reply.id, 7, None)
+
+
+async def test_agent_passwords_are_hashed_and_checked(db):
+    accounts = AccountStore(db)
+    await accounts.seed_agent("Alex@Example.com", "Alex", "s3cret-pass", "agent", ["*"])
+    stored = await db.fetch_one("SELECT password_hash FROM agents")
+    assert stored is not None and "s3cret-pass" not in stored[0]
+    assert await accounts.authenticate_agent("alex@example.com", "s3cret-pass") is not None
+    assert await accounts.authenticate_agent("alex@example.com", "wrong") is None
+    assert await accounts.authenticate_agent("nobody@example.com", "s3cret-pass") is None

@@ -1,0 +1,115 @@
+"""The widget session endpoint, the origin policy and bad customer input, over real HTTP/socket.io."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import jwt
+import pytest
+import socketio
+
+from tests.support.chat import ChatClient
+
+DEMO_SECRET = "brightwave-demo-widget-secret-not-for-production"
+
+
+async def post(server, body: bytes | dict, headers: dict | None = None) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        if isinstance(body, dict):
+            return await http.post("/api/widget/session", json=body, headers=headers)
+        return await http.post("/api/widget/session", content=body,
+                               headers={"Content-Type": "application/json", **(headers or {})})
+
+
+async def test_health_reports_the_knowledge_base(server):
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        health = (await http.get("/healthz")).json()
+    assert health["status"] == "ok" and health["knowledge_sections"]["demo"] > 25
+
+
+async def test_guest_and_verified_tokens(server, identity_for):
+    guest = await post(server, {"tenant": "demo"})
+    assert guest.status_code == 200 and guest.json()["verified"] is False
+    verified = await post(server, {"tenant": "demo", "identity": identity_for("cus_1001")})
+    assert verified.status_code == 200 and verified.json()["verified"] is True
+
+
+def signed(claims: dict, secret: str = DEMO_SECRET) -> str:
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+@pytest.mark.parametrize(("body", "status", "error"), [
+    (b"{not json", 400, "invalid_request"),
+    (b"[]", 400, "invalid_request"),
+    ({"tenant": ""}, 400, "invalid_request"),
+    ({"tenant": "demo", "extra": 1}, 400, "invalid_request"),
+    ({"tenant": "nobody"}, 404, "unknown_tenant"),
+    ({"tenant": "demo", "identity": "not-a-jwt"}, 401, "invalid_identity"),
+    ({"tenant": "demo", "identity": signed({"sub": "cus_1001"}, "x" * 40)}, 401, "invalid_identity"),
+    ({"tenant": "demo", "identity": signed({"sub": "cus_1001", "exp": int(time.time()) - 600})}, 401,
+     "invalid_identity"),
+    ({"tenant": "demo", "identity": signed({"exp": int(time.time()) + 600})}, 401, "invalid_identity"),
+    ({"tenant": "demo", "identity": signed({"sub": "cus_1001", "exp": int(time.time()) + 90 * 86400})},
+     401, "invalid_identity"),
+    (b'{"tenant": "demo", "locale": "' + b"x" * 20_000 + b'"}', 413, "too_large"),
+])
+async def test_bad_widget_requests_get_a_clear_error(server, body, status, error):
+    response = await post(server, body)
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == error and response.json()["message"]
+
+
+async def test_foreign_origin_cannot_get_a_token_or_open_a_socket(server):
+    refused = await post(server, {"tenant": "demo"}, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403 and refused.json()["error"] == "origin_not_allowed"
+    allowed = await post(server, {"tenant": "demo"}, headers={"Origin": server.url})
+    assert allowed.status_code == 200
+
+    client = ChatClient(server.url)
+    try:
+        await client.sign_in_customer("demo")
+        cookie = "; ".join(f"{k}={v}" for k, v in client.http.cookies.items())
+        sio = socketio.AsyncClient(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await sio.connect(server.url, socketio_path="/ws/socket.io", transports=["websocket"],
+                              headers={"Cookie": cookie, "Origin": "https://evil.example"},
+                              auth={"sessionId": "x", "clientType": "copilot", "userEnv": "{}"},
+                              wait_timeout=5)
+        await sio.disconnect()
+    finally:
+        await client.close()
+    assert "socket connection refused from origin https://evil.example" in server.log()
+
+
+async def test_socket_without_sign_in_is_refused(server):
+    sio = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await sio.connect(server.url, socketio_path="/ws/socket.io", transports=["websocket"],
+                          auth={"sessionId": "y", "clientType": "copilot", "userEnv": "{}"},
+                          wait_timeout=5)
+    await sio.disconnect()
+
+
+async def test_oversized_and_garbled_messages_get_a_calm_answer_and_are_kept(server, clients):
+    chat = ChatClient(server.url, client_type="copilot")
+    clients.append(chat)
+    await chat.sign_in_customer("demo")
+    await chat.connect()
+    await chat.wait_for(lambda e: e["type"] == "assistant_message")
+    long_reply = (await chat.reply_to("refund " * 1000))["output"]
+    assert "longer than I can read" in long_reply and "4000" in long_reply
+    garbled = (await chat.reply_to("hello\x00\x07 there"))["output"]
+    assert "characters I can't read" in garbled
+    blank = (await chat.reply_to("   "))["output"]
+    assert "empty" in blank
+    thread = (await chat.http.get(f"/project/thread/{chat.thread_id}")).json()
+    customer_texts = [s["output"] for s in thread["steps"] if s["type"] == "user_message"]
+    assert customer_texts[0] == "refund " * 1000 and customer_texts[1] == "hello\x00\x07 there"
+
+
+async def test_wrong_agent_password_is_refused(server):
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.post("/login", data={"username": "agent@brightwave.example",
+                                                   "password": "wrong"})
+    assert response.status_code == 401
