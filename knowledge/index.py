@@ -23,6 +23,8 @@ from knowledge.embedder import Embedder
 log = logging.getLogger(__name__)
 
 COLLECTION = "frontline_kb"
+TEXT, TITLE = "text", "title"  # named vectors: the section (with its headings) and the article title
+TITLE_WEIGHT = 0.3  # share of the article-title similarity in a hit's score
 _NAMESPACE = uuid.UUID("5b0c6f4e-8f0a-4c53-9a39-2f1f8d1e7a10")
 
 
@@ -90,7 +92,8 @@ class KnowledgeIndex:
         if await self._client.collection_exists(COLLECTION):
             info = await self._client.get_collection(COLLECTION)
             vectors = info.config.params.vectors
-            size = vectors.size if isinstance(vectors, models.VectorParams) else None
+            text = vectors.get(TEXT) if isinstance(vectors, dict) else None
+            size = text.size if text is not None else None
             if size != self._embedder.dim:
                 raise KnowledgeError(
                     f"The knowledge index was built with {size}-dimensional vectors but the model "
@@ -99,7 +102,9 @@ class KnowledgeIndex:
             return
         await self._client.create_collection(
             COLLECTION,
-            vectors_config=models.VectorParams(size=self._embedder.dim, distance=models.Distance.COSINE),
+            vectors_config={
+                name: models.VectorParams(size=self._embedder.dim, distance=models.Distance.COSINE)
+                for name in (TEXT, TITLE)},
         )
         for key in ("tenant", "doc_id"):
             await self._client.create_payload_index(COLLECTION, key, models.PayloadSchemaType.KEYWORD)
@@ -130,17 +135,18 @@ class KnowledgeIndex:
                 continue
             sections = doc.sections()
             vectors = await asyncio.to_thread(
-                self._embedder.embed, [s.embedding_text for s in sections])
+                self._embedder.embed, [doc.title] + [s.embedding_text for s in sections])
+            title_vector = vectors[0].tolist()
             points = [
                 models.PointStruct(
                     id=str(uuid.uuid5(_NAMESPACE, f"{tenant}/{doc.doc_id}/{s.position}")),
-                    vector=vector.tolist(),
+                    vector={TEXT: vector.tolist(), TITLE: title_vector},
                     payload={"tenant": tenant, "doc_id": doc.doc_id, "doc_hash": doc.content_hash,
                              "title": doc.title, "heading": s.heading, "text": s.text,
                              "url": url_for.get(doc.doc_id, ""), "updated": doc.updated,
                              "position": s.position},
                 )
-                for s, vector in zip(sections, vectors, strict=True)
+                for s, vector in zip(sections, vectors[1:], strict=True)
             ]
             # New points first, then drop the document's old ones beyond the new count:
             # a search in between sees the old or the new version, never nothing.
@@ -166,19 +172,26 @@ class KnowledgeIndex:
                                   wait=True)
 
     async def search(self, tenant: str, query: str, limit: int = 5) -> list[Hit]:
+        """Sections most similar to `query`, re-scored with their article title's similarity:
+        a section that matches well inside the article the question is about wins over an
+        equally close one in a neighbouring article."""
         vector = (await asyncio.to_thread(self._embedder.embed, [query]))[0]
         response = await self._client.query_points(
-            COLLECTION, query=vector.tolist(), query_filter=_tenant_filter(tenant), limit=limit,
-            with_payload=True)
+            COLLECTION, query=vector.tolist(), using=TEXT, query_filter=_tenant_filter(tenant),
+            limit=max(limit * 4, 20), with_payload=True, with_vectors=[TITLE])
         hits = []
         for point in response.points:
             payload = point.payload or {}
             if payload.get("tenant") != tenant:  # defence in depth: never cross tenants
                 continue
+            title = (point.vector or {}).get(TITLE) if isinstance(point.vector, dict) else None
+            title_score = float(vector @ title) if title is not None else float(point.score)
+            score = (1 - TITLE_WEIGHT) * float(point.score) + TITLE_WEIGHT * title_score
             hits.append(Hit(str(payload["doc_id"]), str(payload["title"]), payload.get("heading"),
-                            str(payload["text"]), str(payload.get("url", "")), float(point.score),
+                            str(payload["text"]), str(payload.get("url", "")), score,
                             str(point.id)))
-        return hits
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return hits[:limit]
 
     async def count(self, tenant: str) -> int:
         result = await self._client.count(COLLECTION, count_filter=_tenant_filter(tenant), exact=True)

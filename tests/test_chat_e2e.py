@@ -22,7 +22,8 @@ async def test_password_question_quotes_the_article_and_names_it(server, clients
     answer = await chat.reply_to("How do I reset my password?")
     text = answer["output"]
     assert "> " in text, text  # a quoted passage
-    assert "[Reset your password" in text and "/kb/demo/reset-your-password" in text, text
+    assert "Source: [Reset your password" in text, text
+    assert "(/kb/demo/reset-your-password)" in text.split("Source:")[1].splitlines()[0], text
     assert "Forgot password" in text, text
 
 
@@ -91,4 +92,4 @@ async def test_agent_takes_over_and_hands_back(server, clients):
     await agent.send("/handback")
     await chat.wait_for(lambda e: "I'm back to help" in e["output"], after=mark)
     answer = (await chat.reply_to("How do I reset my password?"))["output"]
-    assert "Reset your password" in answer, answer
+    assert "Source: [Reset your password" in answer, answer
