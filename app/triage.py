@@ -56,7 +56,7 @@ def detect_language(text: str, current: str | None, default: str) -> LanguageRes
 
 _HUMAN_REQUEST = re.compile(
     r"\b(human|real person|a person|someone real|live agent|an agent|agent please|representative|"
-    r"operator|talk to (?:someone|somebody|a person|support|staff)|speak to (?:someone|somebody|a person|support|staff)|"
+    r"operator|(?:talk|speak) to (?:someone|somebody|a person|support|staff)|"
     r"humano|una persona|un agente|hablar con alguien|mensch|menschen|mitarbeiter|echte person|"
     r"humain|une personne|un conseiller|un agent)\b",
     re.IGNORECASE,

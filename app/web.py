@@ -221,9 +221,8 @@ def socket_origin_policy(services: Callable[[], Services | None], secret: str) -
 
 
 def _tenant_from_cookie(cookie_header: str, secret: str) -> str | None:
-    from starlette.requests import cookie_parser
-
     from chainlit.auth.cookie import get_token_from_cookies
+    from starlette.requests import cookie_parser
 
     token = get_token_from_cookies(cookie_parser(cookie_header))
     if not token:

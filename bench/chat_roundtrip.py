@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.auth import sign_identity_token  # noqa: E402
-from app.tenants import load_tenant  # noqa: E402
-from tests.support.chat import ChatClient  # noqa: E402
-from tests.support.server import PROJECT_ROOT, ServerProcess  # noqa: E402
+from app.auth import sign_identity_token
+from app.tenants import load_tenant
+from tests.support.chat import ChatClient
+from tests.support.server import PROJECT_ROOT, ServerProcess
 
 QUESTIONS = [
     "How do I reset my password?", "Can I get a refund for my annual plan?",

@@ -6,6 +6,7 @@ customer id it is given, and its data lives apart from Frontline's own store.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
@@ -108,7 +109,7 @@ class DemoSqliteConnector:
 
 async def _seed(conn: aiosqlite.Connection, seed: Path) -> None:
     try:
-        data = json.loads(seed.read_text(encoding="utf-8"))
+        data = json.loads(await asyncio.to_thread(seed.read_text, encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"The demo connector seed {seed} is not readable JSON: {exc}") from None
     try:

@@ -75,7 +75,7 @@ class KnowledgeIndex:
                 client = AsyncQdrantClient(url=url, api_key=api_key)
             else:
                 assert path is not None
-                path.mkdir(parents=True, exist_ok=True)
+                await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)
                 client = AsyncQdrantClient(path=str(path))
             index = cls(client, embedder)
             await index._ensure_collection()

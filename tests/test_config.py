@@ -25,7 +25,8 @@ def test_valid_tenant_file_resolves_paths_against_its_folder(tmp_path):
 @pytest.mark.parametrize(("content", "message"), [
     ("id: [unclosed", "is not readable YAML"),
     ("- just\n- a list\n", "must contain a mapping"),
-    (VALID.replace('"0123456789abcdef0123456789abcdef"', "short"), "widget.secret: Value error, the widget secret must be at least 32 bytes"),
+    (VALID.replace('"0123456789abcdef0123456789abcdef"', "short"),
+     "widget.secret: Value error, the widget secret must be at least 32 bytes"),
     (VALID.replace("id: acme", "id: Not Valid!"), "id: Value error, use 2-63 lowercase"),
     (VALID + "default_language: xx\n", "default_language: Value error, supported languages"),
     ("name: Acme\n", "id: Field required"),
