@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import chainlit as cl
@@ -24,7 +24,7 @@ from app.errors import AuthError, FrontlineError
 from app.i18n import say
 from app.runtime import RUNTIME
 from app.services import build_services
-from app.settings import Settings
+from app.settings import load_settings
 from app.web import install_routes, socket_origin_policy
 
 log = logging.getLogger("frontline")
@@ -37,22 +37,25 @@ _chainlit_lifespan = chainlit_server.router.lifespan_context
 
 @asynccontextmanager
 async def _lifespan(app: Any) -> AsyncIterator[None]:
-    settings = Settings()
-    async with build_services(settings) as services:
+    settings = load_settings()
+    async with AsyncExitStack() as stack:
+        try:
+            services = await stack.enter_async_context(build_services(settings))
+        except FrontlineError as exc:  # an operator's problem: say it plainly, no traceback
+            log.error("Frontline cannot start: %s", exc)
+            raise SystemExit(1) from None
         origins = sorted(set(settings.own_origins).union(
             *(t.widget.allowed_origins for t in services.tenants)))
         from chainlit.config import config
 
         config.project.allow_origins[:] = origins  # the CORS middleware holds this list
-        RUNTIME.services = services
         for tenant_id, report in services.sync_reports.items():
             log.info("help center %s: %s", tenant_id, report.summary())
-        try:
-            async with _chainlit_lifespan(app):
-                log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
-                yield
-        finally:
-            RUNTIME.services = None
+        RUNTIME.services = services
+        stack.callback(setattr, RUNTIME, "services", None)
+        async with _chainlit_lifespan(app):
+            log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
+            yield
 
 
 chainlit_server.router.lifespan_context = _lifespan

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from app.errors import FrontlineError
-from app.settings import PROJECT_ROOT, Settings
+from app.settings import PROJECT_ROOT, Settings, load_settings
 
 
 def _auth_secret(settings: Settings) -> str:
@@ -34,6 +34,9 @@ def _auth_secret(settings: Settings) -> str:
 def serve(settings: Settings) -> int:
     from knowledge.model_files import ModelFilesError, verified_folder
 
+    from app.tenants import TenantRegistry
+
+    TenantRegistry.from_files(settings.tenants)  # a broken tenant file stops here, clearly
     try:
         verified_folder(settings.model_dir)
     except ModelFilesError as exc:
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None:
             os.environ[f"FRONTLINE_{name}"] = str(value)
     try:
-        settings = Settings()
+        settings = load_settings()
         if args.command == "serve":
             return serve(settings)
         return setup(settings)

@@ -61,7 +61,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         conversations, audit = ConversationStore(db), AuditLog(db)
 
         embedder = FastEmbedder(settings.model_dir)
-        knowledge = await KnowledgeIndex.open(embedder, path=settings.qdrant_path)
+        knowledge = await KnowledgeIndex.open(
+            embedder, path=settings.qdrant_path, url=settings.qdrant_url,
+            api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None)
         stack.push_async_callback(knowledge.close)
         reports = await sync_help_center(knowledge, tenants)
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
+
+from app.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,17 +46,26 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     data_dir: Path = PROJECT_ROOT / "var"
     model_dir: Path = Path.home() / ".cache" / "frontline" / "models"
-    tenants: list[Path] = Field(default_factory=lambda: [PROJECT_ROOT / "demo" / "tenant.yaml"])
+    tenants: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [PROJECT_ROOT / "demo" / "tenant.yaml"])
     agents: list[AgentAccount] = Field(default_factory=_default_agents)
     auth_secret: SecretStr | None = None
+    # A Qdrant server or cluster instead of the embedded index (QDRANT_URL is accepted too).
+    qdrant_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("FRONTLINE_QDRANT_URL", "QDRANT_URL"))
+    qdrant_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("FRONTLINE_QDRANT_API_KEY", "QDRANT_API_KEY"))
     max_message_chars: int = Field(default=4000, ge=100, le=100_000)
     public_url: str | None = None
 
     @field_validator("tenants", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:
-        if isinstance(value, str) and not value.lstrip().startswith("["):
-            return [part for part in value.split(",") if part.strip()]
+        """FRONTLINE_TENANTS is a comma-separated list of tenant files (or a JSON list)."""
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @property
@@ -70,3 +84,16 @@ class Settings(BaseSettings):
         if self.public_url:
             origins.add(self.public_url.rstrip("/"))
         return sorted(origins)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or a ConfigError naming each bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"FRONTLINE_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors())
+        raise ConfigError(f"Invalid settings: {problems}") from None
+    except (SettingsError, ValueError) as exc:
+        raise ConfigError(f"Invalid settings: {exc}") from None

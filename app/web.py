@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import jwt
-from chainlit.auth import create_jwt
+from chainlit.auth import create_jwt, set_auth_cookie
 from chainlit.user import User
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.auth import customer_user_fields, sign_identity_token, verify_identity_token
@@ -98,6 +98,18 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
         snippet = widget_snippet(tenant.id, identity, lang)
         page = DEMO_SITE.read_text(encoding="utf-8").replace("<!-- FRONTLINE_WIDGET -->", snippet)
         return HTMLResponse(page)
+
+    @app.get("/chat/{tenant_id}")
+    async def full_page_chat(request: Request, tenant_id: str, lang: str | None = None) -> Response:
+        """The full-page web UI for a guest customer: sign in as a guest, then open the chat."""
+        current = services()
+        tenant = current.tenants.get(tenant_id) if current else None
+        if tenant is None:
+            return HTMLResponse("<h1>Unknown company</h1>", status_code=404)
+        token = create_jwt(User(**customer_user_fields(tenant, None, lang)))
+        response = RedirectResponse("/", status_code=303)
+        set_auth_cookie(request, response, token)
+        return response
 
     @app.get("/kb/{tenant_id}/{slug}")
     async def article(tenant_id: str, slug: str) -> Response:

@@ -82,6 +82,10 @@ class KnowledgeIndex:
         except KnowledgeError:
             raise
         except Exception as exc:  # qdrant raises many kinds (lock held, connection refused)
+            if "already accessed by another instance" in str(exc):
+                raise KnowledgeError(
+                    f"Another Frontline process is using the knowledge index in {path}. Stop it, "
+                    "or give this one its own FRONTLINE_DATA_DIR.") from None
             raise KnowledgeError(f"Cannot open the knowledge index ({url or path}): {exc}") from exc
         return index
 

@@ -109,9 +109,9 @@ def main() -> int:
     parser.add_argument("--model-dir", type=Path, default=None)
     args = parser.parse_args()
     if args.model_dir is None:
-        from app.settings import Settings
+        from app.settings import load_settings
 
-        args.model_dir = Settings().model_dir
+        args.model_dir = load_settings().model_dir
     try:
         folder = install(args.model_dir) if args.command == "install" else verified_folder(args.model_dir)
     except ModelFilesError as exc:

@@ -113,3 +113,13 @@ async def test_wrong_agent_password_is_refused(server):
         response = await http.post("/login", data={"username": "agent@brightwave.example",
                                                    "password": "wrong"})
     assert response.status_code == 401
+
+
+async def test_full_page_chat_signs_a_guest_in(server):
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.get("/chat/demo?lang=fr")
+        assert response.status_code == 303 and response.headers["location"] == "/"
+        me = (await http.get("/user")).json()
+        assert me["metadata"]["role"] == "customer" and me["metadata"]["customer_id"] is None
+        assert me["metadata"]["locale"] == "fr"
+        assert (await http.get("/chat/nobody")).status_code == 404
