@@ -32,9 +32,8 @@ def _auth_secret(settings: Settings) -> str:
 
 
 def serve(settings: Settings) -> int:
-    from knowledge.model_files import ModelFilesError, verified_folder
-
     from app.tenants import TenantRegistry
+    from knowledge.model_files import ModelFilesError, verified_folder
 
     TenantRegistry.from_files(settings.tenants)  # a broken tenant file stops here, clearly
     try:

@@ -93,3 +93,53 @@ async def test_agent_takes_over_and_hands_back(server, clients):
     await chat.wait_for(lambda e: "I'm back to help" in e["output"], after=mark)
     answer = (await chat.reply_to("How do I reset my password?"))["output"]
     assert "Source: [Reset your password" in answer, answer
+
+
+async def test_agent_claims_and_resolves_with_buttons_and_customer_can_return(server, clients):
+    chat = await customer(server, clients)
+    agent = ChatClient(server.url)
+    clients.append(agent)
+    await agent.sign_in_agent(AGENT_EMAIL, AGENT_PASSWORD)
+    await agent.connect()
+    await agent.wait_for(lambda e: e["output"].startswith("**Queue**"))
+
+    await chat.reply_to("Can I speak to a person please?")
+    conversation = chat.thread_id
+    assert conversation
+    # the online agent is told about the new arrival, with a Claim button
+    await agent.wait_for(lambda e: e["output"].startswith("New in queue") and conversation[:8] in e["output"])
+    await agent.click(await agent.wait_for_action("claim", conversation))
+    await agent.wait_for(lambda e: "**Transcript**" in e["output"] and conversation[:8] in e["output"])
+    await chat.wait_for(lambda e: "joined the chat" in e["output"])
+
+    # a second claim of the same conversation is refused with a reason, not lost silently
+    await agent.send(f"/claim {conversation}")
+    await agent.wait_for(lambda e: "No waiting conversation matches" in e["output"]
+                         or "Could not claim" in e["output"])
+
+    resolve = await agent.wait_for_action("resolve", conversation)
+    mark = len(chat.messages)
+    await agent.click(resolve)
+    await chat.wait_for(lambda e: "marked this conversation as resolved" in e["output"], after=mark)
+    await agent.wait_for(lambda e: "resolved." in e["output"])
+
+    answer = (await chat.reply_to("How do I download an invoice?"))["output"]
+    assert "Source: [Download your invoices" in answer, answer
+
+
+async def test_two_unanswered_questions_bring_in_a_human(server, clients):
+    chat = await customer(server, clients)
+    first = (await chat.reply_to("Do you sell used tractors?"))["output"]
+    assert "couldn't find that" in first, first
+    second = (await chat.reply_to("What about lawn mowers with diesel engines?"))["output"]
+    assert "support team" in second, second
+    # queued: the assistant now stays silent and the message waits for the agent
+    mark = len(chat.messages)
+    await chat.send("hello?")
+    agent = ChatClient(server.url)
+    clients.append(agent)
+    await agent.sign_in_agent(AGENT_EMAIL, AGENT_PASSWORD)
+    await agent.connect()
+    queue = await agent.wait_for(lambda e: e["output"].startswith("**Queue**"))
+    assert chat.thread_id[:8] in queue["output"]
+    assert not [m for m in chat.messages[mark:] if m["type"] == "assistant_message"]

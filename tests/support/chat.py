@@ -93,18 +93,29 @@ class ChatClient:
     async def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 20.0,
                        after: int = 0) -> Event:
         """The first new_message (from index `after` on) that satisfies `predicate`."""
+        return await self._wait(self.messages, predicate, timeout, after)
+
+    async def wait_for_action(self, name: str, conversation: str, timeout: float = 20.0) -> Event:
+        """The latest action button `name` shown for `conversation` (waiting until one is)."""
+        def matches(action: Event) -> bool:
+            return action["name"] == name and action["payload"].get("conversation") == conversation
+        await self._wait(self.actions, matches, timeout, 0)
+        return next(a for a in reversed(self.actions) if matches(a))
+
+    async def _wait(self, events: list[Event], predicate: Callable[[Event], bool], timeout: float,
+                    after: int) -> Event:
         async def find() -> Event:
             async with self._changed:
                 while True:
-                    for event in self.messages[after:]:
+                    for event in events[after:]:
                         if predicate(event):
                             return event
                     await self._changed.wait()
         try:
             return await asyncio.wait_for(find(), timeout)
         except TimeoutError:
-            seen = [(m.get("name"), m.get("output", "")[:120]) for m in self.messages[after:]]
-            raise AssertionError(f"no matching message within {timeout}s; saw {seen}") from None
+            seen = [(e.get("name"), e.get("output", e.get("label", ""))[:120]) for e in events[after:]]
+            raise AssertionError(f"nothing matching within {timeout}s; saw {seen}") from None
 
     async def reply_to(self, text: str, timeout: float = 20.0) -> Event:
         """Send `text` and return the next message not authored by the customer."""
