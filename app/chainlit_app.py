@@ -6,7 +6,6 @@ Started by `frontline serve` (see app/cli.py), which sets the environment Chainl
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -60,8 +59,7 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
 
 chainlit_server.router.lifespan_context = _lifespan
 install_routes(chainlit_server, lambda: RUNTIME.services)
-sio.eio.cors_allowed_origins = socket_origin_policy(
-    lambda: RUNTIME.services, os.environ.get("CHAINLIT_AUTH_SECRET", ""))
+sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
 
 
 @cl.data_layer

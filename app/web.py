@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 from chainlit.auth import create_jwt, set_auth_cookie
+from chainlit.auth.cookie import get_token_from_cookies
+from chainlit.auth.jwt import get_jwt_secret
 from chainlit.user import User
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import cookie_parser
 
 from app.auth import customer_user_fields, sign_identity_token, verify_identity_token
 from app.errors import AuthError
@@ -85,8 +88,15 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
             except AuthError as exc:
                 log.info("identity token refused for tenant %s: %s", tenant.id, exc)
                 return _error(401, "invalid_identity", str(exc))
-        token = create_jwt(User(**customer_user_fields(tenant, customer_id, payload.locale)))
-        return JSONResponse({"token": token, "verified": customer_id is not None})
+        fields = customer_user_fields(tenant, customer_id, payload.locale)
+        if customer_id is None and (returning := _returning_guest(request, tenant.id)):
+            fields["identifier"] = returning  # same guest after a reload: their chat resumes
+        token = create_jwt(User(**fields))
+        response = JSONResponse({"token": token, "verified": customer_id is not None,
+                                 "user": fields["identifier"]})
+        # Signed in before the widget mounts: its first /user call already succeeds.
+        set_auth_cookie(request, response, token)
+        return response
 
     @app.get("/demo")
     async def demo_site(request: Request, customer: str | None = None, lang: str | None = None) -> Response:
@@ -156,15 +166,21 @@ def widget_snippet(tenant_id: str, identity: str | None, locale: str | None) -> 
   const request = {json.dumps(request)};
   if (!request.locale) request.locale = navigator.language;
   const response = await fetch("/api/widget/session", {{
-    method: "POST", headers: {{"Content-Type": "application/json"}}, body: JSON.stringify(request)
+    method: "POST", credentials: "include",
+    headers: {{"Content-Type": "application/json"}}, body: JSON.stringify(request)
   }});
   if (!response.ok) {{ console.error("Support chat unavailable", await response.text()); return; }}
   const session = await response.json();
+  // A different visitor (guest -> signed in, or another account) must not resume the last
+  // chat: forget the thread id the copilot keeps in localStorage before it mounts.
+  if (localStorage.getItem("frontline.user") !== session.user) {{
+    localStorage.removeItem("chainlit-copilot-thread-id");
+    localStorage.setItem("frontline.user", session.user);
+  }}
   window.mountChainlitWidget({{
     chainlitServer: window.location.origin,
     accessToken: session.token,
-    theme: "light",
-    button: {{ style: {{ bgcolor: "#0f766e", bgcolorHover: "#115e59", color: "#ffffff" }} }}
+    theme: "light"
   }});
 }})();
 </script>"""
@@ -212,7 +228,7 @@ def allowed_origins(services: Services, tenant_id: str) -> set[str]:
     return set(services.settings.own_origins) | extra
 
 
-def socket_origin_policy(services: Callable[[], Services | None], secret: str) -> Callable[..., bool]:
+def socket_origin_policy(services: Callable[[], Services | None]) -> Callable[..., bool]:
     """engine.io origin check: the server's own pages, or the origins of the user's tenant."""
 
     def allowed(origin: str | None, environ: dict[str, Any] | None = None) -> bool:
@@ -223,7 +239,7 @@ def socket_origin_policy(services: Callable[[], Services | None], secret: str) -
             return False
         if origin.rstrip("/") in current.settings.own_origins:
             return True
-        tenant_id = _tenant_from_cookie((environ or {}).get("HTTP_COOKIE", ""), secret)
+        tenant_id = _tenant_from_cookie((environ or {}).get("HTTP_COOKIE", ""))
         ok = tenant_id is not None and origin.rstrip("/") in allowed_origins(current, tenant_id)
         if not ok:
             log.warning("socket connection refused from origin %s", origin)
@@ -232,16 +248,29 @@ def socket_origin_policy(services: Callable[[], Services | None], secret: str) -
     return allowed
 
 
-def _tenant_from_cookie(cookie_header: str, secret: str) -> str | None:
-    from chainlit.auth.cookie import get_token_from_cookies
-    from starlette.requests import cookie_parser
-
-    token = get_token_from_cookies(cookie_parser(cookie_header))
-    if not token:
+def _session_claims(token: str | None) -> dict[str, Any] | None:
+    """The claims of a Chainlit session token signed by this server, or None."""
+    secret = get_jwt_secret()
+    if not token or not secret:
         return None
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"])
+        return dict(jwt.decode(token, secret, algorithms=["HS256"]))
     except jwt.InvalidTokenError:
         return None
+
+
+def _returning_guest(request: Request, tenant_id: str) -> str | None:
+    """The guest identifier in this browser's still-valid session cookie, for the same tenant."""
+    claims = _session_claims(get_token_from_cookies(dict(request.cookies))) or {}
+    metadata, identifier = claims.get("metadata") or {}, claims.get("identifier")
+    if (isinstance(metadata, dict) and metadata.get("role") == "customer"
+            and metadata.get("tenant") == tenant_id and metadata.get("customer_id") is None
+            and isinstance(identifier, str) and identifier.startswith(f"guest:{tenant_id}:")):
+        return identifier
+    return None
+
+
+def _tenant_from_cookie(cookie_header: str) -> str | None:
+    claims = _session_claims(get_token_from_cookies(cookie_parser(cookie_header))) or {}
     metadata = claims.get("metadata") or {}
     return metadata.get("tenant") if isinstance(metadata, dict) else None

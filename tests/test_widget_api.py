@@ -123,3 +123,17 @@ async def test_full_page_chat_signs_a_guest_in(server):
         assert me["metadata"]["role"] == "customer" and me["metadata"]["customer_id"] is None
         assert me["metadata"]["locale"] == "fr"
         assert (await http.get("/chat/nobody")).status_code == 404
+
+
+async def test_a_returning_guest_keeps_their_identity_and_others_do_not(server, identity_for):
+    async with httpx.AsyncClient(base_url=server.url) as browser, \
+            httpx.AsyncClient(base_url=server.url) as other_browser:
+        first = (await browser.post("/api/widget/session", json={"tenant": "demo"})).json()
+        again = (await browser.post("/api/widget/session", json={"tenant": "demo"})).json()
+        assert first["user"].startswith("guest:demo:") and again["user"] == first["user"]
+        stranger = (await other_browser.post("/api/widget/session", json={"tenant": "demo"})).json()
+        assert stranger["user"] != first["user"]
+        signed_in = (await browser.post("/api/widget/session", json={
+            "tenant": "demo", "identity": identity_for("cus_1001")})).json()
+        assert signed_in["user"] == "customer:demo:cus_1001"
+        assert (await browser.get("/user")).json()["identifier"] == "customer:demo:cus_1001"
