@@ -91,13 +91,3 @@ class Citation:
     title: str
     url: str
     section: str | None = None
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the assistant says back for one turn, with everything needed to trace it."""
-
-    text: str
-    citations: tuple[Citation, ...] = ()
-    trace: dict[str, Any] = field(default_factory=dict)
-    handoff_queue: str | None = None

@@ -40,11 +40,6 @@ def register(name: str) -> Callable[[Factory], Factory]:
     return decorator
 
 
-def available() -> list[str]:
-    _load_builtins()
-    return sorted(_FACTORIES)
-
-
 async def open_connector(kind: str, options: dict[str, Any], context: ConnectorContext) -> Connector:
     _load_builtins()
     factory = _FACTORIES.get(kind)

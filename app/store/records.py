@@ -59,10 +59,3 @@ class AuditLog:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (utcnow(), tenant, actor, action, subject, json.dumps(detail or {}, default=str)),
             )
-
-    async def events(self, subject: str | None = None) -> list[dict[str, Any]]:
-        sql, params = "SELECT * FROM audit_events", ()
-        if subject:
-            sql, params = sql + " WHERE subject = ?", (subject,)
-        rows = await self.db.fetch_all(sql + " ORDER BY id", params)
-        return [dict(r) | {"detail": json.loads(r["detail"])} for r in rows]
