@@ -35,16 +35,25 @@ class Section:
 
 @dataclass(frozen=True)
 class Document:
-    doc_id: str
+    """One help-center document, whatever format it came from.
+
+    Every loader normalizes its input to this shape, so one chunker serves them all: `body`
+    is Markdown-like text whose `#`-`####` headings carry the structure.
+    """
+
+    doc_id: str  # stable within a tenant: a file's relative path or a URL, slugified
     title: str
-    category: str | None
-    updated: str | None
     body: str
-    source: str
+    source: str  # the file path or URL as ingested
+    url: str | None = None  # the public address, when the source has one
+    category: str | None = None
+    updated: str | None = None  # ISO-8601 date or date-time
+    language: str | None = None  # ISO 639-1, declared or detected at load
 
     @property
     def content_hash(self) -> str:
-        material = "\x1f".join([self.title, self.category or "", self.updated or "", self.body])
+        material = "\x1f".join([self.title, self.body, self.url or "", self.category or "",
+                                 self.updated or "", self.language or ""])
         return hashlib.sha256(material.encode()).hexdigest()
 
     def sections(self) -> list[Section]:
@@ -99,10 +108,10 @@ def load_markdown(path: Path) -> Document:
     return Document(
         doc_id=path.stem,
         title=title,
-        category=str(meta["category"]) if meta.get("category") else None,
-        updated=str(updated) if updated else None,
         body=re.sub(r"\A#\s+.+\n", "", body).strip(),
         source=str(path),
+        category=str(meta["category"]) if meta.get("category") else None,
+        updated=str(updated) if updated else None,
     )
 
 
