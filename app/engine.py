@@ -142,11 +142,11 @@ class Engine:
         citations: tuple[Citation, ...] = ()
 
         if decision.action is Action.ANSWER:
-            hits = await self.knowledge.search(runtime.tenant.id, turn.text, limit=5)
+            hits = await self.knowledge.search(runtime.tenant.id, turn.text, limit=5, language=lang)
             stages.mark("retrieve")
-            trace["retrieval"] = [{"id": h.point_id, "doc": h.doc_id, "score": round(h.score, 4)}
-                                  for h in hits]
-            good = [h for h in hits if h.score >= runtime.tenant.knowledge.min_score]
+            trace["retrieval"] = [{"id": h.point_id, "doc": h.doc_id, "rrf": round(h.score, 5),
+                                   "similarity": round(h.similarity, 4)} for h in hits]
+            good = [h for h in hits if h.similarity >= runtime.tenant.knowledge.min_score]
             if good:
                 text, citations = kb_answer(good, lang)
                 updates["misses"] = 0

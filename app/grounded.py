@@ -32,7 +32,7 @@ def kb_answer(hits: list[Hit], lang: str) -> tuple[str, tuple[Citation, ...]]:
     citations = [Citation(best.title, best.url, best.heading)]
     lines = [say("kb.intro", lang), "", quote(best.text), "",
              f"{say('kb.source', lang)}: [{label}]({best.url})"]
-    related = [h for h in hits[1:3] if h.doc_id != best.doc_id and h.score >= best.score - 0.08]
+    related = [h for h in hits[1:3] if h.doc_id != best.doc_id and h.similarity >= best.similarity - 0.08]
     if related:
         other = related[0]
         citations.append(Citation(other.title, other.url, other.heading))

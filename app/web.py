@@ -23,6 +23,7 @@ from starlette.requests import cookie_parser
 from app.auth import customer_user_fields, sign_identity_token, verify_identity_token
 from app.errors import AuthError
 from app.settings import PROJECT_ROOT
+from knowledge.chunking import anchor_for
 from knowledge.documents import DocumentError, load_markdown
 
 if TYPE_CHECKING:
@@ -203,7 +204,7 @@ def render_article(company: str, title: str, body: str) -> str:
             in_list = False
         if heading := re.match(r"^(#{2,4})\s+(.*)", stripped):
             level = len(heading.group(1))
-            anchor = re.sub(r"[^a-z0-9]+", "-", heading.group(2).lower()).strip("-")
+            anchor = html.escape(anchor_for(heading.group(2)))
             blocks.append(f'<h{level} id="{anchor}">{_inline(heading.group(2))}</h{level}>')
         elif stripped:
             blocks.append(f"<p>{_inline(stripped)}</p>")

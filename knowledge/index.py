@@ -1,31 +1,52 @@
-"""The knowledge index: help-center sections as vectors in Qdrant, one tenant per query.
+"""The knowledge index: document chunks in Qdrant with dense and BM25 vectors, one
+collection per tenant, searched by hybrid retrieval.
 
-Every point carries its tenant in the payload and every search filters on it, so a
-tenant can never retrieve another tenant's text. Syncing compares each document's content
-hash with what the index holds and re-embeds only what changed.
+- **Tenancy.** Each tenant has its own collection behind the alias `kb_<tenant>`; a query
+  names one tenant and can only reach that collection. Every point also carries its tenant,
+  and results are checked against it.
+- **Sync.** Re-ingesting compares each document's content hash with the index and embeds
+  only what changed; documents that disappeared are removed. A changed document's new
+  chunks are written before its old ones are deleted, so readers see one version or the
+  other, never none.
+- **Rebuild aside.** When the embedding model or the chunker changes (the index
+  fingerprint), or on request, the whole tenant is built into a new collection and the
+  alias is switched in one operation: a search never sees a half-built index.
+- **Hybrid retrieval.** Dense similarity (the chunk, blended with its article title) and
+  BM25 are ranked separately and fused by reciprocal rank; the dense similarity is kept as
+  the confidence signal the engine thresholds on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
+import numpy as np
 from qdrant_client import AsyncQdrantClient, models
 
 from app.errors import KnowledgeError
+from knowledge import sparse
+from knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document
 from knowledge.documents import Document
 from knowledge.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
-COLLECTION = "frontline_kb"
-TEXT, TITLE = "text", "title"  # named vectors: the section (with its headings) and the article title
-TITLE_WEIGHT = 0.3  # share of the article-title similarity in a hit's score
+DENSE, TITLE, BM25 = "text", "title", "bm25"
+TITLE_WEIGHT = 0.3  # share of the article-title similarity in a chunk's dense score
+RRF_K = 60
+CANDIDATES = 30
+BATCH = 128
 _NAMESPACE = uuid.UUID("5b0c6f4e-8f0a-4c53-9a39-2f1f8d1e7a10")
+
+Mode = Literal["hybrid", "dense", "sparse"]
 
 
 @dataclass(frozen=True)
@@ -35,8 +56,12 @@ class Hit:
     heading: str | None
     text: str
     url: str
-    score: float
+    score: float  # ranking score for this mode (RRF for hybrid)
     point_id: str
+    similarity: float = 0.0  # dense similarity (title-blended), comparable across queries
+    heading_path: tuple[str, ...] = ()
+    language: str | None = None
+    source: str = ""
 
 
 @dataclass
@@ -47,24 +72,26 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     sections_embedded: int = 0
+    rebuilt: bool = False
+    seconds: float = 0.0
 
     def summary(self) -> str:
+        how = " (rebuilt aside)" if self.rebuilt else ""
         return (f"{len(self.added)} added, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-                f"{len(self.skipped)} skipped; {self.sections_embedded} sections embedded")
+                f"{len(self.skipped)} skipped; {self.sections_embedded} sections embedded{how}")
 
 
-def _tenant_filter(tenant: str, doc_id: str | None = None) -> models.Filter:
-    must = [models.FieldCondition(key="tenant", match=models.MatchValue(value=tenant))]
-    if doc_id is not None:
-        must.append(models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id)))
-    return models.Filter(must=must)  # type: ignore[arg-type]
+def alias_for(tenant: str) -> str:
+    return f"kb_{tenant}"
 
 
 class KnowledgeIndex:
     def __init__(self, client: AsyncQdrantClient, embedder: Embedder) -> None:
         self._client = client
         self._embedder = embedder
+        material = f"{embedder.name}|{embedder.dim}|{CHUNKER_VERSION}|{sparse.AVERAGE_CHUNK_WORDS}"
+        self.fingerprint = hashlib.sha256(material.encode()).hexdigest()[:10]
 
     @classmethod
     async def open(cls, embedder: Embedder, *, path: Path | None = None, url: str | None = None,
@@ -73,53 +100,56 @@ class KnowledgeIndex:
         try:
             if url:
                 client = AsyncQdrantClient(url=url, api_key=api_key)
+                await client.get_collections()  # fail now, with a clear message, if unreachable
             else:
                 assert path is not None
                 await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)
                 client = AsyncQdrantClient(path=str(path))
-            index = cls(client, embedder)
-            await index._ensure_collection()
-        except KnowledgeError:
-            raise
         except Exception as exc:  # qdrant raises many kinds (lock held, connection refused)
             if "already accessed by another instance" in str(exc):
                 raise KnowledgeError(
                     f"Another Frontline process is using the knowledge index in {path}. Stop it, "
                     "or give this one its own FRONTLINE_DATA_DIR.") from None
             raise KnowledgeError(f"Cannot open the knowledge index ({url or path}): {exc}") from exc
-        return index
+        return cls(client, embedder)
 
     async def close(self) -> None:
         await self._client.close()
 
-    async def _ensure_collection(self) -> None:
-        if await self._client.collection_exists(COLLECTION):
-            info = await self._client.get_collection(COLLECTION)
-            vectors = info.config.params.vectors
-            text = vectors.get(TEXT) if isinstance(vectors, dict) else None
-            size = text.size if text is not None else None
-            if size != self._embedder.dim:
-                raise KnowledgeError(
-                    f"The knowledge index was built with {size}-dimensional vectors but the model "
-                    f"{self._embedder.name} makes {self._embedder.dim}; delete the index folder "
-                    "to rebuild it.")
-            return
-        await self._client.create_collection(
-            COLLECTION,
-            vectors_config={
-                name: models.VectorParams(size=self._embedder.dim, distance=models.Distance.COSINE)
-                for name in (TEXT, TITLE)},
-        )
-        for key in ("tenant", "doc_id"):
-            await self._client.create_payload_index(COLLECTION, key, models.PayloadSchemaType.KEYWORD)
+    # -- collections ---------------------------------------------------------------------
 
-    async def _indexed_hashes(self, tenant: str) -> dict[str, str]:
+    async def _collection(self, tenant: str) -> str | None:
+        """The collection currently behind the tenant's alias."""
+        aliases = await self._client.get_aliases()
+        for alias in aliases.aliases:
+            if alias.alias_name == alias_for(tenant):
+                return alias.collection_name
+        return None
+
+    async def _create(self, name: str) -> None:
+        dense = models.VectorParams(size=self._embedder.dim, distance=models.Distance.COSINE)
+        await self._client.create_collection(
+            name, vectors_config={DENSE: dense, TITLE: dense},
+            sparse_vectors_config={BM25: models.SparseVectorParams(modifier=models.Modifier.IDF)})
+
+    async def _switch(self, tenant: str, new: str, old: str | None) -> None:
+        operations: list[models.AliasOperations] = []
+        if old is not None:
+            operations.append(models.DeleteAliasOperation(
+                delete_alias=models.DeleteAlias(alias_name=alias_for(tenant))))
+        operations.append(models.CreateAliasOperation(
+            create_alias=models.CreateAlias(collection_name=new, alias_name=alias_for(tenant))))
+        await self._client.update_collection_aliases(change_aliases_operations=operations)
+
+    # -- sync ----------------------------------------------------------------------------
+
+    async def _indexed_hashes(self, collection: str) -> dict[str, str]:
         hashes: dict[str, str] = {}
         offset = None
         while True:
             points, offset = await self._client.scroll(
-                COLLECTION, scroll_filter=_tenant_filter(tenant), limit=512, offset=offset,
-                with_payload=["doc_id", "doc_hash"], with_vectors=False)
+                collection, limit=1024, offset=offset, with_payload=["doc_id", "doc_hash"],
+                with_vectors=False)
             for point in points:
                 payload = point.payload or {}
                 hashes[str(payload["doc_id"])] = str(payload["doc_hash"])
@@ -127,76 +157,199 @@ class KnowledgeIndex:
                 return hashes
 
     async def sync(self, tenant: str, documents: Sequence[Document], url_for: dict[str, str],
-                   skipped: Sequence[tuple[str, str]] = ()) -> SyncReport:
+                   skipped: Sequence[tuple[str, str]] = (), *, rebuild: bool = False) -> SyncReport:
         """Make the tenant's index hold exactly `documents`, embedding only what changed."""
+        started = time.perf_counter()
         report = SyncReport(skipped=list(skipped))
-        indexed = await self._indexed_hashes(tenant)
-        wanted = {doc.doc_id: doc for doc in documents}
+        current = await self._collection(tenant)
+        stale = current is None or f"_{self.fingerprint}_" not in current
+        indexed = await self._indexed_hashes(current) if current else {}
+        if rebuild or stale:
+            target = f"{alias_for(tenant)}_{self.fingerprint}_{time.time_ns()}"
+            await self._create(target)
+            report.rebuilt = current is not None
+            changed = list(documents)
+        else:
+            target = current  # type: ignore[assignment]
+            changed = [d for d in documents if indexed.get(d.doc_id) != d.content_hash]
         for doc in documents:
-            before = indexed.get(doc.doc_id)
-            if before == doc.content_hash:
+            if doc not in changed:
                 report.unchanged.append(doc.doc_id)
-                continue
-            sections = doc.sections()
-            vectors = await asyncio.to_thread(
-                self._embedder.embed, [doc.title] + [s.embedding_text for s in sections])
-            title_vector = vectors[0].tolist()
-            points = [
-                models.PointStruct(
-                    id=str(uuid.uuid5(_NAMESPACE, f"{tenant}/{doc.doc_id}/{s.position}")),
-                    vector={TEXT: vector.tolist(), TITLE: title_vector},
-                    payload={"tenant": tenant, "doc_id": doc.doc_id, "doc_hash": doc.content_hash,
-                             "title": doc.title, "heading": s.heading, "text": s.text,
-                             "url": url_for.get(doc.doc_id, ""), "updated": doc.updated,
-                             "position": s.position},
-                )
-                for s, vector in zip(sections, vectors[1:], strict=True)
-            ]
-            # New points first, then drop the document's old ones beyond the new count:
-            # a search in between sees the old or the new version, never nothing.
-            await self._client.upsert(COLLECTION, points=points, wait=True)
-            if before is not None:
-                keep = {p.id for p in points}
-                await self._delete_doc(tenant, doc.doc_id, keep=keep)
+            elif doc.doc_id in indexed:
                 report.updated.append(doc.doc_id)
             else:
                 report.added.append(doc.doc_id)
-            report.sections_embedded += len(points)
-        for doc_id in sorted(set(indexed) - set(wanted)):
-            await self._delete_doc(tenant, doc_id)
-            report.removed.append(doc_id)
+        try:
+            for doc in changed:
+                report.sections_embedded += await self._write_document(
+                    target, tenant, doc, url_for.get(doc.doc_id), replace=target == current)
+        except BaseException:
+            if target != current:  # never leave a half-built collection behind
+                await self._client.delete_collection(target)
+            raise
+        wanted = {d.doc_id for d in documents}
+        report.removed = sorted(set(indexed) - wanted)
+        if target == current:
+            for doc_id in report.removed:
+                await self._delete_doc(target, doc_id)
+        else:
+            await self._switch(tenant, target, current)
+            if current is not None:
+                await self._client.delete_collection(current)
+        report.seconds = time.perf_counter() - started
         log.info("knowledge sync for %s: %s", tenant, report.summary())
         return report
 
-    async def _delete_doc(self, tenant: str, doc_id: str, keep: set[object] | None = None) -> None:
-        selector: models.Filter = _tenant_filter(tenant, doc_id)
+    async def _write_document(self, collection: str, tenant: str, doc: Document,
+                              fallback_url: str | None, *, replace: bool) -> int:
+        chunks = chunk_document(doc)
+        if not chunks:
+            return 0
+        texts = [doc.title] + [c.embedding_text for c in chunks]
+        dense = await asyncio.to_thread(self._embedder.embed, texts)
+        bm25 = await asyncio.to_thread(sparse.embed_documents, texts[1:], doc.language)
+        title_vector = dense[0].tolist()
+        base_url = doc.url or fallback_url or ""
+        points = [
+            models.PointStruct(
+                id=str(uuid.uuid5(_NAMESPACE, f"{tenant}/{doc.doc_id}/{chunk.position}")),
+                vector={DENSE: vector.tolist(), TITLE: title_vector, BM25: sparse_vector},
+                payload=self._payload(tenant, doc, chunk, base_url))
+            for chunk, vector, sparse_vector in zip(chunks, dense[1:], bm25, strict=True)
+        ]
+        for start in range(0, len(points), BATCH):
+            await self._client.upsert(collection, points=points[start:start + BATCH], wait=True)
+        if replace:  # drop this document's chunks beyond the new count
+            await self._delete_doc(collection, doc.doc_id, keep={p.id for p in points})
+        return len(points)
+
+    @staticmethod
+    def _payload(tenant: str, doc: Document, chunk: Chunk, base_url: str) -> dict[str, object]:
+        url = f"{base_url}#{chunk.anchor}" if base_url and chunk.anchor else base_url
+        return {"tenant": tenant, "doc_id": doc.doc_id, "doc_hash": doc.content_hash,
+                "title": doc.title, "heading_path": list(chunk.heading_path), "text": chunk.text,
+                "url": url, "anchor": chunk.anchor, "source": doc.source, "language": doc.language,
+                "updated": doc.updated, "position": chunk.position}
+
+    async def _delete_doc(self, collection: str, doc_id: str, keep: set[object] | None = None) -> None:
+        selector = models.Filter(must=[models.FieldCondition(
+            key="doc_id", match=models.MatchValue(value=doc_id))])
         if keep:
             selector.must_not = [models.HasIdCondition(has_id=list(keep))]  # type: ignore[list-item]
-        await self._client.delete(COLLECTION, points_selector=models.FilterSelector(filter=selector),
+        await self._client.delete(collection, points_selector=models.FilterSelector(filter=selector),
                                   wait=True)
 
-    async def search(self, tenant: str, query: str, limit: int = 5) -> list[Hit]:
-        """Sections most similar to `query`, re-scored with their article title's similarity:
-        a section that matches well inside the article the question is about wins over an
-        equally close one in a neighbouring article."""
+    async def delete_document(self, tenant: str, doc_id_or_source: str) -> int:
+        """Remove one document (by doc id or by the source it was ingested from)."""
+        collection = await self._collection(tenant)
+        if collection is None:
+            return 0
+        removed = 0
+        for key in ("doc_id", "source"):
+            selector = models.Filter(must=[models.FieldCondition(
+                key=key, match=models.MatchValue(value=doc_id_or_source))])
+            found = (await self._client.count(collection, count_filter=selector, exact=True)).count
+            if found:
+                await self._client.delete(collection, wait=True,
+                                          points_selector=models.FilterSelector(filter=selector))
+                removed += found
+        return removed
+
+    async def documents(self, tenant: str) -> list[dict[str, object]]:
+        """One row per indexed document: id, title, source, url, language, updated, chunks."""
+        collection = await self._collection(tenant)
+        rows: dict[str, dict[str, object]] = {}
+        offset = None
+        while collection is not None:
+            points, offset = await self._client.scroll(
+                collection, limit=1024, offset=offset, with_vectors=False,
+                with_payload=["doc_id", "title", "source", "url", "language", "updated"])
+            for point in points:
+                p = point.payload or {}
+                row = rows.setdefault(str(p["doc_id"]), {
+                    "doc_id": p["doc_id"], "title": p.get("title"), "source": p.get("source"),
+                    "url": str(p.get("url") or "").split("#")[0], "language": p.get("language"),
+                    "updated": p.get("updated"), "chunks": 0})
+                row["chunks"] = int(row["chunks"]) + 1  # type: ignore[call-overload]
+            if offset is None:
+                break
+        return sorted(rows.values(), key=lambda r: str(r["doc_id"]))
+
+    # -- search --------------------------------------------------------------------------
+
+    async def search(self, tenant: str, query: str, limit: int = 5, *, mode: Mode = "hybrid",
+                     language: str | None = None) -> list[Hit]:
+        collection = await self._collection(tenant)
+        if collection is None or not query.strip():
+            return []
         vector = (await asyncio.to_thread(self._embedder.embed, [query]))[0]
+        dense_hits = await self._dense(collection, tenant, vector) if mode != "sparse" else []
+        sparse_hits = (await self._sparse(collection, tenant, query, language, vector)
+                       if mode != "dense" else [])
+        if mode == "dense":
+            return dense_hits[:limit]
+        if mode == "sparse":
+            return sparse_hits[:limit]
+        fused: dict[str, float] = {}
+        by_id: dict[str, Hit] = {}
+        for ranking in (dense_hits, sparse_hits):
+            for rank, hit in enumerate(ranking):
+                fused[hit.point_id] = fused.get(hit.point_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+                by_id.setdefault(hit.point_id, hit)
+        ordered = sorted(fused, key=lambda pid: fused[pid], reverse=True)
+        return [_with_score(by_id[pid], fused[pid]) for pid in ordered[:limit]]
+
+    async def _dense(self, collection: str, tenant: str, vector: np.ndarray) -> list[Hit]:
         response = await self._client.query_points(
-            COLLECTION, query=vector.tolist(), using=TEXT, query_filter=_tenant_filter(tenant),
-            limit=max(limit * 4, 20), with_payload=True, with_vectors=[TITLE])
+            collection, query=vector.tolist(), using=DENSE, limit=CANDIDATES, with_payload=True,
+            with_vectors=[TITLE])
+        hits = [self._hit(point, tenant, vector) for point in response.points]
+        ranked = [h for h in hits if h is not None]
+        ranked.sort(key=lambda h: h.similarity, reverse=True)
+        return [_with_score(h, h.similarity) for h in ranked]
+
+    async def _sparse(self, collection: str, tenant: str, query: str, language: str | None,
+                      vector: np.ndarray) -> list[Hit]:
+        sparse_query = await asyncio.to_thread(sparse.embed_query, query, language)
+        if not sparse_query.indices:
+            return []
+        response = await self._client.query_points(
+            collection, query=sparse_query, using=BM25, limit=CANDIDATES, with_payload=True,
+            with_vectors=[DENSE, TITLE])
         hits = []
         for point in response.points:
-            payload = point.payload or {}
-            if payload.get("tenant") != tenant:  # defence in depth: never cross tenants
-                continue
-            title = (point.vector or {}).get(TITLE) if isinstance(point.vector, dict) else None
-            title_score = float(vector @ title) if title is not None else float(point.score)
-            score = (1 - TITLE_WEIGHT) * float(point.score) + TITLE_WEIGHT * title_score
-            hits.append(Hit(str(payload["doc_id"]), str(payload["title"]), payload.get("heading"),
-                            str(payload["text"]), str(payload.get("url", "")), score,
-                            str(point.id)))
-        hits.sort(key=lambda hit: hit.score, reverse=True)
-        return hits[:limit]
+            hit = self._hit(point, tenant, vector)
+            if hit is not None:
+                hits.append(_with_score(hit, float(point.score)))
+        return hits
+
+    @staticmethod
+    def _hit(point: models.ScoredPoint, tenant: str, query: np.ndarray) -> Hit | None:
+        payload = point.payload or {}
+        if payload.get("tenant") != tenant:  # defence in depth: never cross tenants
+            log.error("point %s of tenant %s found in %s's index", point.id, payload.get("tenant"), tenant)
+            return None
+        vectors = point.vector if isinstance(point.vector, dict) else {}
+        dense = vectors.get(DENSE)
+        similarity = float(query @ np.asarray(dense)) if dense is not None else float(point.score)
+        title = vectors.get(TITLE)
+        if title is not None:
+            similarity = (1 - TITLE_WEIGHT) * similarity + TITLE_WEIGHT * float(query @ np.asarray(title))
+        path = tuple(str(h) for h in payload.get("heading_path") or ())
+        return Hit(doc_id=str(payload["doc_id"]), title=str(payload["title"]),
+                   heading=path[-1] if path else None, text=str(payload["text"]),
+                   url=str(payload.get("url") or ""), score=float(point.score), point_id=str(point.id),
+                   similarity=similarity, heading_path=path, language=payload.get("language"),
+                   source=str(payload.get("source") or ""))
 
     async def count(self, tenant: str) -> int:
-        result = await self._client.count(COLLECTION, count_filter=_tenant_filter(tenant), exact=True)
-        return result.count
+        collection = await self._collection(tenant)
+        if collection is None:
+            return 0
+        return (await self._client.count(collection, exact=True)).count
+
+
+def _with_score(hit: Hit, score: float) -> Hit:
+    from dataclasses import replace
+
+    return replace(hit, score=score)

@@ -23,7 +23,10 @@ async def test_password_question_quotes_the_article_and_names_it(server, clients
     text = answer["output"]
     assert "> " in text, text  # a quoted passage
     assert "Source: [Reset your password" in text, text
-    assert "(/kb/demo/reset-your-password)" in text.split("Source:")[1].splitlines()[0], text
+    link = text.split("Source:")[1].splitlines()[0].split("](")[1].rstrip(")")
+    assert link.startswith("/kb/demo/reset-your-password#"), text
+    page = await chat.http.get(link.split("#")[0])  # the cited section exists on the article page
+    assert page.status_code == 200 and f'id="{link.split("#")[1]}"' in page.text
     assert "Forgot password" in text, text
 
 
