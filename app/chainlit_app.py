@@ -48,8 +48,8 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         from chainlit.config import config
 
         config.project.allow_origins[:] = origins  # the CORS middleware holds this list
-        for tenant_id, report in services.sync_reports.items():
-            log.info("help center %s: %s", tenant_id, report.summary())
+        for name, report in services.sync_reports.items():
+            log.info("help center %s: %s", name, report.summary())
         RUNTIME.services = services
         stack.callback(setattr, RUNTIME, "services", None)
         async with _chainlit_lifespan(app):

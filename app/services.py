@@ -37,15 +37,15 @@ class Services:
 
 
 async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> dict[str, SyncReport]:
+    """Sync each tenant's configured help-center folders; their articles are served at /kb/."""
     reports = {}
     for tenant in tenants:
-        documents, skipped = [], []
         for folder in tenant.knowledge.paths:
-            docs, bad = load_folder(tenant.resolve(folder))
-            documents.extend(docs)
-            skipped.extend(bad)
-        urls = {doc.doc_id: tenant.article_url(doc.doc_id) for doc in documents}
-        reports[tenant.id] = await index.sync(tenant.id, documents, urls, skipped)
+            resolved = tenant.resolve(folder)
+            documents, skipped = load_folder(resolved)
+            urls = {doc.doc_id: tenant.article_url(doc.doc_id) for doc in documents}
+            report = await index.sync(tenant.id, documents, urls, skipped, origin=str(resolved))
+            reports[f"{tenant.id}:{folder}"] = report
     return reports
 
 

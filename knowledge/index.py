@@ -143,53 +143,89 @@ class KnowledgeIndex:
 
     # -- sync ----------------------------------------------------------------------------
 
-    async def _indexed_hashes(self, collection: str) -> dict[str, str]:
-        hashes: dict[str, str] = {}
+    async def _indexed(self, collection: str) -> dict[str, tuple[str, str]]:
+        """doc_id -> (content hash, origin) for every document in the collection."""
+        found: dict[str, tuple[str, str]] = {}
         offset = None
         while True:
             points, offset = await self._client.scroll(
-                collection, limit=1024, offset=offset, with_payload=["doc_id", "doc_hash"],
+                collection, limit=1024, offset=offset, with_payload=["doc_id", "doc_hash", "origin"],
                 with_vectors=False)
             for point in points:
                 payload = point.payload or {}
-                hashes[str(payload["doc_id"])] = str(payload["doc_hash"])
+                found[str(payload["doc_id"])] = (str(payload["doc_hash"]), str(payload.get("origin", "")))
             if offset is None:
-                return hashes
+                return found
+
+    async def _stored_documents(self, collection: str, skip_origin: str) -> list[tuple[Document, str]]:
+        """Documents of other origins, rebuilt from the copy kept with each document's first
+        chunk, so a rebuild aside keeps what other ingests put in the index."""
+        selector = models.Filter(must=[models.FieldCondition(key="position", match=models.MatchValue(value=0))],
+                                 must_not=[models.FieldCondition(key="origin",
+                                                                 match=models.MatchValue(value=skip_origin))])
+        stored: list[tuple[Document, str]] = []
+        offset = None
+        while True:
+            points, offset = await self._client.scroll(collection, scroll_filter=selector, limit=256,
+                                                       offset=offset, with_vectors=False)
+            for point in points:
+                p = point.payload or {}
+                doc = Document(doc_id=str(p["doc_id"]), title=str(p["title"]), body=str(p["doc_body"]),
+                               source=str(p.get("source") or ""), url=p.get("doc_url"),
+                               category=p.get("category"), updated=p.get("updated"),
+                               language=p.get("language"))
+                stored.append((doc, str(p.get("origin", ""))))
+            if offset is None:
+                return stored
 
     async def sync(self, tenant: str, documents: Sequence[Document], url_for: dict[str, str],
-                   skipped: Sequence[tuple[str, str]] = (), *, rebuild: bool = False) -> SyncReport:
-        """Make the tenant's index hold exactly `documents`, embedding only what changed."""
+                   skipped: Sequence[tuple[str, str]] = (), *, origin: str,
+                   rebuild: bool = False) -> SyncReport:
+        """Make the documents that came from `origin` (a folder, file or URL as ingested) be
+        exactly `documents`, embedding only what changed. Other origins are left alone."""
         started = time.perf_counter()
         report = SyncReport(skipped=list(skipped))
         current = await self._collection(tenant)
-        stale = current is None or f"_{self.fingerprint}_" not in current
-        indexed = await self._indexed_hashes(current) if current else {}
-        if rebuild or stale:
+        indexed = await self._indexed(current) if current else {}
+        mine = {doc_id for doc_id, (_, source) in indexed.items() if source == origin}
+        accepted: list[Document] = []
+        for doc in documents:
+            owner = indexed.get(doc.doc_id, ("", origin))[1]
+            if owner != origin:
+                report.skipped.append((doc.source, f"a document with id {doc.doc_id!r} was already "
+                                                   f"ingested from {owner}"))
+            else:
+                accepted.append(doc)
+        aside = rebuild or current is None or f"_{self.fingerprint}_" not in current
+        if aside:
             target = f"{alias_for(tenant)}_{self.fingerprint}_{time.time_ns()}"
             await self._create(target)
             report.rebuilt = current is not None
-            changed = list(documents)
+            changed = accepted
+            carried = await self._stored_documents(current, origin) if current else []
         else:
             target = current  # type: ignore[assignment]
-            changed = [d for d in documents if indexed.get(d.doc_id) != d.content_hash]
-        for doc in documents:
+            changed = [d for d in accepted if indexed.get(d.doc_id, ("",))[0] != d.content_hash]
+            carried = []
+        for doc in accepted:
             if doc not in changed:
                 report.unchanged.append(doc.doc_id)
-            elif doc.doc_id in indexed:
+            elif doc.doc_id in mine:
                 report.updated.append(doc.doc_id)
             else:
                 report.added.append(doc.doc_id)
         try:
             for doc in changed:
                 report.sections_embedded += await self._write_document(
-                    target, tenant, doc, url_for.get(doc.doc_id), replace=target == current)
+                    target, tenant, doc, url_for.get(doc.doc_id), origin, replace=not aside)
+            for doc, other_origin in carried:
+                await self._write_document(target, tenant, doc, None, other_origin, replace=False)
         except BaseException:
-            if target != current:  # never leave a half-built collection behind
+            if aside:  # never leave a half-built collection behind
                 await self._client.delete_collection(target)
             raise
-        wanted = {d.doc_id for d in documents}
-        report.removed = sorted(set(indexed) - wanted)
-        if target == current:
+        report.removed = sorted(mine - {d.doc_id for d in accepted})
+        if not aside:
             for doc_id in report.removed:
                 await self._delete_doc(target, doc_id)
         else:
@@ -197,11 +233,11 @@ class KnowledgeIndex:
             if current is not None:
                 await self._client.delete_collection(current)
         report.seconds = time.perf_counter() - started
-        log.info("knowledge sync for %s: %s", tenant, report.summary())
+        log.info("knowledge sync for %s from %s: %s", tenant, origin, report.summary())
         return report
 
     async def _write_document(self, collection: str, tenant: str, doc: Document,
-                              fallback_url: str | None, *, replace: bool) -> int:
+                              fallback_url: str | None, origin: str, *, replace: bool) -> int:
         chunks = chunk_document(doc)
         if not chunks:
             return 0
@@ -214,7 +250,7 @@ class KnowledgeIndex:
             models.PointStruct(
                 id=str(uuid.uuid5(_NAMESPACE, f"{tenant}/{doc.doc_id}/{chunk.position}")),
                 vector={DENSE: vector.tolist(), TITLE: title_vector, BM25: sparse_vector},
-                payload=self._payload(tenant, doc, chunk, base_url))
+                payload=self._payload(tenant, doc, chunk, base_url, origin))
             for chunk, vector, sparse_vector in zip(chunks, dense[1:], bm25, strict=True)
         ]
         for start in range(0, len(points), BATCH):
@@ -224,12 +260,17 @@ class KnowledgeIndex:
         return len(points)
 
     @staticmethod
-    def _payload(tenant: str, doc: Document, chunk: Chunk, base_url: str) -> dict[str, object]:
+    def _payload(tenant: str, doc: Document, chunk: Chunk, base_url: str,
+                 origin: str) -> dict[str, object]:
         url = f"{base_url}#{chunk.anchor}" if base_url and chunk.anchor else base_url
-        return {"tenant": tenant, "doc_id": doc.doc_id, "doc_hash": doc.content_hash,
-                "title": doc.title, "heading_path": list(chunk.heading_path), "text": chunk.text,
-                "url": url, "anchor": chunk.anchor, "source": doc.source, "language": doc.language,
-                "updated": doc.updated, "position": chunk.position}
+        payload: dict[str, object] = {
+            "tenant": tenant, "doc_id": doc.doc_id, "doc_hash": doc.content_hash, "origin": origin,
+            "title": doc.title, "heading_path": list(chunk.heading_path), "text": chunk.text,
+            "url": url, "anchor": chunk.anchor, "source": doc.source, "language": doc.language,
+            "updated": doc.updated, "category": doc.category, "position": chunk.position}
+        if chunk.position == 0:  # the whole document, so the index can rebuild itself aside
+            payload |= {"doc_body": doc.body, "doc_url": doc.url}
+        return payload
 
     async def _delete_doc(self, collection: str, doc_id: str, keep: set[object] | None = None) -> None:
         selector = models.Filter(must=[models.FieldCondition(
@@ -240,12 +281,12 @@ class KnowledgeIndex:
                                   wait=True)
 
     async def delete_document(self, tenant: str, doc_id_or_source: str) -> int:
-        """Remove one document (by doc id or by the source it was ingested from)."""
+        """Remove documents by doc id, by their source, or by the origin they were ingested from."""
         collection = await self._collection(tenant)
         if collection is None:
             return 0
         removed = 0
-        for key in ("doc_id", "source"):
+        for key in ("doc_id", "source", "origin"):
             selector = models.Filter(must=[models.FieldCondition(
                 key=key, match=models.MatchValue(value=doc_id_or_source))])
             found = (await self._client.count(collection, count_filter=selector, exact=True)).count
@@ -256,18 +297,19 @@ class KnowledgeIndex:
         return removed
 
     async def documents(self, tenant: str) -> list[dict[str, object]]:
-        """One row per indexed document: id, title, source, url, language, updated, chunks."""
+        """One row per indexed document: id, title, source, origin, url, language, updated, chunks."""
         collection = await self._collection(tenant)
         rows: dict[str, dict[str, object]] = {}
         offset = None
         while collection is not None:
             points, offset = await self._client.scroll(
                 collection, limit=1024, offset=offset, with_vectors=False,
-                with_payload=["doc_id", "title", "source", "url", "language", "updated"])
+                with_payload=["doc_id", "title", "source", "origin", "url", "language", "updated"])
             for point in points:
                 p = point.payload or {}
                 row = rows.setdefault(str(p["doc_id"]), {
                     "doc_id": p["doc_id"], "title": p.get("title"), "source": p.get("source"),
+                    "origin": p.get("origin"),
                     "url": str(p.get("url") or "").split("#")[0], "language": p.get("language"),
                     "updated": p.get("updated"), "chunks": 0})
                 row["chunks"] = int(row["chunks"]) + 1  # type: ignore[call-overload]

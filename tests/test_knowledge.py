@@ -34,10 +34,10 @@ async def index(tmp_path, embedder):
     await opened.close()
 
 
-async def sync(index: KnowledgeIndex, tenant: str, folder: Path):
+async def sync(index: KnowledgeIndex, tenant: str, folder: Path, *, rebuild: bool = False):
     documents, skipped = load_folder(folder)
     return await index.sync(tenant, documents, {d.doc_id: f"/kb/{tenant}/{d.doc_id}" for d in documents},
-                            skipped)
+                            skipped, origin=str(folder), rebuild=rebuild)
 
 
 async def test_sync_embeds_only_what_changed_and_removes_what_disappeared(index, tmp_path):
@@ -110,3 +110,61 @@ async def test_demo_help_center_loads_completely():
     documents, skipped = load_folder(PROJECT_ROOT / "demo" / "helpcenter")
     assert skipped == [] and len(documents) >= 25
     assert all(d.title and d.category and d.sections() for d in documents)
+
+
+class BrokenEmbedder:
+    """A model that fails part-way through a build (as a crashed or killed embed would)."""
+
+    def __init__(self, real, fail_on: str) -> None:
+        self.name, self.dim, self._real, self._fail_on = real.name, real.dim, real, fail_on
+
+    def embed(self, texts):
+        if any(self._fail_on in text for text in texts):
+            raise RuntimeError("embedding failed")
+        return self._real.embed(texts)
+
+
+async def test_rebuild_happens_aside_and_keeps_other_origins(index, tmp_path, embedder):
+    write(tmp_path / "hc", "reset-password", "Reset your password", "Steps", "Use Forgot password.")
+    write(tmp_path / "faq", "plans", "Compare plans", "Pro", "Pro costs 20 dollars a month.")
+    await sync(index, "acme", tmp_path / "hc")
+    await sync(index, "acme", tmp_path / "faq")
+    before = await index._collection("acme")
+
+    rebuilt = await sync(index, "acme", tmp_path / "hc", rebuild=True)
+    assert rebuilt.rebuilt and rebuilt.updated == ["reset-password"]
+    after = await index._collection("acme")
+    assert after != before
+    assert before not in [c.name for c in (await index._client.get_collections()).collections]
+    assert {row["doc_id"] for row in await index.documents("acme")} == {"reset-password", "plans"}
+    assert (await index.search("acme", "how much is the pro plan", limit=1))[0].doc_id == "plans"
+
+    # a build that fails half-way is dropped; the live index is untouched
+    write(tmp_path / "hc", "shipping", "Shipping", "Times", "Poison pill: shipping takes 3 days.")
+    broken = KnowledgeIndex(index._client, BrokenEmbedder(embedder, "Poison pill"))
+    with pytest.raises(RuntimeError):
+        await sync(broken, "acme", tmp_path / "hc", rebuild=True)
+    assert await index._collection("acme") == after
+    names = [c.name for c in (await index._client.get_collections()).collections]
+    assert names == [after]
+    assert await index.count("acme") == 4
+
+
+async def test_a_changed_model_or_chunker_rebuilds_aside_automatically(index, tmp_path):
+    write(tmp_path / "hc", "reset-password", "Reset your password", "Steps", "Use Forgot password.")
+    await sync(index, "acme", tmp_path / "hc")
+    index.fingerprint = "0123456789"  # as if the embedding model had changed
+    report = await sync(index, "acme", tmp_path / "hc")
+    assert report.rebuilt and report.updated == ["reset-password"] and report.sections_embedded == 2
+    assert "_0123456789_" in str(await index._collection("acme"))
+
+
+async def test_same_id_from_another_origin_is_skipped_and_delete_by_source(index, tmp_path):
+    write(tmp_path / "one", "faq", "FAQ one", "Q", "First answer about invoices.")
+    write(tmp_path / "two", "faq", "FAQ two", "Q", "Second answer about invoices.")
+    await sync(index, "acme", tmp_path / "one")
+    report = await sync(index, "acme", tmp_path / "two")
+    assert report.added == [] and len(report.skipped) == 1
+    assert "already ingested from" in report.skipped[0][1] and str(tmp_path / "one") in report.skipped[0][1]
+    assert await index.delete_document("acme", str(tmp_path / "one" / "faq.md")) == 2
+    assert await index.count("acme") == 0
