@@ -2,17 +2,20 @@
 
     frontline serve            run the chat server (the demo tenant by default)
     frontline setup            provision the embedding model (offline, hash-verified)
+    frontline kb ...           ingest, search, list and delete knowledge (see app/kb_commands.py)
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import secrets
 import sys
 from pathlib import Path
 
+from app import kb_commands
 from app.errors import FrontlineError
 from app.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--port", type=int, help="port to listen on (FRONTLINE_PORT)")
     run.add_argument("--data-dir", type=Path, help="where state is kept (FRONTLINE_DATA_DIR)")
     commands.add_parser("setup", help="provision the embedding model")
+    kb_commands.add_parser(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -82,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "serve":
             return serve(settings)
+        if args.command == "kb":
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(kb_commands.run(settings, args))
         return setup(settings)
     except FrontlineError as exc:
         print(f"error: {exc}", file=sys.stderr)

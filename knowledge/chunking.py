@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from knowledge.documents import Document
 
-CHUNKER_VERSION = "2"  # part of the index fingerprint: change it when chunk boundaries change
-TARGET_WORDS = 220
-MAX_WORDS = 320
-OVERLAP_WORDS = 40
+CHUNKER_VERSION = "3"  # part of the index fingerprint: change it when chunk boundaries change
+TARGET_WORDS = 150
+MAX_WORDS = 200
+OVERLAP_WORDS = 30
 
 _HEADING = re.compile(r"^(#{1,4})\s+(.+?)\s*#*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-log = logging.getLogger(__name__)
-
 MAX_DOCUMENT_BYTES = 2_000_000
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
@@ -77,56 +71,18 @@ class DocumentError(ValueError):
 
 
 def load_markdown(path: Path) -> Document:
-    """One Markdown article with optional YAML front matter (title, category, updated)."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DocumentError(f"cannot read the file: {exc.strerror}") from None
-    if size > MAX_DOCUMENT_BYTES:
-        raise DocumentError(f"the file is {size:,} bytes; the limit is {MAX_DOCUMENT_BYTES:,}")
-    raw = path.read_bytes()
-    if b"\x00" in raw:
-        raise DocumentError("the file is binary, not text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DocumentError("the file is not valid UTF-8 text") from None
-    meta: dict[str, object] = {}
-    if match := _FRONT_MATTER.match(text):
-        try:
-            loaded = yaml.safe_load(match.group(1))
-        except yaml.YAMLError:
-            raise DocumentError("the front matter is not valid YAML") from None
-        if isinstance(loaded, dict):
-            meta = loaded
-        text = text[match.end():]
-    body = text.strip()
-    if not body:
-        raise DocumentError("the article has no text")
-    title = str(meta.get("title") or _first_heading(body) or path.stem.replace("-", " ").title())
-    updated = meta.get("updated")
-    return Document(
-        doc_id=path.stem,
-        title=title,
-        body=re.sub(r"\A#\s+.+\n", "", body).strip(),
-        source=str(path),
-        category=str(meta["category"]) if meta.get("category") else None,
-        updated=str(updated) if updated else None,
-    )
+    """One Markdown article, its id the file's stem; raises DocumentError.
 
+    Kept for callers from before `knowledge.loaders`, which now holds the parsing.
+    """
+    from knowledge.loaders.markdown import load_markdown as load  # the loaders import this module
 
-def _first_heading(body: str) -> str | None:
-    match = re.match(r"#\s+(.+)", body)
-    return match.group(1).strip() if match else None
+    return load(path)
 
 
 def load_folder(folder: Path) -> tuple[list[Document], list[tuple[str, str]]]:
-    """All Markdown articles under `folder`, and (file, reason) for each one skipped."""
-    documents, skipped = [], []
-    for path in sorted(folder.rglob("*.md")):
-        try:
-            documents.append(load_markdown(path))
-        except DocumentError as exc:
-            log.warning("skipped %s: %s", path, exc)
-            skipped.append((str(path), str(exc)))
-    return documents, skipped
+    """Every supported file under `folder` (see `knowledge.loaders`), and (file, reason) for each one skipped."""
+    from knowledge.loaders import load_path  # the loaders import this module
+
+    result = load_path(folder)
+    return result.documents, result.skipped

@@ -44,6 +44,7 @@ class FastEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
-        vectors = np.asarray(list(self._model.embed(list(texts), batch_size=64)), dtype=np.float32)
+        # small batches: padding to the longest text in a batch costs more than batching saves
+        vectors = np.asarray(list(self._model.embed(list(texts), batch_size=8)), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)

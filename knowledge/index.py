@@ -23,7 +23,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -143,26 +143,25 @@ class KnowledgeIndex:
 
     # -- sync ----------------------------------------------------------------------------
 
-    async def _indexed(self, collection: str) -> dict[str, tuple[str, str]]:
-        """doc_id -> (content hash, origin) for every document in the collection."""
-        found: dict[str, tuple[str, str]] = {}
+    async def _indexed(self, collection: str) -> dict[str, tuple[str, str, str]]:
+        """doc_id -> (content hash, origin, source) for every document in the collection."""
+        found: dict[str, tuple[str, str, str]] = {}
         offset = None
         while True:
             points, offset = await self._client.scroll(
-                collection, limit=1024, offset=offset, with_payload=["doc_id", "doc_hash", "origin"],
-                with_vectors=False)
+                collection, limit=1024, offset=offset, with_vectors=False,
+                with_payload=["doc_id", "doc_hash", "origin", "source"])
             for point in points:
-                payload = point.payload or {}
-                found[str(payload["doc_id"])] = (str(payload["doc_hash"]), str(payload.get("origin", "")))
+                p = point.payload or {}
+                found[str(p["doc_id"])] = (str(p["doc_hash"]), str(p.get("origin", "")),
+                                           str(p.get("source", "")))
             if offset is None:
                 return found
 
-    async def _stored_documents(self, collection: str, skip_origin: str) -> list[tuple[Document, str]]:
-        """Documents of other origins, rebuilt from the copy kept with each document's first
-        chunk, so a rebuild aside keeps what other ingests put in the index."""
-        selector = models.Filter(must=[models.FieldCondition(key="position", match=models.MatchValue(value=0))],
-                                 must_not=[models.FieldCondition(key="origin",
-                                                                 match=models.MatchValue(value=skip_origin))])
+    async def _stored_documents(self, collection: str) -> list[tuple[Document, str]]:
+        """Every indexed document with its origin, rebuilt from the copy kept with each
+        document's first chunk, so a rebuild aside keeps what other ingests put there."""
+        selector = models.Filter(must=[models.FieldCondition(key="position", match=models.MatchValue(value=0))])
         stored: list[tuple[Document, str]] = []
         offset = None
         while True:
@@ -180,17 +179,21 @@ class KnowledgeIndex:
 
     async def sync(self, tenant: str, documents: Sequence[Document], url_for: dict[str, str],
                    skipped: Sequence[tuple[str, str]] = (), *, origin: str,
-                   rebuild: bool = False) -> SyncReport:
+                   rebuild: bool = False,
+                   on_document: Callable[[Document], None] | None = None) -> SyncReport:
         """Make the documents that came from `origin` (a folder, file or URL as ingested) be
-        exactly `documents`, embedding only what changed. Other origins are left alone."""
+        exactly `documents`, embedding only what changed. Other origins are left alone, and so
+        is an indexed document whose source was skipped this time (unreadable now, or its page
+        unreachable): a bad read never deletes good knowledge."""
         started = time.perf_counter()
         report = SyncReport(skipped=list(skipped))
         current = await self._collection(tenant)
         indexed = await self._indexed(current) if current else {}
-        mine = {doc_id for doc_id, (_, source) in indexed.items() if source == origin}
+        mine = {doc_id for doc_id, (_, owner, _) in indexed.items() if owner == origin}
+        unreadable = {source for source, _ in skipped}
         accepted: list[Document] = []
         for doc in documents:
-            owner = indexed.get(doc.doc_id, ("", origin))[1]
+            owner = indexed.get(doc.doc_id, ("", origin, ""))[1]
             if owner != origin:
                 report.skipped.append((doc.source, f"a document with id {doc.doc_id!r} was already "
                                                    f"ingested from {owner}"))
@@ -202,7 +205,10 @@ class KnowledgeIndex:
             await self._create(target)
             report.rebuilt = current is not None
             changed = accepted
-            carried = await self._stored_documents(current, origin) if current else []
+            fresh = {d.doc_id for d in accepted}
+            carried = [(doc, owner) for doc, owner in
+                       (await self._stored_documents(current) if current else [])
+                       if owner != origin or (doc.source in unreadable and doc.doc_id not in fresh)]
         else:
             target = current  # type: ignore[assignment]
             changed = [d for d in accepted if indexed.get(d.doc_id, ("",))[0] != d.content_hash]
@@ -218,13 +224,16 @@ class KnowledgeIndex:
             for doc in changed:
                 report.sections_embedded += await self._write_document(
                     target, tenant, doc, url_for.get(doc.doc_id), origin, replace=not aside)
+                if on_document is not None:
+                    on_document(doc)
             for doc, other_origin in carried:
                 await self._write_document(target, tenant, doc, None, other_origin, replace=False)
         except BaseException:
             if aside:  # never leave a half-built collection behind
                 await self._client.delete_collection(target)
             raise
-        report.removed = sorted(mine - {d.doc_id for d in accepted})
+        report.removed = sorted(doc_id for doc_id in mine - {d.doc_id for d in accepted}
+                                if indexed[doc_id][2] not in unreadable)
         if not aside:
             for doc_id in report.removed:
                 await self._delete_doc(target, doc_id)

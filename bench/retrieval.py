@@ -1,0 +1,171 @@
+"""Retrieval quality and speed on doc2dial (../shared/eval/doc2dial).
+
+Quality: every doc2dial user turn is a question whose answer lies in one document. The 273
+documents are ingested through Frontline's own chunker and index; each question is asked
+with its last user turn only (what a customer just typed). Recall@k counts the relevant
+document among the first k distinct documents retrieved; MRR uses its rank.
+
+Speed: ingest throughput (chunks/s, dense + BM25 embedding and upsert), then hybrid query
+latency with the index grown to 1k, 10k and 50k chunks (grown by copying real chunk vectors
+under new ids, so every size has realistic vectors), embedded and, when QDRANT_URL is set,
+on that server.
+
+    uv run python bench/retrieval.py [--queries N] [--sizes 1000,10000,50000] [--skip-speed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from qdrant_client import models
+
+from app.settings import load_settings
+from knowledge.documents import Document
+from knowledge.embedder import FastEmbedder
+from knowledge.index import KnowledgeIndex, alias_for
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "doc2dial"
+TENANT = "doc2dial"
+
+
+def load_corpus() -> list[Document]:
+    documents = []
+    for line in (EVAL / "derived_corpus.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        title = row["title"].split("#")[0].strip()
+        documents.append(Document(doc_id=row["doc_id"], title=title, body=row["text"],
+                                  source=f"doc2dial/{row['domain']}/{row['doc_id']}", language="en"))
+    return documents
+
+
+def load_queries(limit: int | None, seed: int = 7) -> list[dict]:
+    rows = [json.loads(line) for line in (EVAL / "derived_queries.jsonl").read_text().splitlines()]
+    if limit and limit < len(rows):
+        rows = random.Random(seed).sample(rows, limit)
+    return rows
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def quality(index: KnowledgeIndex, queries: list[dict]) -> None:
+    print(f"\nquality on doc2dial: {len(queries)} user turns "
+          f"({sum(q['id'].endswith('_1') for q in queries)} of them first turns)")
+    print(f"{'mode':<8} {'recall@1':>9} {'recall@5':>9} {'MRR':>7}   first turns: {'R@1':>6} {'R@5':>6}")
+    for mode in ("dense", "sparse", "hybrid"):
+        ranks: list[int | None] = []
+        for query in queries:
+            hits = await index.search(TENANT, query["last_user_turn"], limit=30, mode=mode)
+            docs: list[str] = []
+            for hit in hits:
+                if hit.doc_id not in docs:
+                    docs.append(hit.doc_id)
+            ranks.append(docs.index(query["relevant_doc_id"]) + 1
+                         if query["relevant_doc_id"] in docs else None)
+        def recall(k: int, subset: list[int | None]) -> float:
+            return sum(1 for r in subset if r is not None and r <= k) / max(len(subset), 1)
+        first = [r for r, q in zip(ranks, queries, strict=True) if q["id"].endswith("_1")]
+        mrr = statistics.fmean(1 / r if r else 0.0 for r in ranks)
+        print(f"{mode:<8} {recall(1, ranks):9.3f} {recall(5, ranks):9.3f} {mrr:7.3f}   "
+              f"{'':13}{recall(1, first):6.3f} {recall(5, first):6.3f}")
+
+
+async def grow(index: KnowledgeIndex, target: int) -> int:
+    """Copy real points under new ids until the tenant's collection holds `target` chunks."""
+    client = index._client
+    collection = await index._collection(TENANT)
+    assert collection is not None
+    seed_points, _ = await client.scroll(collection, limit=10_000, with_vectors=True, with_payload=True)
+    count = (await client.count(collection, exact=True)).count
+    copy = 0
+    while count < target:
+        batch = []
+        for point in seed_points[: min(512, target - count)]:
+            payload = dict(point.payload or {})
+            payload["doc_id"] = f"{payload['doc_id']}~{copy}"
+            batch.append(models.PointStruct(id=str(uuid.uuid4()), vector=point.vector, payload=payload))
+        await client.upsert(collection, points=batch, wait=True)
+        count += len(batch)
+        copy += 1
+    return count
+
+
+async def latency(index: KnowledgeIndex, questions: list[str], sizes: list[int], where: str) -> None:
+    print(f"\nhybrid query latency, {where} ({len(questions)} queries per size)")
+    for size in sizes:
+        chunks = await grow(index, size)
+        for question in questions[:10]:  # warm-up
+            await index.search(TENANT, question, limit=5)
+        samples = []
+        for question in questions:
+            started = time.perf_counter()
+            await index.search(TENANT, question, limit=5)
+            samples.append((time.perf_counter() - started) * 1000)
+        print(f"  {chunks:>6} chunks: p50 {percentile(samples, .5):6.1f} ms   "
+              f"p95 {percentile(samples, .95):6.1f} ms")
+
+
+async def build(index: KnowledgeIndex, documents: list[Document]) -> None:
+    started = time.perf_counter()
+    report = await index.sync(TENANT, documents, {}, origin="doc2dial")
+    elapsed = time.perf_counter() - started
+    print(f"ingest: {len(documents)} documents -> {report.sections_embedded} chunks in {elapsed:.1f} s "
+          f"= {report.sections_embedded / elapsed:.0f} chunks/s (dense + BM25 + upsert, 2 cores)")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queries", type=int, default=None, help="sample this many user turns")
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--latency-queries", type=int, default=200)
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args()
+    settings = load_settings()
+    embedder = FastEmbedder(settings.model_dir)
+    documents = load_corpus()
+    queries = load_queries(args.queries)
+    questions = [q["last_user_turn"] for q in load_queries(args.latency_queries, seed=11)]
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    with tempfile.TemporaryDirectory() as folder:
+        index = await KnowledgeIndex.open(embedder, path=Path(folder) / "qdrant")
+        try:
+            await build(index, documents)
+            await quality(index, queries)
+            if not args.skip_speed:
+                await latency(index, questions, sizes, "embedded Qdrant (path=)")
+        finally:
+            await index.close()
+
+    if os.environ.get("QDRANT_URL") and not args.skip_speed:
+        index = await KnowledgeIndex.open(embedder, url=os.environ["QDRANT_URL"],
+                                          api_key=os.environ.get("QDRANT_API_KEY"))
+        try:
+            await build(index, documents)
+            await latency(index, questions, sizes, f"Qdrant server at {os.environ['QDRANT_URL']}")
+            collection = await index._collection(TENANT)
+            await index._client.delete_alias(alias_for(TENANT))
+            if collection:
+                await index._client.delete_collection(collection)
+        finally:
+            await index.close()
+    else:
+        print("\n(no QDRANT_URL set: server figures not measured)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
