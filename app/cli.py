@@ -36,11 +36,13 @@ def _auth_secret(settings: Settings) -> str:
 
 def serve(settings: Settings) -> int:
     from app.tenants import TenantRegistry
-    from knowledge.model_files import ModelFilesError, verified_folder
+    from knowledge.model_files import BUNDLES, ModelFilesError, verified_folder
 
     TenantRegistry.from_files(settings.tenants)  # a broken tenant file stops here, clearly
     try:
-        verified_folder(settings.model_dir)
+        for model in (settings.embedding_model, settings.multilingual_model):
+            if model in BUNDLES:
+                verified_folder(settings.model_dir, model)
     except ModelFilesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -55,14 +57,14 @@ def serve(settings: Settings) -> int:
 
 
 def setup(settings: Settings) -> int:
-    from knowledge.model_files import ModelFilesError, install
+    from knowledge.model_files import BUNDLES, ModelFilesError, install
 
     try:
-        folder = install(settings.model_dir)
+        for model in BUNDLES:
+            print(f"embedding model ready: {model} in {install(settings.model_dir, model)}")
     except ModelFilesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"embedding model ready: {folder}")
     return 0
 
 

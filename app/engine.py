@@ -146,7 +146,8 @@ class Engine:
             stages.mark("retrieve")
             trace["retrieval"] = [{"id": h.point_id, "doc": h.doc_id, "rrf": round(h.score, 5),
                                    "similarity": round(h.similarity, 4)} for h in hits]
-            good = [h for h in hits if h.similarity >= runtime.tenant.knowledge.min_score]
+            floor = runtime.tenant.knowledge.min_score
+            good = [h for h in hits if h.similarity >= (h.floor if floor is None else floor)]
             if good:
                 text, citations = kb_answer(good, lang)
                 updates["misses"] = 0

@@ -20,7 +20,7 @@ import httpx
 from app.errors import ConfigError
 from app.settings import Settings
 from app.tenants import Tenant, TenantRegistry
-from knowledge.embedder import FastEmbedder
+from knowledge.embedder import open_embedders
 from knowledge.index import KnowledgeIndex, SyncReport
 from knowledge.loaders import LoadResult, load_path, load_url
 
@@ -59,8 +59,10 @@ def _tenant(settings: Settings, tenant_id: str) -> Tenant:
 
 @asynccontextmanager
 async def _index(settings: Settings):  # type: ignore[no-untyped-def]
+    embedder, multilingual = open_embedders(
+        settings.model_dir, settings.embedding_model, settings.multilingual_model)
     index = await KnowledgeIndex.open(
-        FastEmbedder(settings.model_dir), path=settings.qdrant_path, url=settings.qdrant_url,
+        embedder, path=settings.qdrant_path, url=settings.qdrant_url, multilingual=multilingual,
         api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None)
     try:
         yield index

@@ -15,7 +15,7 @@ from app.tenants import TenantRegistry
 from app.triage import IntentClassifier
 from connectors.registry import ConnectorContext, open_connector
 from knowledge.documents import load_folder
-from knowledge.embedder import FastEmbedder
+from knowledge.embedder import open_embedders
 from knowledge.index import KnowledgeIndex, SyncReport
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,10 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                                       agent.role, agent.tenants)
         conversations, audit = ConversationStore(db), AuditLog(db)
 
-        embedder = FastEmbedder(settings.model_dir)
+        embedder, multilingual = open_embedders(
+            settings.model_dir, settings.embedding_model, settings.multilingual_model)
         knowledge = await KnowledgeIndex.open(
-            embedder, path=settings.qdrant_path, url=settings.qdrant_url,
+            embedder, path=settings.qdrant_path, url=settings.qdrant_url, multilingual=multilingual,
             api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None)
         stack.push_async_callback(knowledge.close)
         reports = await sync_help_center(knowledge, tenants)

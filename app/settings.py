@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     data_dir: Path = PROJECT_ROOT / "var"
     model_dir: Path = Path.home() / ".cache" / "frontline" / "models"
+    # Dense embedding models. The primary model scores questions in its languages (the
+    # bundled all-MiniLM-L6-v2: English; or any fastembed model name where a model hub is
+    # reachable); the multilingual model scores questions in every other language ("none"
+    # turns it off). See docs/knowledge.md for how the pair was chosen.
+    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    multilingual_model: str = "use-multilingual-v3"
     tenants: Annotated[list[Path], NoDecode] = Field(
         default_factory=lambda: [PROJECT_ROOT / "demo" / "tenant.yaml"])
     agents: list[AgentAccount] = Field(default_factory=_default_agents)

@@ -36,7 +36,8 @@ class KnowledgeConfig(BaseModel):
     base_url: str | None = Field(
         default=None, description="Public help-center URL; articles link to BASE/<slug>"
     )
-    min_score: float = Field(default=0.42, ge=0.0, le=1.0)
+    # Below this similarity a passage is not quoted; unset, each model's measured floor applies.
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class ConnectorConfig(BaseModel):

@@ -33,8 +33,9 @@ from qdrant_client import models
 
 from app.settings import load_settings
 from knowledge.documents import Document
-from knowledge.embedder import FastEmbedder
+from knowledge.embedder import open_embedder
 from knowledge.index import KnowledgeIndex, alias_for
+from knowledge.model_files import BUNDLES, DEFAULT_MODEL
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "doc2dial"
 TENANT = "doc2dial"
@@ -133,9 +134,11 @@ async def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--latency-queries", type=int, default=200)
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--model", choices=sorted(BUNDLES), default=DEFAULT_MODEL)
     args = parser.parse_args()
     settings = load_settings()
-    embedder = FastEmbedder(settings.model_dir)
+    embedder = open_embedder(settings.model_dir, args.model)
+    print(f"embedding model: {args.model}")
     documents = load_corpus()
     queries = load_queries(args.queries)
     questions = [q["last_user_turn"] for q in load_queries(args.latency_queries, seed=11)]

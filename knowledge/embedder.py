@@ -1,4 +1,10 @@
-"""Dense text embeddings through fastembed, loaded from local files when offline."""
+"""Dense text embeddings, loaded from local, hash-verified files when offline.
+
+Two bundled models: all-MiniLM-L6-v2 through fastembed (English), and the Universal
+Sentence Encoder Multilingual v3 through onnxruntime (16 languages in one vector space, so
+a Spanish question finds an English article). Any other fastembed model name is fetched by
+fastembed itself where a model hub is reachable.
+"""
 
 from __future__ import annotations
 
@@ -10,34 +16,47 @@ from typing import Protocol
 
 import numpy as np
 
-from knowledge.model_files import DEFAULT_MODEL, verified_folder
+from knowledge.model_files import DEFAULT_MODEL, MULTILINGUAL_MODEL, verified_folder
 
 log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
-    """Turns texts into unit-length vectors; cosine similarity is then a dot product."""
+    """Turns texts into unit-length vectors; cosine similarity is then a dot product.
+
+    `languages` is the set of languages it embeds well (None: many, across languages), and
+    `relevance_floor` the similarity below which a passage is not worth quoting, measured
+    for that model (docs/knowledge.md).
+    """
 
     name: str
     dim: int
+    languages: frozenset[str] | None
+    relevance_floor: float
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def _normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
 class FastEmbedder:
-    """fastembed's ONNX runtime. The default model comes from the verified local folder;
-    any other fastembed model name is fetched by fastembed itself where a hub is reachable."""
+    """fastembed's ONNX runtime: the bundled MiniLM, or any fastembed model by name."""
 
     def __init__(self, model_dir: Path, model_name: str = DEFAULT_MODEL, threads: int | None = None) -> None:
         from fastembed import TextEmbedding
 
-        os.environ.setdefault("HF_HUB_OFFLINE", "1" if model_name == DEFAULT_MODEL else "0")
         if model_name == DEFAULT_MODEL:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
             self._model = TextEmbedding(
                 model_name, specific_model_path=str(verified_folder(model_dir)), threads=threads)
         else:
             self._model = TextEmbedding(model_name, cache_dir=str(model_dir), threads=threads)
         self.name = model_name
+        self.languages = frozenset({"en"}) if model_name == DEFAULT_MODEL else None
+        self.relevance_floor = 0.36
         self.dim = int(self.embed(["dimension probe"]).shape[1])
         log.info("embedding model %s loaded (dim %d)", model_name, self.dim)
 
@@ -46,5 +65,47 @@ class FastEmbedder:
             return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
         # small batches: padding to the longest text in a batch costs more than batching saves
         vectors = np.asarray(list(self._model.embed(list(texts), batch_size=8)), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        return _normalize(vectors)
+
+
+class MultilingualEmbedder:
+    """Universal Sentence Encoder Multilingual v3 (quantized ONNX); the graph tokenizes
+    raw strings itself with a SentencePiece op from onnxruntime-extensions."""
+
+    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from onnxruntime_extensions import get_library_path
+
+        options = ort.SessionOptions()
+        options.register_custom_ops_library(get_library_path())
+        if threads:
+            options.intra_op_num_threads = threads
+        path = verified_folder(model_dir, MULTILINGUAL_MODEL) / "model.onnx"
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.name = MULTILINGUAL_MODEL
+        self.languages = None
+        self.relevance_floor = 0.27
+        self.dim = int(self.embed(["dimension probe"]).shape[1])
+        log.info("embedding model %s loaded (dim %d)", self.name, self.dim)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
+        batches = [list(texts[i:i + 32]) for i in range(0, len(texts), 32)]
+        outputs = [self._session.run(["outputs"], {"inputs": np.array(batch, dtype=object)})[0]
+                   for batch in batches]
+        return _normalize(np.concatenate(outputs).astype(np.float32))
+
+
+def open_embedder(model_dir: Path, model_name: str = DEFAULT_MODEL) -> Embedder:
+    if model_name == MULTILINGUAL_MODEL:
+        return MultilingualEmbedder(model_dir)
+    return FastEmbedder(model_dir, model_name)
+
+
+def open_embedders(model_dir: Path, primary: str, multilingual: str | None) -> tuple[Embedder, Embedder | None]:
+    """The primary model, and the multilingual one unless it is off or the primary covers it."""
+    first = open_embedder(model_dir, primary)
+    if not multilingual or multilingual.lower() == "none" or first.languages is None:
+        return first, None
+    return first, open_embedder(model_dir, multilingual)

@@ -40,6 +40,7 @@ from knowledge.embedder import Embedder
 log = logging.getLogger(__name__)
 
 DENSE, TITLE, BM25 = "text", "title", "bm25"
+DENSE_ML, TITLE_ML = "text_ml", "title_ml"  # the multilingual model's vectors, when configured
 TITLE_WEIGHT = 0.3  # share of the article-title similarity in a chunk's dense score
 RRF_K = 60
 CANDIDATES = 30
@@ -59,6 +60,7 @@ class Hit:
     score: float  # ranking score for this mode (RRF for hybrid)
     point_id: str
     similarity: float = 0.0  # dense similarity (title-blended), comparable across queries
+    floor: float = 0.0  # the similarity below which the model that scored it finds nothing relevant
     heading_path: tuple[str, ...] = ()
     language: str | None = None
     source: str = ""
@@ -87,15 +89,21 @@ def alias_for(tenant: str) -> str:
 
 
 class KnowledgeIndex:
-    def __init__(self, client: AsyncQdrantClient, embedder: Embedder) -> None:
+    """`embedder` scores questions in its own languages; `multilingual` (optional) scores
+    questions in any other language, so a Spanish question finds an English article."""
+
+    def __init__(self, client: AsyncQdrantClient, embedder: Embedder,
+                 multilingual: Embedder | None = None) -> None:
         self._client = client
         self._embedder = embedder
-        material = f"{embedder.name}|{embedder.dim}|{CHUNKER_VERSION}|{sparse.AVERAGE_CHUNK_WORDS}"
+        self._multilingual = multilingual if embedder.languages is not None else None
+        names = [f"{e.name}:{e.dim}" for e in (embedder, self._multilingual) if e is not None]
+        material = f"{'+'.join(names)}|{CHUNKER_VERSION}|{sparse.AVERAGE_CHUNK_WORDS}"
         self.fingerprint = hashlib.sha256(material.encode()).hexdigest()[:10]
 
     @classmethod
     async def open(cls, embedder: Embedder, *, path: Path | None = None, url: str | None = None,
-                   api_key: str | None = None) -> KnowledgeIndex:
+                   api_key: str | None = None, multilingual: Embedder | None = None) -> KnowledgeIndex:
         """Embedded Qdrant at `path`, or a Qdrant server at `url`; the same code path after."""
         try:
             if url:
@@ -111,7 +119,7 @@ class KnowledgeIndex:
                     f"Another Frontline process is using the knowledge index in {path}. Stop it, "
                     "or give this one its own FRONTLINE_DATA_DIR.") from None
             raise KnowledgeError(f"Cannot open the knowledge index ({url or path}): {exc}") from exc
-        return cls(client, embedder)
+        return cls(client, embedder, multilingual)
 
     async def close(self) -> None:
         await self._client.close()
@@ -128,8 +136,12 @@ class KnowledgeIndex:
 
     async def _create(self, name: str) -> None:
         dense = models.VectorParams(size=self._embedder.dim, distance=models.Distance.COSINE)
+        vectors = {DENSE: dense, TITLE: dense}
+        if self._multilingual is not None:
+            ml = models.VectorParams(size=self._multilingual.dim, distance=models.Distance.COSINE)
+            vectors |= {DENSE_ML: ml, TITLE_ML: ml}
         await self._client.create_collection(
-            name, vectors_config={DENSE: dense, TITLE: dense},
+            name, vectors_config=vectors,
             sparse_vectors_config={BM25: models.SparseVectorParams(modifier=models.Modifier.IDF)})
 
     async def _switch(self, tenant: str, new: str, old: str | None) -> None:
@@ -253,14 +265,20 @@ class KnowledgeIndex:
         texts = [doc.title] + [c.embedding_text for c in chunks]
         dense = await asyncio.to_thread(self._embedder.embed, texts)
         bm25 = await asyncio.to_thread(sparse.embed_documents, texts[1:], doc.language)
-        title_vector = dense[0].tolist()
+        vectors: list[dict[str, object]] = [
+            {DENSE: vector.tolist(), TITLE: dense[0].tolist(), BM25: sparse_vector}
+            for vector, sparse_vector in zip(dense[1:], bm25, strict=True)]
+        if self._multilingual is not None:
+            ml = await asyncio.to_thread(self._multilingual.embed, texts)
+            for row, vector in zip(vectors, ml[1:], strict=True):
+                row |= {DENSE_ML: vector.tolist(), TITLE_ML: ml[0].tolist()}
         base_url = doc.url or fallback_url or ""
         points = [
             models.PointStruct(
                 id=str(uuid.uuid5(_NAMESPACE, f"{tenant}/{doc.doc_id}/{chunk.position}")),
-                vector={DENSE: vector.tolist(), TITLE: title_vector, BM25: sparse_vector},
+                vector=row,  # type: ignore[arg-type]
                 payload=self._payload(tenant, doc, chunk, base_url, origin))
-            for chunk, vector, sparse_vector in zip(chunks, dense[1:], bm25, strict=True)
+            for chunk, row in zip(chunks, vectors, strict=True)
         ]
         for start in range(0, len(points), BATCH):
             await self._client.upsert(collection, points=points[start:start + BATCH], wait=True)
@@ -328,15 +346,30 @@ class KnowledgeIndex:
 
     # -- search --------------------------------------------------------------------------
 
+    def _route(self, language: str | None) -> tuple[Embedder, str, str]:
+        """The model, and its chunk and title vectors, that should score a question."""
+        primary = self._embedder
+        if (self._multilingual is not None and language and primary.languages is not None
+                and language not in primary.languages):
+            return self._multilingual, DENSE_ML, TITLE_ML
+        return primary, DENSE, TITLE
+
     async def search(self, tenant: str, query: str, limit: int = 5, *, mode: Mode = "hybrid",
                      language: str | None = None) -> list[Hit]:
+        """Hits for `query` in `language` (ISO 639-1; None: the primary model's language)."""
         collection = await self._collection(tenant)
         if collection is None or not query.strip():
             return []
-        vector = (await asyncio.to_thread(self._embedder.embed, [query]))[0]
-        dense_hits = await self._dense(collection, tenant, vector) if mode != "sparse" else []
-        sparse_hits = (await self._sparse(collection, tenant, query, language, vector)
+        model, dense_name, title_name = self._route(language)
+        vector = (await asyncio.to_thread(model.embed, [query]))[0]
+        names = (dense_name, title_name, model.relevance_floor)
+        dense_hits = await self._dense(collection, tenant, vector, names) if mode != "sparse" else []
+        sparse_hits = (await self._sparse(collection, tenant, query, language, vector, names)
                        if mode != "dense" else [])
+        if mode == "hybrid" and language:
+            # BM25 matches words, so it only helps where question and text share a language;
+            # across languages its matches are noise (measured: docs/knowledge.md)
+            sparse_hits = [h for h in sparse_hits if h.language in (None, language)]
         if mode == "dense":
             return dense_hits[:limit]
         if mode == "sparse":
@@ -347,51 +380,54 @@ class KnowledgeIndex:
             for rank, hit in enumerate(ranking):
                 fused[hit.point_id] = fused.get(hit.point_id, 0.0) + 1.0 / (RRF_K + rank + 1)
                 by_id.setdefault(hit.point_id, hit)
-        ordered = sorted(fused, key=lambda pid: fused[pid], reverse=True)
+        ordered = sorted(fused, key=lambda pid: (fused[pid], by_id[pid].similarity), reverse=True)
         return [_with_score(by_id[pid], fused[pid]) for pid in ordered[:limit]]
 
-    async def _dense(self, collection: str, tenant: str, vector: np.ndarray) -> list[Hit]:
+    async def _dense(self, collection: str, tenant: str, vector: np.ndarray,
+                     names: tuple[str, str, float]) -> list[Hit]:
         response = await self._client.query_points(
-            collection, query=vector.tolist(), using=DENSE, limit=CANDIDATES, with_payload=True,
-            with_vectors=[TITLE])
-        hits = [self._hit(point, tenant, vector) for point in response.points]
+            collection, query=vector.tolist(), using=names[0], limit=CANDIDATES, with_payload=True,
+            with_vectors=[names[1]])
+        hits = [self._hit(point, tenant, vector, names) for point in response.points]
         ranked = [h for h in hits if h is not None]
         ranked.sort(key=lambda h: h.similarity, reverse=True)
         return [_with_score(h, h.similarity) for h in ranked]
 
     async def _sparse(self, collection: str, tenant: str, query: str, language: str | None,
-                      vector: np.ndarray) -> list[Hit]:
+                      vector: np.ndarray, names: tuple[str, str, float]) -> list[Hit]:
         sparse_query = await asyncio.to_thread(sparse.embed_query, query, language)
         if not sparse_query.indices:
             return []
         response = await self._client.query_points(
             collection, query=sparse_query, using=BM25, limit=CANDIDATES, with_payload=True,
-            with_vectors=[DENSE, TITLE])
+            with_vectors=[names[0], names[1]])
         hits = []
         for point in response.points:
-            hit = self._hit(point, tenant, vector)
+            hit = self._hit(point, tenant, vector, names)
             if hit is not None:
                 hits.append(_with_score(hit, float(point.score)))
         return hits
 
     @staticmethod
-    def _hit(point: models.ScoredPoint, tenant: str, query: np.ndarray) -> Hit | None:
+    def _hit(point: models.ScoredPoint, tenant: str, query: np.ndarray,
+             names: tuple[str, str, float]) -> Hit | None:
         payload = point.payload or {}
         if payload.get("tenant") != tenant:  # defence in depth: never cross tenants
             log.error("point %s of tenant %s found in %s's index", point.id, payload.get("tenant"), tenant)
             return None
+        dense_name, title_name, floor = names
         vectors = point.vector if isinstance(point.vector, dict) else {}
-        dense = vectors.get(DENSE)
+        dense = vectors.get(dense_name)
         similarity = float(query @ np.asarray(dense)) if dense is not None else float(point.score)
-        title = vectors.get(TITLE)
+        title = vectors.get(title_name)
         if title is not None:
             similarity = (1 - TITLE_WEIGHT) * similarity + TITLE_WEIGHT * float(query @ np.asarray(title))
         path = tuple(str(h) for h in payload.get("heading_path") or ())
         return Hit(doc_id=str(payload["doc_id"]), title=str(payload["title"]),
                    heading=path[-1] if path else None, text=str(payload["text"]),
                    url=str(payload.get("url") or ""), score=float(point.score), point_id=str(point.id),
-                   similarity=similarity, heading_path=path, language=payload.get("language"),
-                   source=str(payload.get("source") or ""))
+                   similarity=similarity, floor=floor, heading_path=path,
+                   language=payload.get("language"), source=str(payload.get("source") or ""))
 
     async def count(self, tenant: str) -> int:
         collection = await self._collection(tenant)

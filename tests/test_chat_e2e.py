@@ -59,6 +59,13 @@ async def test_replies_follow_the_widget_locale(server, clients, identity_for):
     assert "Pedido" in answer and "BW-10243" in answer, answer
 
 
+async def test_a_german_question_is_answered_from_the_english_article(server, clients):
+    chat = await customer(server, clients, locale="de-DE")
+    answer = (await chat.reply_to("Wie lange dauert der Versand nach Deutschland und was kostet er?"))["output"]
+    assert answer.startswith("Das steht in unserem Hilfecenter"), answer
+    assert "Quelle: [Shipping times and costs" in answer, answer
+
+
 async def test_agent_takes_over_and_hands_back(server, clients):
     chat = await customer(server, clients)
     queued = (await chat.reply_to("I want to talk to a human"))["output"]

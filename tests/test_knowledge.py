@@ -77,7 +77,8 @@ async def test_a_tenant_never_retrieves_another_tenants_text(index, tmp_path):
 
 async def test_search_hit_carries_its_citation(index, tmp_path):
     write(tmp_path / "hc", "reset-password", "Reset your password", "How to reset",
-          "Open the sign-in page, choose Forgot password and follow the emailed link within 60 minutes.")
+          "Open the sign-in page, choose Forgot password and follow the emailed link within 60 minutes.",
+          intro="Acme has sold garden tools since 1990.")
     await sync(index, "acme", tmp_path / "hc")
     best = (await index.search("acme", "I forgot my password", limit=1))[0]
     assert best.title == "Reset your password" and best.heading == "How to reset"
@@ -117,6 +118,7 @@ class BrokenEmbedder:
 
     def __init__(self, real, fail_on: str) -> None:
         self.name, self.dim, self._real, self._fail_on = real.name, real.dim, real, fail_on
+        self.languages, self.relevance_floor = real.languages, real.relevance_floor
 
     def embed(self, texts):
         if any(self._fail_on in text for text in texts):
@@ -168,3 +170,26 @@ async def test_same_id_from_another_origin_is_skipped_and_delete_by_source(index
     assert "already ingested from" in report.skipped[0][1] and str(tmp_path / "one") in report.skipped[0][1]
     assert await index.delete_document("acme", str(tmp_path / "one" / "faq.md")) == 2
     assert await index.count("acme") == 0
+
+
+async def test_questions_in_other_languages_find_english_articles(tmp_path, embedder, multilingual_embedder):
+    index = await KnowledgeIndex.open(embedder, path=tmp_path / "q", multilingual=multilingual_embedder)
+    try:
+        write(tmp_path / "hc", "reset-password", "Reset your password", "How to reset",
+              "Open the sign-in page, choose Forgot password and follow the emailed link.")
+        write(tmp_path / "hc", "shipping", "Shipping times and costs", "Europe",
+              "Orders to Germany, France and Spain arrive in four to seven business days.")
+        write(tmp_path / "hc", "refunds", "Request a refund", "Annual plans",
+              "Annual plans can be refunded within fourteen days of the charge.")
+        await sync(index, "acme", tmp_path / "hc")
+        for language, question, expected in (
+                ("es", "Olvidé mi contraseña, ¿cómo la cambio?", "reset-password"),
+                ("de", "Wie lange dauert der Versand nach Deutschland?", "shipping"),
+                ("fr", "Puis-je être remboursé de mon abonnement annuel ?", "refunds")):
+            best = (await index.search("acme", question, limit=1, language=language))[0]
+            assert best.doc_id == expected, (question, best)
+            assert best.floor == multilingual_embedder.relevance_floor  # scored by the multilingual model
+        english = (await index.search("acme", "How long does shipping to Germany take?", 1, language="en"))[0]
+        assert english.doc_id == "shipping" and english.floor == embedder.relevance_floor
+    finally:
+        await index.close()
