@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from app.errors import KnowledgeError
 from knowledge.model_files import DEFAULT_MODEL, MULTILINGUAL_MODEL, verified_folder
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,21 @@ class FastEmbedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             self._model = TextEmbedding(
                 model_name, specific_model_path=str(verified_folder(model_dir)), threads=threads)
+            self.languages: frozenset[str] | None = frozenset({"en"})
         else:
-            self._model = TextEmbedding(model_name, cache_dir=str(model_dir), threads=threads)
+            described = {m["model"]: m for m in TextEmbedding.list_supported_models()}
+            if model_name not in described:
+                raise KnowledgeError(f"{model_name!r} is not an embedding model fastembed knows.")
+            try:
+                self._model = TextEmbedding(model_name, cache_dir=str(model_dir), threads=threads)
+            except Exception as exc:  # fastembed raises whatever its download step hit
+                raise KnowledgeError(
+                    f"Could not load the embedding model {model_name!r}: {exc}. Models other than "
+                    "the bundled ones are downloaded by fastembed and need a reachable model hub."
+                ) from exc
+            multilingual = "multilingual" in str(described[model_name].get("description", "")).lower()
+            self.languages = None if multilingual else frozenset({"en"})
         self.name = model_name
-        self.languages = frozenset({"en"}) if model_name == DEFAULT_MODEL else None
         self.relevance_floor = 0.36
         self.dim = int(self.embed(["dimension probe"]).shape[1])
         log.info("embedding model %s loaded (dim %d)", model_name, self.dim)
