@@ -33,9 +33,9 @@ from qdrant_client import models
 
 from app.settings import load_settings
 from knowledge.documents import Document
-from knowledge.embedder import open_embedder
+from knowledge.embedder import open_embedders
 from knowledge.index import KnowledgeIndex, alias_for
-from knowledge.model_files import BUNDLES, DEFAULT_MODEL
+from knowledge.model_files import BUNDLES, DEFAULT_MODEL, MULTILINGUAL_MODEL
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "doc2dial"
 TENANT = "doc2dial"
@@ -70,7 +70,7 @@ async def quality(index: KnowledgeIndex, queries: list[dict]) -> None:
     for mode in ("dense", "sparse", "hybrid"):
         ranks: list[int | None] = []
         for query in queries:
-            hits = await index.search(TENANT, query["last_user_turn"], limit=30, mode=mode)
+            hits = await index.search(TENANT, query["last_user_turn"], limit=30, mode=mode, language="en")
             docs: list[str] = []
             for hit in hits:
                 if hit.doc_id not in docs:
@@ -110,11 +110,11 @@ async def latency(index: KnowledgeIndex, questions: list[str], sizes: list[int],
     for size in sizes:
         chunks = await grow(index, size)
         for question in questions[:10]:  # warm-up
-            await index.search(TENANT, question, limit=5)
+            await index.search(TENANT, question, limit=5, language="en")
         samples = []
         for question in questions:
             started = time.perf_counter()
-            await index.search(TENANT, question, limit=5)
+            await index.search(TENANT, question, limit=5, language="en")
             samples.append((time.perf_counter() - started) * 1000)
         print(f"  {chunks:>6} chunks: p50 {percentile(samples, .5):6.1f} ms   "
               f"p95 {percentile(samples, .95):6.1f} ms")
@@ -134,18 +134,22 @@ async def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--latency-queries", type=int, default=200)
     parser.add_argument("--skip-speed", action="store_true")
-    parser.add_argument("--model", choices=sorted(BUNDLES), default=DEFAULT_MODEL)
+    parser.add_argument("--model", choices=sorted(BUNDLES), default=DEFAULT_MODEL,
+                        help="the primary (English) model")
+    parser.add_argument("--multilingual", default=MULTILINGUAL_MODEL,
+                        help="the model for non-English questions, or 'none' (default: as shipped)")
     args = parser.parse_args()
     settings = load_settings()
-    embedder = open_embedder(settings.model_dir, args.model)
-    print(f"embedding model: {args.model}")
+    embedder, multilingual = open_embedders(settings.model_dir, args.model, args.multilingual)
+    print(f"embedding models: {args.model} + {multilingual.name if multilingual else 'none'} "
+          "(doc2dial questions are English: the primary model scores them)")
     documents = load_corpus()
     queries = load_queries(args.queries)
     questions = [q["last_user_turn"] for q in load_queries(args.latency_queries, seed=11)]
     sizes = [int(s) for s in args.sizes.split(",")]
 
     with tempfile.TemporaryDirectory() as folder:
-        index = await KnowledgeIndex.open(embedder, path=Path(folder) / "qdrant")
+        index = await KnowledgeIndex.open(embedder, path=Path(folder) / "qdrant", multilingual=multilingual)
         try:
             await build(index, documents)
             await quality(index, queries)
@@ -155,7 +159,7 @@ async def main() -> None:
             await index.close()
 
     if os.environ.get("QDRANT_URL") and not args.skip_speed:
-        index = await KnowledgeIndex.open(embedder, url=os.environ["QDRANT_URL"],
+        index = await KnowledgeIndex.open(embedder, url=os.environ["QDRANT_URL"], multilingual=multilingual,
                                           api_key=os.environ.get("QDRANT_API_KEY"))
         try:
             await build(index, documents)
