@@ -34,3 +34,5 @@ lint: env
 
 bench: setup
 	$(UV) run --frozen python bench/chat_roundtrip.py
+	$(UV) run --frozen python bench/crosslingual.py
+	$(UV) run --frozen python bench/retrieval.py
