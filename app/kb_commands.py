@@ -127,12 +127,9 @@ async def _load(source: str, client: httpx.AsyncClient) -> tuple[str, LoadResult
     return await asyncio.to_thread(_load_file, source)
 
 
-def _urls(tenant: Tenant, origin: str, result: LoadResult) -> dict[str, str]:
-    """Files from a configured help-center folder link to their /kb page; others to nothing."""
-    served = {str(tenant.resolve(p)) for p in tenant.knowledge.paths}
-    if origin in served:
-        return {doc.doc_id: tenant.article_url(doc.doc_id) for doc in result.documents}
-    return {}
+def _urls(tenant: Tenant, result: LoadResult) -> dict[str, str]:
+    """Documents without a public address of their own link to their /kb page."""
+    return {doc.doc_id: tenant.article_url(doc.doc_id) for doc in result.documents}
 
 
 async def _ingest(index: KnowledgeIndex, tenant: Tenant, sources: list[str], rebuild: bool) -> int:
@@ -148,7 +145,7 @@ async def _ingest(index: KnowledgeIndex, tenant: Tenant, sources: list[str], reb
             else:
                 with tqdm(total=len(result.documents), desc=source[-40:], unit="doc",
                           disable=not sys.stderr.isatty()) as bar:
-                    report = await index.sync(tenant.id, result.documents, _urls(tenant, origin, result),
+                    report = await index.sync(tenant.id, result.documents, _urls(tenant, result),
                                               result.skipped, origin=origin, rebuild=rebuild,
                                               on_document=lambda _doc: bar.update(1))
             for name in ("added", "updated", "unchanged", "removed", "skipped"):

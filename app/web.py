@@ -24,7 +24,6 @@ from app.auth import customer_user_fields, sign_identity_token, verify_identity_
 from app.errors import AuthError
 from app.settings import PROJECT_ROOT
 from knowledge.chunking import anchor_for
-from knowledge.documents import DocumentError, load_markdown
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEMO_SITE = PROJECT_ROOT / "demo" / "site" / "index.html"
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
+_DOC_ID = re.compile(r"^[a-z0-9][a-z0-9/.-]{0,300}$")
 MAX_BODY_BYTES = 16_384
 
 
@@ -122,21 +121,16 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
         set_auth_cookie(request, response, token)
         return response
 
-    @app.get("/kb/{tenant_id}/{slug}")
-    async def article(tenant_id: str, slug: str) -> Response:
+    @app.get("/kb/{tenant_id}/{doc_id:path}")
+    async def article(tenant_id: str, doc_id: str) -> Response:
+        """An ingested document as a readable page: what citations without a public URL link to."""
         current = services()
         tenant = current.tenants.get(tenant_id) if current else None
-        if tenant is None or not _SLUG.match(slug):
+        document = (await current.knowledge.document(tenant_id, doc_id)
+                    if current and tenant and _DOC_ID.match(doc_id) else None)
+        if tenant is None or document is None:
             return HTMLResponse("<h1>Article not found</h1>", status_code=404)
-        for folder in tenant.knowledge.paths:
-            path = tenant.resolve(folder) / f"{slug}.md"
-            if path.is_file():
-                try:
-                    document = load_markdown(path)
-                except DocumentError:
-                    break
-                return HTMLResponse(render_article(tenant.name, document.title, document.body))
-        return HTMLResponse("<h1>Article not found</h1>", status_code=404)
+        return HTMLResponse(render_article(tenant.name, document.title, document.body))
 
     _move_catch_all_last(app)
 

@@ -1,30 +1,12 @@
-"""Help-center documents and the sections they are searched and quoted by."""
+"""The document: the one shape every loader produces and the index stores."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 MAX_DOCUMENT_BYTES = 2_000_000
-_HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*#*\s*$", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Section:
-    """A quotable piece of an article: one heading and the text under it."""
-
-    doc_id: str
-    title: str
-    heading: str | None
-    text: str
-    position: int
-
-    @property
-    def embedding_text(self) -> str:
-        heading = f" — {self.heading}" if self.heading else ""
-        return f"{self.title}{heading}\n{self.text}"
 
 
 @dataclass(frozen=True)
@@ -49,21 +31,6 @@ class Document:
         material = "\x1f".join([self.title, self.body, self.url or "", self.category or "",
                                  self.updated or "", self.language or ""])
         return hashlib.sha256(material.encode()).hexdigest()
-
-    def sections(self) -> list[Section]:
-        """Split at `##`/`###` headings; the text before the first heading is the intro."""
-        sections: list[Section] = []
-        matches = list(_HEADING.finditer(self.body))
-        intro = self.body[: matches[0].start()] if matches else self.body
-        if intro.strip():
-            sections.append(Section(self.doc_id, self.title, None, intro.strip(), 0))
-        for index, match in enumerate(matches):
-            end = matches[index + 1].start() if index + 1 < len(matches) else len(self.body)
-            text = self.body[match.end():end].strip()
-            if text:
-                sections.append(Section(self.doc_id, self.title, match.group(2).strip(), text,
-                                        len(sections)))
-        return sections
 
 
 class DocumentError(ValueError):

@@ -323,6 +323,23 @@ class KnowledgeIndex:
                 removed += found
         return removed
 
+    async def document(self, tenant: str, doc_id: str) -> Document | None:
+        """One indexed document, whole, as it was ingested (for article pages)."""
+        collection = await self._collection(tenant)
+        if collection is None:
+            return None
+        selector = models.Filter(must=[
+            models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id)),
+            models.FieldCondition(key="position", match=models.MatchValue(value=0))])
+        points, _ = await self._client.scroll(collection, scroll_filter=selector, limit=1,
+                                              with_vectors=False)
+        if not points or (points[0].payload or {}).get("tenant") != tenant:
+            return None
+        p = points[0].payload or {}
+        return Document(doc_id=str(p["doc_id"]), title=str(p["title"]), body=str(p["doc_body"]),
+                        source=str(p.get("source") or ""), url=p.get("doc_url"),
+                        category=p.get("category"), updated=p.get("updated"), language=p.get("language"))
+
     async def documents(self, tenant: str) -> list[dict[str, object]]:
         """One row per indexed document: id, title, source, origin, url, language, updated, chunks."""
         collection = await self._collection(tenant)
