@@ -6,8 +6,8 @@ with its last user turn only (what a customer just typed). Recall@k counts the r
 document among the first k distinct documents retrieved; MRR uses its rank.
 
 Speed: ingest throughput (chunks/s, dense + BM25 embedding and upsert), then hybrid query
-latency with the index grown to 1k, 10k and 50k chunks (grown by copying real chunk vectors
-under new ids, so every size has realistic vectors), embedded and, when QDRANT_URL is set,
+latency on collections of 1k, 10k and 50k chunks (copies of the real doc2dial chunks under
+new ids, so every size has realistic vectors), embedded and, when QDRANT_URL is set,
 on that server.
 
     uv run python bench/retrieval.py [--queries N] [--sizes 1000,10000,50000] [--skip-speed]
@@ -85,39 +85,42 @@ async def quality(index: KnowledgeIndex, queries: list[dict]) -> None:
               f"{'':13}{recall(1, first):6.3f} {recall(5, first):6.3f}")
 
 
-async def grow(index: KnowledgeIndex, target: int) -> int:
-    """Copy real points under new ids until the tenant's collection holds `target` chunks."""
+async def sized_copy(index: KnowledgeIndex, size: int) -> str:
+    """A tenant whose collection holds exactly `size` chunks, copied (under new ids) from the
+    doc2dial index, so every size has real vectors and payloads."""
     client = index._client
-    collection = await index._collection(TENANT)
-    assert collection is not None
-    seed_points, _ = await client.scroll(collection, limit=10_000, with_vectors=True, with_payload=True)
-    count = (await client.count(collection, exact=True)).count
-    copy = 0
-    while count < target:
+    source = await index._collection(TENANT)
+    assert source is not None
+    seed, _ = await client.scroll(source, limit=10_000, with_vectors=True, with_payload=True)
+    tenant = f"{TENANT}-{size}"
+    target = f"{alias_for(tenant)}_{index.fingerprint}_0"
+    await index._create(target)
+    await index._switch(tenant, target, None)
+    for start in range(0, size, 512):
         batch = []
-        for point in seed_points[: min(512, target - count)]:
-            payload = dict(point.payload or {})
-            payload["doc_id"] = f"{payload['doc_id']}~{copy}"
+        for offset in range(start, min(start + 512, size)):
+            point = seed[offset % len(seed)]
+            payload = {**(point.payload or {}), "tenant": tenant,
+                       "doc_id": f"{(point.payload or {})['doc_id']}~{offset // len(seed)}"}
             batch.append(models.PointStruct(id=str(uuid.uuid4()), vector=point.vector, payload=payload))
-        await client.upsert(collection, points=batch, wait=True)
-        count += len(batch)
-        copy += 1
-    return count
+        await client.upsert(target, points=batch, wait=True)
+    return tenant
 
 
 async def latency(index: KnowledgeIndex, questions: list[str], sizes: list[int], where: str) -> None:
     print(f"\nhybrid query latency, {where} ({len(questions)} queries per size)")
     for size in sizes:
-        chunks = await grow(index, size)
+        tenant = await sized_copy(index, size)
         for question in questions[:10]:  # warm-up
-            await index.search(TENANT, question, limit=5, language="en")
+            await index.search(tenant, question, limit=5, language="en")
         samples = []
         for question in questions:
             started = time.perf_counter()
-            await index.search(TENANT, question, limit=5, language="en")
+            await index.search(tenant, question, limit=5, language="en")
             samples.append((time.perf_counter() - started) * 1000)
-        print(f"  {chunks:>6} chunks: p50 {percentile(samples, .5):6.1f} ms   "
+        print(f"  {await index.count(tenant):>6} chunks: p50 {percentile(samples, .5):6.1f} ms   "
               f"p95 {percentile(samples, .95):6.1f} ms")
+        await index._client.delete_collection(await index._collection(tenant) or "")
 
 
 async def build(index: KnowledgeIndex, documents: list[Document]) -> None:
@@ -134,6 +137,7 @@ async def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--latency-queries", type=int, default=200)
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--model", choices=sorted(BUNDLES), default=DEFAULT_MODEL,
                         help="the primary (English) model")
     parser.add_argument("--multilingual", default=MULTILINGUAL_MODEL,
@@ -152,7 +156,8 @@ async def main() -> None:
         index = await KnowledgeIndex.open(embedder, path=Path(folder) / "qdrant", multilingual=multilingual)
         try:
             await build(index, documents)
-            await quality(index, queries)
+            if not args.skip_quality:
+                await quality(index, queries)
             if not args.skip_speed:
                 await latency(index, questions, sizes, "embedded Qdrant (path=)")
         finally:
@@ -168,6 +173,8 @@ async def main() -> None:
             await index._client.delete_alias(alias_for(TENANT))
             if collection:
                 await index._client.delete_collection(collection)
+            for size in sizes:
+                await index._client.delete_alias(alias_for(f"{TENANT}-{size}"))
         finally:
             await index.close()
     else:

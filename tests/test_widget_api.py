@@ -137,3 +137,12 @@ async def test_a_returning_guest_keeps_their_identity_and_others_do_not(server, 
             "tenant": "demo", "identity": identity_for("cus_1001")})).json()
         assert signed_in["user"] == "customer:demo:cus_1001"
         assert (await browser.get("/user")).json()["identifier"] == "customer:demo:cus_1001"
+
+
+async def test_article_pages_serve_indexed_documents_only(server):
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        page = await http.get("/kb/demo/reset-your-password")
+        assert page.status_code == 200 and "<h1>Reset your password</h1>" in page.text
+        for missing in ("/kb/demo/no-such-article", "/kb/nobody/reset-your-password",
+                        "/kb/demo/..%2F..%2Fetc%2Fpasswd", "/kb/demo/%3Cscript%3E"):
+            assert (await http.get(missing)).status_code == 404, missing
