@@ -107,8 +107,14 @@ class KnowledgeIndex:
         """Embedded Qdrant at `path`, or a Qdrant server at `url`; the same code path after."""
         try:
             if url:
-                client = AsyncQdrantClient(url=url, api_key=api_key)
-                await client.get_collections()  # fail now, with a clear message, if unreachable
+                # our own first request below reports an unreachable server clearly; the
+                # client's background version check would only log it from a thread
+                client = AsyncQdrantClient(url=url, api_key=api_key, check_compatibility=False)
+                try:
+                    await client.get_collections()
+                except BaseException:
+                    await client.close()
+                    raise
             else:
                 assert path is not None
                 await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)

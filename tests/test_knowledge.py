@@ -194,3 +194,10 @@ async def test_questions_in_other_languages_find_english_articles(tmp_path, embe
         assert english.doc_id == "shipping" and english.floor == embedder.relevance_floor
     finally:
         await index.close()
+
+
+async def test_an_unreachable_qdrant_server_is_a_clear_error(embedder):
+    from app.errors import KnowledgeError
+
+    with pytest.raises(KnowledgeError, match=r"Cannot open the knowledge index \(http://127.0.0.1:9\)"):
+        await KnowledgeIndex.open(embedder, url="http://127.0.0.1:9")
