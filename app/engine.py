@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.assistant import HISTORY_MESSAGES, LLMAnswer, LLMAssistant
 from app.domain import (
     Citation,
     Conversation,
@@ -28,8 +29,9 @@ from app.domain import (
 from app.errors import ConnectorError
 from app.grounded import kb_answer, order_status
 from app.i18n import say
+from app.llm import LLMClient, ProviderError, TokenSink
 from app.policy import Action, Decision, after_miss, decide
-from app.store import AuditLog, ConversationStore
+from app.store import AuditLog, ConversationStore, UsageStore
 from app.tenants import Tenant
 from app.triage import IntentClassifier, detect_language, extract_entities
 from connectors.base import Connector
@@ -69,6 +71,7 @@ class TenantRuntime:
     tenant: Tenant
     classifier: IntentClassifier
     connector: Connector | None
+    llm: LLMClient | None = None
 
 
 @dataclass
@@ -83,12 +86,14 @@ class _Stages:
 
 class Engine:
     def __init__(self, conversations: ConversationStore, knowledge: KnowledgeIndex,
-                 tenants: dict[str, TenantRuntime], audit: AuditLog, *,
+                 tenants: dict[str, TenantRuntime], audit: AuditLog, usage: UsageStore, *,
                  max_message_chars: int = 4000, rate_limiter: RateLimiter | None = None) -> None:
         self.conversations = conversations
         self.knowledge = knowledge
         self.tenants = tenants
         self.audit = audit
+        self.usage = usage
+        self.assistant = LLMAssistant(knowledge, audit)
         self.max_message_chars = max_message_chars
         self.rate_limiter = rate_limiter or RateLimiter()
 
@@ -98,7 +103,9 @@ class Engine:
         return await self.conversations.ensure(
             conversation_id, identity, language=language or runtime.tenant.default_language)
 
-    async def handle(self, turn: Turn) -> TurnOutcome:
+    async def handle(self, turn: Turn, on_token: TokenSink | None = None) -> TurnOutcome:
+        """One turn. `on_token` receives the answer's text as a model streams it (LLM mode);
+        the returned reply is authoritative and may differ if the model failed midway."""
         stages = _Stages()
         runtime = self.tenants[turn.identity.tenant]
         conversation = await self.open_conversation(turn.conversation_id, turn.identity)
@@ -141,7 +148,17 @@ class Engine:
         updates: dict[str, Any] = {"language": lang}
         citations: tuple[Citation, ...] = ()
 
-        if decision.action is Action.ANSWER:
+        llm_answer = None
+        if decision.action is Action.ANSWER and runtime.llm is not None:
+            llm_answer = await self._llm_answer(turn, runtime, conversation, lang, trace, on_token)
+            stages.mark("llm")
+        if llm_answer is not None:
+            text, citations = llm_answer.text, llm_answer.citations
+            updates["misses"] = 0
+            if llm_answer.handoff_reason:
+                decision = Decision(Action.HANDOFF, "model_requested_handoff", runtime.tenant.escalation.queue,
+                                    llm_answer.handoff_reason, priority=1)
+        elif decision.action is Action.ANSWER:
             hits = await self.knowledge.search(runtime.tenant.id, turn.text, limit=5, language=lang)
             stages.mark("retrieve")
             trace["retrieval"] = [{"id": h.point_id, "doc": h.doc_id, "rrf": round(h.score, 5),
@@ -174,6 +191,31 @@ class Engine:
         trace["decision"] = decision.as_trace()
         return await self._reply(conversation, incoming, text, trace, stages, updates=updates,
                                  decision=decision, citations=citations)
+
+    async def _llm_answer(self, turn: Turn, runtime: TenantRuntime, conversation: Conversation, lang: str,
+                          trace: dict[str, Any], on_token: TokenSink | None) -> LLMAnswer | None:
+        """The model's answer, or None (grounded mode answers) when the model is unavailable."""
+        assert runtime.llm is not None
+        if not runtime.llm.available():
+            trace["llm"] = {"skipped": "circuit breaker open"}
+            return None
+        history = await self.conversations.messages(conversation.id, limit=HISTORY_MESSAGES + 1)
+        try:
+            answer = await self.assistant.answer(
+                runtime.llm, tenant=runtime.tenant, connector=runtime.connector, identity=turn.identity,
+                conversation_id=conversation.id, history=history[:-1], question=turn.text, language=lang,
+                on_token=on_token)
+        except ProviderError as exc:
+            log.warning("LLM mode failed for %s, answering in grounded mode: %s", conversation.id, exc)
+            trace["llm"] = {"error": str(exc), "attempts": exc.attempts, "partial": exc.partial,
+                            "breaker": runtime.llm.breaker.state}
+            return None
+        for completion in answer.completions:
+            await self.usage.record(runtime.tenant.id, conversation.id, None, completion.model,
+                                    completion.prompt_tokens, completion.completion_tokens, completion.cost_usd)
+        trace["llm"] = answer.as_trace()
+        trace["mode"] = "llm"
+        return answer
 
     async def _order_status(self, turn: Turn, runtime: TenantRuntime, order_ids: list[str],
                             lang: str, trace: dict[str, Any]) -> str:
@@ -213,7 +255,7 @@ class Engine:
                           text, metadata={"citations": [c.__dict__ for c in citations]})
         stages.mark("compose")
         trace["latency_ms"] = stages.marks
-        trace["mode"] = "grounded"
+        trace.setdefault("mode", "grounded")
         handoff = None
         if decision is not None and decision.action is Action.HANDOFF:
             handoff = (decision.queue or "general", decision.reason or decision.rule, decision.priority)

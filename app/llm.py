@@ -114,8 +114,9 @@ def cost_of(model: str, prompt_tokens: int, completion_tokens: int) -> float | N
 
 class LLMClient:
     def __init__(self, config: LLMConfig, breaker: CircuitBreaker | None = None) -> None:
-        import litellm  # noqa: F401  (a 3 s import: pay it at start-up, not inside a turn's timeout)
+        import litellm  # a 3 s import: pay it at start-up, not inside a turn's timeout
 
+        litellm.suppress_debug_info = True  # failures are logged by us, once, without banners
         self.config = config
         self.breaker = breaker or CircuitBreaker(config.breaker_failures, config.breaker_cooldown)
 

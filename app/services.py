@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from app.engine import Engine, TenantRuntime
 from app.handoff import HandoffDesk
+from app.llm import LLMClient
 from app.settings import Settings
-from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore
+from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore
 from app.tenants import TenantRegistry
 from app.triage import IntentClassifier
 from connectors.registry import ConnectorContext, open_connector
@@ -78,9 +79,10 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                 stack.push_async_callback(connector.close)
             classifier = (IntentClassifier.from_file(embedder, tenant.resolve(tenant.intents))
                           if tenant.intents else IntentClassifier(embedder, {}))
-            runtimes[tenant.id] = TenantRuntime(tenant, classifier, connector)
+            llm = LLMClient(tenant.llm) if tenant.llm is not None else None
+            runtimes[tenant.id] = TenantRuntime(tenant, classifier, connector, llm)
 
-        engine = Engine(conversations, knowledge, runtimes, audit,
+        engine = Engine(conversations, knowledge, runtimes, audit, UsageStore(db),
                         max_message_chars=settings.max_message_chars)
         yield Services(settings, tenants, db, accounts, conversations, FeedbackStore(db), audit,
                        knowledge, engine, HandoffDesk(conversations, audit, tenants), reports)

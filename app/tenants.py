@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 
 from app.errors import ConfigError
+from app.llm import LLMConfig
 
 SUPPORTED_LANGUAGES = ("en", "es", "de", "fr")
 _TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
@@ -51,6 +52,8 @@ class EscalationConfig(BaseModel):
 
 
 class Tenant(BaseModel):
+    """One company. `llm` unset: the assistant answers in grounded mode (no model)."""
+
     id: str
     name: str
     default_language: str = "en"
@@ -59,6 +62,7 @@ class Tenant(BaseModel):
     intents: Path | None = None
     connector: ConnectorConfig | None = None
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+    llm: LLMConfig | None = None
     root: Path = Field(default=Path("."), exclude=True)
 
     @field_validator("id")

@@ -42,7 +42,7 @@ async def test_migrations_apply_once_and_create_every_table(tmp_path):
         assert mode is not None and mode[0] == "wal"
     async with Database.open(path) as db:  # reopening applies nothing twice
         applied = await db.fetch_all("SELECT name FROM schema_migrations")
-        assert [r[0] for r in applied] == ["m001_initial"]
+        assert [r[0] for r in applied] == ["m001_initial", "m002_llm_usage"]
 
 
 async def test_two_agents_claiming_at_once_have_exactly_one_winner(db):

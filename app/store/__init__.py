@@ -3,7 +3,7 @@
 from app.store.accounts import AccountStore, Agent, StoredUser
 from app.store.conversations import ConversationStore
 from app.store.database import Database
-from app.store.records import AuditLog, FeedbackStore
+from app.store.records import AuditLog, FeedbackStore, UsageStore
 
 __all__ = ["AccountStore", "Agent", "AuditLog", "ConversationStore", "Database",
-           "FeedbackStore", "StoredUser"]
+           "FeedbackStore", "StoredUser", "UsageStore"]

@@ -113,4 +113,21 @@ _M001 = [
     )""",
 ]
 
-MIGRATIONS: list[Migration] = [m001_initial]
+async def m002_llm_usage(tx: aiosqlite.Connection) -> None:
+    """Tokens and cost of every model call, for metering per tenant and conversation."""
+    await tx.execute("""CREATE TABLE llm_usage (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        message_id TEXT,
+        model TEXT NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cost_usd REAL,
+        created_at TEXT NOT NULL
+    )""")
+    await tx.execute("CREATE INDEX llm_usage_by_tenant ON llm_usage(tenant, created_at)")
+    await tx.execute("CREATE INDEX llm_usage_by_conversation ON llm_usage(conversation_id)")
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage]

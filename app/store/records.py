@@ -59,3 +59,31 @@ class AuditLog:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (utcnow(), tenant, actor, action, subject, json.dumps(detail or {}, default=str)),
             )
+
+
+class UsageStore:
+    """Model calls metered per tenant and conversation (tokens, and cost where priced)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(self, tenant: str, conversation_id: str, message_id: str | None, model: str,
+                     prompt_tokens: int, completion_tokens: int, cost_usd: float | None) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO llm_usage (tenant, conversation_id, message_id, model, prompt_tokens,"
+                " completion_tokens, cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (tenant, conversation_id, message_id, model, prompt_tokens, completion_tokens, cost_usd,
+                 utcnow()))
+
+    async def totals(self, *, tenant: str | None = None, conversation_id: str | None = None) -> dict[str, Any]:
+        sql = ("SELECT count(*) AS calls, coalesce(sum(prompt_tokens), 0) AS prompt_tokens,"
+               " coalesce(sum(completion_tokens), 0) AS completion_tokens, sum(cost_usd) AS cost_usd"
+               " FROM llm_usage WHERE 1 = 1")
+        params: list[Any] = []
+        if tenant is not None:
+            sql, params = sql + " AND tenant = ?", [*params, tenant]
+        if conversation_id is not None:
+            sql, params = sql + " AND conversation_id = ?", [*params, conversation_id]
+        row = await self.db.fetch_one(sql, tuple(params))
+        return dict(row) if row else {}

@@ -1,0 +1,188 @@
+"""LLM mode: the model answers with tools (help-center search, order lookup, handoff).
+
+Every tool runs behind the same guardrails as grounded mode: order lookups need a verified
+customer, and the customer id always comes from the identity, never from the model's
+arguments. A malformed or unknown tool call is answered with an error the model can read,
+so it can correct itself; too many rounds end the attempt and the engine answers in
+grounded mode instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.domain import Citation, Identity, Message, Role
+from app.errors import ConnectorError
+from app.llm import Completion, LLMClient, ProviderError, TokenSink, ToolCall
+from app.store import AuditLog
+from app.tenants import Tenant
+from app.triage import detect_language
+from connectors.base import Connector, Order
+from guardrails.actions import verified_customer
+from knowledge.index import KnowledgeIndex
+
+log = logging.getLogger(__name__)
+
+PROMPTS = Path(__file__).parent / "prompts"
+PROMPT_VERSION = "answer.v1"
+HISTORY_MESSAGES = 12
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French"}
+
+TOOLS: list[dict[str, Any]] = [
+    {"type": "function", "function": {
+        "name": "search_help_center",
+        "description": "Search the company's help center. Returns the most relevant passages.",
+        "parameters": {"type": "object", "properties": {
+            "query": {"type": "string", "description": "what to look for, in a few words"}},
+            "required": ["query"]}}},
+    {"type": "function", "function": {
+        "name": "get_order_status",
+        "description": "The signed-in customer's orders (newest first), or one order by its number.",
+        "parameters": {"type": "object", "properties": {
+            "order_id": {"type": "string", "description": "an order number such as BW-10234, if given"}}}}},
+    {"type": "function", "function": {
+        "name": "hand_off_to_human",
+        "description": "Ask a member of the support team to take over this conversation.",
+        "parameters": {"type": "object", "properties": {
+            "reason": {"type": "string", "description": "why a person is needed, in one sentence"}},
+            "required": ["reason"]}}},
+]
+
+
+@dataclass
+class LLMAnswer:
+    text: str
+    citations: tuple[Citation, ...]
+    handoff_reason: str | None
+    completions: list[Completion]
+    tool_log: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_trace(self) -> dict[str, Any]:
+        last = self.completions[-1]
+        costs = [c.cost_usd for c in self.completions]
+        return {"model": last.model, "prompt_version": PROMPT_VERSION, "rounds": len(self.completions),
+                "prompt_tokens": sum(c.prompt_tokens for c in self.completions),
+                "completion_tokens": sum(c.completion_tokens for c in self.completions),
+                "cost_usd": None if None in costs else round(sum(c for c in costs if c is not None), 8),
+                "fallback_attempts": [a for c in self.completions for a in c.attempts],
+                "tools": self.tool_log}
+
+
+def system_prompt(company: str, language: str) -> str:
+    template = (PROMPTS / f"{PROMPT_VERSION}.md").read_text(encoding="utf-8")
+    return template.format(company=company, language_name=LANGUAGE_NAMES.get(language, "English"))
+
+
+def _history(messages: list[Message]) -> list[dict[str, Any]]:
+    turns = []
+    for message in messages[-HISTORY_MESSAGES:]:
+        role = "user" if message.role is Role.CUSTOMER else "assistant"
+        turns.append({"role": role, "content": message.content})
+    return turns
+
+
+def _order_view(order: Order) -> dict[str, Any]:
+    return {"order": order.id, "status": order.status, "placed": order.placed_at[:10],
+            "items": [f"{i.quantity}x {i.name}" for i in order.items], "carrier": order.carrier,
+            "tracking_number": order.tracking_number, "estimated_delivery": order.estimated_delivery,
+            "delivered": order.delivered_at, "total": f"{order.total:.2f} {order.currency}"}
+
+
+class LLMAssistant:
+    def __init__(self, knowledge: KnowledgeIndex, audit: AuditLog) -> None:
+        self.knowledge = knowledge
+        self.audit = audit
+
+    async def answer(self, client: LLMClient, *, tenant: Tenant, connector: Connector | None,
+                     identity: Identity, conversation_id: str, history: list[Message], question: str,
+                     language: str, on_token: TokenSink | None = None) -> LLMAnswer:
+        messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt(tenant.name, language)},
+                                          *_history(history), {"role": "user", "content": question}]
+        answer = LLMAnswer("", (), None, [])
+        citations: dict[str, Citation] = {}
+        for _ in range(client.config.max_tool_rounds):
+            completion = await client.complete(messages, TOOLS, on_token)
+            answer.completions.append(completion)
+            if not completion.tool_calls:
+                answer.text = completion.text.strip()
+                answer.citations = tuple(c for c in citations.values() if c.url in answer.text) or tuple(
+                    citations.values())[:1]
+                if not answer.text:
+                    raise ProviderError("The model returned an empty answer.", completion.attempts)
+                return answer
+            messages.append({"role": "assistant", "content": completion.text or None, "tool_calls": [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in completion.tool_calls]})
+            for call in completion.tool_calls:
+                result = await self._run(call, tenant, connector, identity, conversation_id, citations, answer)
+                messages.append({"role": "tool", "tool_call_id": call.id,
+                                 "content": json.dumps(result, ensure_ascii=False)})
+        raise ProviderError(f"No answer after {client.config.max_tool_rounds} tool rounds.",
+                            [{"model": answer.completions[-1].model, "error": "too many tool rounds"}])
+
+    async def _run(self, call: ToolCall, tenant: Tenant, connector: Connector | None, identity: Identity,
+                   conversation_id: str, citations: dict[str, Citation], answer: LLMAnswer) -> dict[str, Any]:
+        entry: dict[str, Any] = {"tool": call.name}
+        answer.tool_log.append(entry)
+        try:
+            arguments = json.loads(call.arguments or "{}")
+            if not isinstance(arguments, dict):
+                raise ValueError("arguments must be a JSON object")
+        except ValueError as exc:
+            entry["outcome"] = "malformed"
+            log.info("malformed tool call %s: %s", call.name, exc)
+            return {"error": f"Your arguments were not valid JSON ({exc}). Call the tool again."}
+        if call.name == "search_help_center":
+            query = str(arguments.get("query") or "").strip()[:500]
+            if not query:
+                entry["outcome"] = "malformed"
+                return {"error": "A non-empty `query` is required."}
+            language = detect_language(query, None, "en").detected or "en"
+            hits = await self.knowledge.search(tenant.id, query, 4, language=language)
+            good = [h for h in hits if h.similarity >= (tenant.knowledge.min_score or h.floor)]
+            for hit in good:
+                citations.setdefault(hit.url, Citation(hit.title, hit.url, hit.heading))
+            entry |= {"outcome": "ok", "query": query, "hits": [h.doc_id for h in good]}
+            return {"results": [{"title": h.title, "section": h.heading, "url": h.url, "text": h.text}
+                                for h in good]}
+        if call.name == "get_order_status":
+            return await self._orders(arguments, tenant, connector, identity, conversation_id, entry)
+        if call.name == "hand_off_to_human":
+            answer.handoff_reason = str(arguments.get("reason") or "The assistant asked for a person.")[:300]
+            entry["outcome"] = "ok"
+            return {"status": "A member of the support team has been asked to join."}
+        entry["outcome"] = "unknown_tool"
+        return {"error": f"There is no tool named {call.name!r}."}
+
+    async def _orders(self, arguments: dict[str, Any], tenant: Tenant, connector: Connector | None,
+                      identity: Identity, conversation_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+        verdict = verified_customer(identity)
+        customer_id = identity.customer_id  # never from the model's arguments
+        if not verdict.allowed or customer_id is None:
+            entry["outcome"] = "refused_unverified"
+            return {"error": "The customer is not signed in, so no account data can be shown. "
+                             "Ask them to sign in on the website."}
+        if connector is None:
+            entry["outcome"] = "unavailable"
+            return {"error": "The order system is not connected."}
+        order_id = str(arguments.get("order_id") or "").strip().upper()[:40]
+        try:
+            if order_id:
+                order = await connector.order(customer_id, order_id)
+                result: dict[str, Any] = ({"orders": [_order_view(order)]} if order
+                                          else {"error": f"No order {order_id} on this customer's account."})
+            else:
+                result = {"orders": [_order_view(o) for o in (await connector.orders(customer_id))[:5]]}
+            entry["outcome"] = "ok" if "orders" in result else "not_found"
+        except ConnectorError as exc:
+            log.warning("order lookup failed for %s: %s", tenant.id, exc)
+            entry["outcome"] = "error"
+            result = {"error": "The order system is not answering right now."}
+        await self.audit.record("assistant", "orders.lookup", tenant=tenant.id, subject=conversation_id,
+                                detail={"customer_id": customer_id, "order_id": order_id or None,
+                                        "outcome": entry["outcome"], "mode": "llm"})
+        return result
