@@ -17,7 +17,7 @@ from chainlit.server import sio
 from app import console
 from app.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
 from app.datalayer import FrontlineDataLayer
-from app.domain import ConversationId, MessageId
+from app.domain import ConversationId, MessageId, new_id
 from app.engine import ASSISTANT_AUTHOR, Turn
 from app.errors import AuthError, FrontlineError
 from app.i18n import say
@@ -138,21 +138,34 @@ async def _message(message: cl.Message) -> None:
         return
     services = RUNTIME.require()
     language = None
+    answer = cl.Message(content="", author=ASSISTANT_AUTHOR, id=new_id())  # streamed into, in LLM mode
+    streaming = False
+
+    async def on_token(token: str) -> None:
+        nonlocal streaming
+        streaming = True
+        await answer.stream_token(token)
+
     try:
         identity = _identity()
         language = identity.locale
         RUNTIME.sessions.add_customer(message.thread_id, cl.context.session.id)
         outcome = await services.engine.handle(Turn(
-            ConversationId(message.thread_id), MessageId(message.id), identity, message.content))
+            ConversationId(message.thread_id), MessageId(message.id), identity, message.content,
+            reply_id=MessageId(answer.id)), on_token=on_token)
     except Exception as exc:
         log.exception("turn failed in conversation %s", message.thread_id,
                       exc_info=not isinstance(exc, FrontlineError))
+        if streaming:
+            await answer.remove()
         await cl.Message(content=say("error.generic", language), author=ASSISTANT_AUTHOR).send()
         return
     conversation = outcome.conversation
     if outcome.reply is not None:
-        await cl.Message(content=outcome.reply.content, author=ASSISTANT_AUTHOR,
-                         id=outcome.reply.id).send()
+        answer.content = outcome.reply.content  # authoritative: replaces a stream that failed midway
+        await answer.send()
+    elif streaming:  # a person took the conversation while the model was answering
+        await answer.remove()
     if outcome.queued:
         await console.announce_queued(conversation)
     if outcome.relay_to_agent:

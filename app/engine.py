@@ -52,6 +52,7 @@ class Turn:
     message_id: MessageId
     identity: Identity
     text: str
+    reply_id: MessageId | None = None  # the id the UI already shows a streamed answer under
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,8 @@ class Engine:
             log.info("input refused in %s: %s (%s)", conversation.id, blocked.check, blocked.reason)
             text = say(blocked.reply_key or "error.generic", lang, limit=self.max_message_chars)
             trace["decision"] = {"action": "refuse_input", "rule": blocked.check}
-            return await self._reply(conversation, incoming, text, trace, stages, updates={})
+            return await self._reply(conversation, incoming, text, trace, stages, updates={},
+                                     reply_id=turn.reply_id)
 
         language = detect_language(turn.text, conversation.language, runtime.tenant.default_language)
         intent = runtime.classifier.classify(turn.text)
@@ -190,7 +192,7 @@ class Engine:
 
         trace["decision"] = decision.as_trace()
         return await self._reply(conversation, incoming, text, trace, stages, updates=updates,
-                                 decision=decision, citations=citations)
+                                 decision=decision, citations=citations, reply_id=turn.reply_id)
 
     async def _llm_answer(self, turn: Turn, runtime: TenantRuntime, conversation: Conversation, lang: str,
                           trace: dict[str, Any], on_token: TokenSink | None) -> LLMAnswer | None:
@@ -250,8 +252,8 @@ class Engine:
 
     async def _reply(self, conversation: Conversation, incoming: Message, text: str, trace: dict[str, Any],
                      stages: _Stages, *, updates: dict[str, Any], decision: Decision | None = None,
-                     citations: tuple[Citation, ...] = ()) -> TurnOutcome:
-        message = Message(MessageId(new_id()), conversation.id, Role.ASSISTANT, ASSISTANT_AUTHOR,
+                     citations: tuple[Citation, ...] = (), reply_id: MessageId | None = None) -> TurnOutcome:
+        message = Message(reply_id or MessageId(new_id()), conversation.id, Role.ASSISTANT, ASSISTANT_AUTHOR,
                           text, metadata={"citations": [c.__dict__ for c in citations]})
         stages.mark("compose")
         trace["latency_ms"] = stages.marks

@@ -26,8 +26,10 @@ class ChatClient:
         self.thread_id: str | None = None
         self.messages: list[Event] = []  # new_message events, in arrival order
         self.actions: list[Event] = []  # action buttons shown, in arrival order
+        self.streamed: dict[str, list[str]] = {}  # message id -> tokens, as they arrived
         self._changed = asyncio.Condition()
-        for name in ("new_message", "first_interaction", "resume_thread", "action"):
+        for name in ("new_message", "first_interaction", "resume_thread", "action", "stream_start",
+                     "stream_token"):
             self.sio.on(name, self._handler(name))
 
     def _handler(self, name: str) -> Callable[[Any], Any]:
@@ -39,6 +41,10 @@ class ChatClient:
                 self.thread_id = data.get("thread_id") or self.thread_id
             elif name == "action":
                 self.actions.append(data)
+            elif name == "stream_start":
+                self.streamed[data["id"]] = [data.get("output", "")]
+            elif name == "stream_token":
+                self.streamed.setdefault(data["id"], []).append(data["token"])
             elif name == "resume_thread":
                 self.messages.extend(data.get("steps", []))
             async with self._changed:
