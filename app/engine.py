@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from app.assistant import HISTORY_MESSAGES, LLMAnswer, LLMAssistant
@@ -26,14 +27,17 @@ from app.domain import (
     Role,
     new_id,
 )
+from app.entities import extract_entities
 from app.errors import ConnectorError
 from app.grounded import kb_answer, order_status
 from app.i18n import say
 from app.llm import LLMClient, ProviderError, TokenSink
 from app.policy import Action, Decision, after_miss, decide
+from app.priority import Priority, score_priority
+from app.sentiment import Sentiment, assess
 from app.store import AuditLog, ConversationStore, UsageStore
 from app.tenants import Tenant
-from app.triage import IntentClassifier, detect_language, extract_entities
+from app.triage import IntentClassifier, detect_language
 from connectors.base import Connector
 from guardrails import run_checks
 from guardrails.actions import verified_customer
@@ -135,16 +139,22 @@ class Engine:
                                      reply_id=turn.reply_id)
 
         language = detect_language(turn.text, conversation.language, runtime.tenant.default_language)
-        intent = runtime.classifier.classify(turn.text)
-        entities = extract_entities(turn.text)
-        stages.mark("triage")
         lang = language.language
+        intent = runtime.classifier.classify(turn.text)
+        entities = extract_entities(turn.text, today=date.today(), language=lang)
+        earlier = [m.content for m in await self.conversations.messages(conversation.id, limit=12)
+                   if m.role is Role.CUSTOMER and m.id != incoming.id]
+        sentiment = assess(turn.text, earlier[-5:], failures=conversation.misses, language=lang)
+        priority = await self._priority(turn, runtime, sentiment, intent.name)
+        stages.mark("triage")
         trace.update({
             "language": {"value": lang, "detected": language.detected,
                          "confidence": round(language.confidence, 3), "switched": language.switched},
             "intent": {"name": intent.name, "confidence": intent.confidence,
                        "runners_up": intent.runners_up, "method": intent.method},
             "entities": entities.as_trace(),
+            "sentiment": sentiment.as_trace(),
+            "priority": priority.as_trace(),
         })
         decision = decide(intent, turn.identity, conversation, runtime.tenant)
         updates: dict[str, Any] = {"language": lang}
@@ -193,6 +203,19 @@ class Engine:
         trace["decision"] = decision.as_trace()
         return await self._reply(conversation, incoming, text, trace, stages, updates=updates,
                                  decision=decision, citations=citations, reply_id=turn.reply_id)
+
+    async def _priority(self, turn: Turn, runtime: TenantRuntime, sentiment: Sentiment,
+                        intent: str | None) -> Priority:
+        """How urgent this customer is, from their account, mood and recent contacts."""
+        customer = None
+        if turn.identity.customer_id and runtime.connector is not None:
+            try:
+                customer = await runtime.connector.customer(turn.identity.customer_id)
+            except ConnectorError as exc:  # priority without account data beats no answer
+                log.warning("customer lookup failed for %s: %s", runtime.tenant.id, exc)
+        contacts = await self.conversations.recent_contacts(turn.identity.user_identifier, days=7)
+        return score_priority(customer=customer, sentiment=sentiment, intent=intent,
+                              repeat_contacts=max(contacts - 1, 0), today=date.today())
 
     async def _llm_answer(self, turn: Turn, runtime: TenantRuntime, conversation: Conversation, lang: str,
                           trace: dict[str, Any], on_token: TokenSink | None) -> LLMAnswer | None:

@@ -61,8 +61,6 @@ _HUMAN_REQUEST = re.compile(
     r"humain|une personne|un conseiller|un agent)\b",
     re.IGNORECASE,
 )
-ORDER_ID = re.compile(r"\b([A-Z]{2,4}-\d{4,8})\b", re.IGNORECASE)
-EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 
 
 @dataclass(frozen=True)
@@ -113,19 +111,3 @@ class IntentClassifier:
         if confidence < self.threshold:
             return IntentResult(None, round(confidence, 4), [(top, round(confidence, 4)), *runners_up])
         return IntentResult(top, round(confidence, 4), runners_up)
-
-
-@dataclass(frozen=True)
-class Entities:
-    order_ids: list[str]
-    emails: list[str]
-
-    def as_trace(self) -> dict[str, list[str]]:
-        return {"order_ids": self.order_ids, "emails": ["<redacted>" for _ in self.emails]}
-
-
-def extract_entities(text: str) -> Entities:
-    return Entities(
-        order_ids=sorted({m.upper() for m in ORDER_ID.findall(text)}),
-        emails=EMAIL.findall(text),
-    )

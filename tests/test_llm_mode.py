@@ -158,3 +158,19 @@ async def test_the_model_can_hand_the_conversation_to_a_person(services, fake_ll
 
 async def test_prompt_file_is_versioned():
     assert (Path(PROJECT_ROOT) / "app" / "prompts" / "answer.v1.md").is_file()
+
+
+async def test_every_turn_records_sentiment_entities_and_priority_with_its_parts(services, fake_llm):
+    calm, calm_trace, _ = await handle(services, fake_llm, reply("Happy to help."),
+                                       text="Thanks, how do I download invoice INV-2026-0412?")
+    angry, angry_trace, _ = await handle(
+        services, fake_llm, reply("I'm sorry."), customer_id="cus_1009",
+        text="This is UNACCEPTABLE!!! Third time I write, the invoice of 1.299,00 EUR is wrong. I'll cancel.")
+    assert calm_trace["entities"]["invoice_ids"] == ["INV-2026-0412"]
+    assert angry_trace["entities"]["amounts"] == [{"value": "1299.00", "currency": "EUR"}]
+    assert calm_trace["sentiment"]["label"] != "negative" and angry_trace["sentiment"]["label"] == "negative"
+    assert "threat_to_leave" in angry_trace["sentiment"]["signals"]
+    parts = angry_trace["priority"]["parts"]
+    assert sum(parts.values()) == angry_trace["priority"]["score"]
+    assert parts["customer_value"] > 0 and parts["sla"] > 0  # an enterprise account, from the CRM
+    assert angry_trace["priority"]["score"] > calm_trace["priority"]["score"]

@@ -8,6 +8,7 @@ once, or an agent claiming while the assistant is answering, resolve to exactly 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -98,6 +99,14 @@ class ConversationStore:
         sql += " ORDER BY updated_at DESC LIMIT ?"
         params.append(limit)
         return [_conversation(r) for r in await self.db.fetch_all(sql, tuple(params))]
+
+    async def recent_contacts(self, user_identifier: str, days: int) -> int:
+        """How many conversations this customer has had with messages in the last `days` days."""
+        since = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
+        row = await self.db.fetch_one(
+            "SELECT count(*) FROM conversations WHERE user_identifier = ? AND kind = 'customer'"
+            " AND updated_at >= ?", (user_identifier, since))
+        return int(row[0]) if row else 0
 
     async def set_name(self, conversation_id: str, name: str) -> None:
         async with self.db.transaction() as tx:
