@@ -142,8 +142,9 @@ class Engine:
         lang = language.language
         intent = runtime.classifier.classify(turn.text)
         entities = extract_entities(turn.text, today=date.today(), language=lang)
-        earlier = [m.content for m in await self.conversations.messages(conversation.id, limit=12)
-                   if m.role is Role.CUSTOMER and m.id != incoming.id]
+        history = [m for m in await self.conversations.messages(conversation.id, limit=HISTORY_MESSAGES + 1)
+                   if m.id != incoming.id]  # read once: sentiment and the model both use it
+        earlier = [m.content for m in history if m.role is Role.CUSTOMER]
         sentiment = assess(turn.text, earlier[-5:], failures=conversation.misses, language=lang)
         priority = await self._priority(turn, runtime, sentiment, intent.name)
         stages.mark("triage")
@@ -162,7 +163,7 @@ class Engine:
 
         llm_answer = None
         if decision.action is Action.ANSWER and runtime.llm is not None:
-            llm_answer = await self._llm_answer(turn, runtime, conversation, lang, trace, on_token)
+            llm_answer = await self._llm_answer(turn, runtime, conversation, history, lang, trace, on_token)
             stages.mark("llm")
         if llm_answer is not None:
             text, citations = llm_answer.text, llm_answer.citations
@@ -217,18 +218,18 @@ class Engine:
         return score_priority(customer=customer, sentiment=sentiment, intent=intent,
                               repeat_contacts=max(contacts - 1, 0), today=date.today())
 
-    async def _llm_answer(self, turn: Turn, runtime: TenantRuntime, conversation: Conversation, lang: str,
-                          trace: dict[str, Any], on_token: TokenSink | None) -> LLMAnswer | None:
+    async def _llm_answer(self, turn: Turn, runtime: TenantRuntime, conversation: Conversation,
+                          history: list[Message], lang: str, trace: dict[str, Any],
+                          on_token: TokenSink | None) -> LLMAnswer | None:
         """The model's answer, or None (grounded mode answers) when the model is unavailable."""
         assert runtime.llm is not None
         if not runtime.llm.available():
             trace["llm"] = {"skipped": "circuit breaker open"}
             return None
-        history = await self.conversations.messages(conversation.id, limit=HISTORY_MESSAGES + 1)
         try:
             answer = await self.assistant.answer(
                 runtime.llm, tenant=runtime.tenant, connector=runtime.connector, identity=turn.identity,
-                conversation_id=conversation.id, history=history[:-1], question=turn.text, language=lang,
+                conversation_id=conversation.id, history=history, question=turn.text, language=lang,
                 on_token=on_token)
         except ProviderError as exc:
             log.warning("LLM mode failed for %s, answering in grounded mode: %s", conversation.id, exc)

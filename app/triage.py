@@ -1,4 +1,4 @@
-"""Triage: what language the customer speaks, what they want, and what they mentioned.
+"""Triage: what language the customer speaks and what they want (entities: app/entities.py).
 
 Language is sticky per conversation: langdetect is unreliable on short text, so the
 conversation keeps its language (seeded by the widget's locale) and switches only on a
@@ -8,7 +8,6 @@ requests for a person are matched by rules first, because missing one is costly.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
 from app.errors import ConfigError
+from app.intents import HUMAN_REQUEST
 from app.tenants import SUPPORTED_LANGUAGES
 from knowledge.embedder import Embedder
 
@@ -54,13 +54,6 @@ def detect_language(text: str, current: str | None, default: str) -> LanguageRes
     return LanguageResult(detected if switch else base, detected, confidence, switch)
 
 
-_HUMAN_REQUEST = re.compile(
-    r"\b(human|real person|a person|someone real|live agent|an agent|agent please|representative|"
-    r"operator|(?:talk|speak) to (?:someone|somebody|a person|support|staff)|"
-    r"humano|una persona|un agente|hablar con alguien|mensch|menschen|mitarbeiter|echte person|"
-    r"humain|une personne|un conseiller|un agent)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -97,7 +90,7 @@ class IntentClassifier:
         return cls(embedder, exemplars)
 
     def classify(self, text: str) -> IntentResult:
-        if _HUMAN_REQUEST.search(text):
+        if HUMAN_REQUEST.search(text):
             return IntentResult("human_handoff", 1.0, method="rule")
         if not self._labels:
             return IntentResult(None, 0.0)

@@ -24,9 +24,9 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from qdrant_client import AsyncQdrantClient, models
@@ -187,11 +187,7 @@ class KnowledgeIndex:
                                                        offset=offset, with_vectors=False)
             for point in points:
                 p = point.payload or {}
-                doc = Document(doc_id=str(p["doc_id"]), title=str(p["title"]), body=str(p["doc_body"]),
-                               source=str(p.get("source") or ""), url=p.get("doc_url"),
-                               category=p.get("category"), updated=p.get("updated"),
-                               language=p.get("language"))
-                stored.append((doc, str(p.get("origin", ""))))
+                stored.append((_document(p), str(p.get("origin", ""))))
             if offset is None:
                 return stored
 
@@ -341,10 +337,7 @@ class KnowledgeIndex:
                                               with_vectors=False)
         if not points or (points[0].payload or {}).get("tenant") != tenant:
             return None
-        p = points[0].payload or {}
-        return Document(doc_id=str(p["doc_id"]), title=str(p["title"]), body=str(p["doc_body"]),
-                        source=str(p.get("source") or ""), url=p.get("doc_url"),
-                        category=p.get("category"), updated=p.get("updated"), language=p.get("language"))
+        return _document(points[0].payload or {})
 
     async def documents(self, tenant: str) -> list[dict[str, object]]:
         """One row per indexed document: id, title, source, origin, url, language, updated, chunks."""
@@ -460,6 +453,11 @@ class KnowledgeIndex:
 
 
 def _with_score(hit: Hit, score: float) -> Hit:
-    from dataclasses import replace
-
     return replace(hit, score=score)
+
+
+def _document(p: dict[str, Any]) -> Document:
+    """The whole document, from the copy kept with its first chunk."""
+    return Document(doc_id=str(p["doc_id"]), title=str(p["title"]), body=str(p["doc_body"]),
+                    source=str(p.get("source") or ""), url=p.get("doc_url"), category=p.get("category"),
+                    updated=p.get("updated"), language=p.get("language"))
