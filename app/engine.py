@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from app.assistant import HISTORY_MESSAGES, LLMAnswer, LLMAssistant
@@ -27,17 +26,15 @@ from app.domain import (
     Role,
     new_id,
 )
-from app.entities import extract_entities
 from app.errors import ConnectorError
 from app.grounded import kb_answer, order_status
 from app.i18n import say
+from app.intents import IntentClassifier
 from app.llm import LLMClient, ProviderError, TokenSink
 from app.policy import Action, Decision, after_miss, decide
-from app.priority import Priority, score_priority
-from app.sentiment import Sentiment, assess
 from app.store import AuditLog, ConversationStore, UsageStore
 from app.tenants import Tenant
-from app.triage import IntentClassifier, detect_language
+from app.triage import triage
 from connectors.base import Connector
 from guardrails import run_checks
 from guardrails.actions import verified_customer
@@ -138,25 +135,15 @@ class Engine:
             return await self._reply(conversation, incoming, text, trace, stages, updates={},
                                      reply_id=turn.reply_id)
 
-        language = detect_language(turn.text, conversation.language, runtime.tenant.default_language)
-        lang = language.language
-        intent = runtime.classifier.classify(turn.text)
-        entities = extract_entities(turn.text, today=date.today(), language=lang)
         history = [m for m in await self.conversations.messages(conversation.id, limit=HISTORY_MESSAGES + 1)
-                   if m.id != incoming.id]  # read once: sentiment and the model both use it
-        earlier = [m.content for m in history if m.role is Role.CUSTOMER]
-        sentiment = assess(turn.text, earlier[-5:], failures=conversation.misses, language=lang)
-        priority = await self._priority(turn, runtime, sentiment, intent.name)
+                   if m.id != incoming.id]  # read once: triage and the model both use it
+        understood = await triage(
+            turn.text, classifier=runtime.classifier, connector=runtime.connector,
+            conversations=self.conversations, identity=turn.identity, conversation=conversation,
+            history=history, default_language=runtime.tenant.default_language)
         stages.mark("triage")
-        trace.update({
-            "language": {"value": lang, "detected": language.detected,
-                         "confidence": round(language.confidence, 3), "switched": language.switched},
-            "intent": {"name": intent.name, "confidence": intent.confidence,
-                       "runners_up": intent.runners_up, "method": intent.method},
-            "entities": entities.as_trace(),
-            "sentiment": sentiment.as_trace(),
-            "priority": priority.as_trace(),
-        })
+        trace.update(understood.as_trace())
+        lang, intent, entities = understood.language.language, understood.intent, understood.entities
         decision = decide(intent, turn.identity, conversation, runtime.tenant)
         updates: dict[str, Any] = {"language": lang}
         citations: tuple[Citation, ...] = ()
@@ -204,19 +191,6 @@ class Engine:
         trace["decision"] = decision.as_trace()
         return await self._reply(conversation, incoming, text, trace, stages, updates=updates,
                                  decision=decision, citations=citations, reply_id=turn.reply_id)
-
-    async def _priority(self, turn: Turn, runtime: TenantRuntime, sentiment: Sentiment,
-                        intent: str | None) -> Priority:
-        """How urgent this customer is, from their account, mood and recent contacts."""
-        customer = None
-        if turn.identity.customer_id and runtime.connector is not None:
-            try:
-                customer = await runtime.connector.customer(turn.identity.customer_id)
-            except ConnectorError as exc:  # priority without account data beats no answer
-                log.warning("customer lookup failed for %s: %s", runtime.tenant.id, exc)
-        contacts = await self.conversations.recent_contacts(turn.identity.user_identifier, days=7)
-        return score_priority(customer=customer, sentiment=sentiment, intent=intent,
-                              repeat_contacts=max(contacts - 1, 0), today=date.today())
 
     async def _llm_answer(self, turn: Turn, runtime: TenantRuntime, conversation: Conversation,
                           history: list[Message], lang: str, trace: dict[str, Any],

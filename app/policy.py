@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.domain import Conversation, Identity
+from app.intents import IntentResult
 from app.tenants import Tenant
-from app.triage import IntentResult
 
 POLICY_VERSION = "builtin-2026.11"
 

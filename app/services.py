@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from app.engine import Engine, TenantRuntime
 from app.handoff import HandoffDesk
+from app.intents import IntentClassifier
 from app.llm import LLMClient
 from app.settings import Settings
 from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore
 from app.tenants import TenantRegistry
-from app.triage import IntentClassifier
 from connectors.registry import ConnectorContext, open_connector
 from knowledge.documents import load_folder
 from knowledge.embedder import open_embedders
@@ -70,6 +70,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         reports = await sync_help_center(knowledge, tenants)
 
         runtimes = {}
+        intent_cache = settings.data_dir / "intent-vectors"
         for tenant in tenants:
             connector = None
             if tenant.connector is not None:
@@ -77,7 +78,8 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                     tenant.connector.type, tenant.connector.options,
                     ConnectorContext(tenant.id, tenant.root, settings.data_dir))
                 stack.push_async_callback(connector.close)
-            classifier = (IntentClassifier.from_file(embedder, tenant.resolve(tenant.intents))
+            classifier = (IntentClassifier.from_file(embedder, tenant.resolve(tenant.intents),
+                                                     multilingual=multilingual, cache_dir=intent_cache)
                           if tenant.intents else IntentClassifier(embedder, {}))
             llm = LLMClient(tenant.llm) if tenant.llm is not None else None
             runtimes[tenant.id] = TenantRuntime(tenant, classifier, connector, llm)

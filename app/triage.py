@@ -2,25 +2,32 @@
 
 Language is sticky per conversation: langdetect is unreliable on short text, so the
 conversation keeps its language (seeded by the widget's locale) and switches only on a
-long, confidently detected message. Intents come from per-tenant exemplars; explicit
-requests for a person are matched by rules first, because missing one is costly.
+long, confidently detected message. Intents come from the tenant's calibrated classifier
+(app/intents.py); `triage` puts every signal of one message together for the engine and
+the `frontline triage` command.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-import numpy as np
-import yaml
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
-from app.errors import ConfigError
-from app.intents import HUMAN_REQUEST
+from app.domain import Conversation, Identity, Message, Role
+from app.entities import Entities, extract_entities
+from app.errors import ConnectorError
+from app.intents import IntentClassifier, IntentResult
+from app.priority import Priority, score_priority
+from app.sentiment import Sentiment, assess
+from app.store import ConversationStore
 from app.tenants import SUPPORTED_LANGUAGES
-from knowledge.embedder import Embedder
+from connectors.base import CustomerDirectory
 
+log = logging.getLogger(__name__)
 DetectorFactory.seed = 0  # langdetect is random unless seeded
 
 MIN_CHARS_TO_SWITCH = 24
@@ -57,50 +64,51 @@ def detect_language(text: str, current: str | None, default: str) -> LanguageRes
 
 
 @dataclass(frozen=True)
-class IntentResult:
-    name: str | None  # None: nothing matched well enough (a question for the knowledge base)
-    confidence: float
-    runners_up: list[tuple[str, float]] = field(default_factory=list)
-    method: str = "exemplars"
+class Triage:
+    """What Frontline understood from one customer message, before deciding anything."""
+
+    language: LanguageResult
+    intent: IntentResult
+    entities: Entities
+    sentiment: Sentiment
+    priority: Priority
+
+    def as_trace(self) -> dict[str, Any]:
+        lang = self.language
+        return {
+            "language": {"value": lang.language, "detected": lang.detected,
+                         "confidence": round(lang.confidence, 3), "switched": lang.switched},
+            "intent": {"name": self.intent.name, "confidence": self.intent.confidence,
+                       "runners_up": self.intent.runners_up, "method": self.intent.method,
+                       "out_of_scope": self.intent.out_of_scope},
+            "entities": self.entities.as_trace(),
+            "sentiment": self.sentiment.as_trace(),
+            "priority": self.priority.as_trace(),
+        }
 
 
-class IntentClassifier:
-    """Nearest exemplars per intent, by cosine similarity of sentence embeddings."""
+async def triage(text: str, *, classifier: IntentClassifier, connector: CustomerDirectory | None,
+                 conversations: ConversationStore, identity: Identity, conversation: Conversation,
+                 history: Sequence[Message], default_language: str, today: date | None = None) -> Triage:
+    """Language, intent, entities, sentiment and priority of `text` in `conversation`.
 
-    def __init__(self, embedder: Embedder, exemplars: dict[str, list[str]],
-                 threshold: float = 0.72) -> None:
-        self._embedder = embedder
-        self.threshold = threshold
-        self._labels: list[str] = []
-        texts: list[str] = []
-        for intent, examples in exemplars.items():
-            for example in examples:
-                self._labels.append(intent)
-                texts.append(example)
-        self._vectors = embedder.embed(texts) if texts else np.zeros((0, embedder.dim))
-
-    @classmethod
-    def from_file(cls, embedder: Embedder, path: Path) -> IntentClassifier:
+    `history` is the conversation before this message (oldest first). Account data for the
+    priority comes only from the verified identity's customer id.
+    """
+    today = today or date.today()
+    language = detect_language(text, conversation.language, default_language)
+    lang = language.language
+    intent = classifier.classify(text, language=lang)
+    entities = extract_entities(text, today=today, language=lang)
+    earlier = [m.content for m in history if m.role is Role.CUSTOMER]
+    sentiment = assess(text, earlier[-5:], failures=conversation.misses, language=lang)
+    customer = None
+    if identity.verified and identity.customer_id and connector is not None:
         try:
-            raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-            intents = raw["intents"]
-            exemplars = {str(name): [str(e) for e in spec["examples"]] for name, spec in intents.items()}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
-            raise ConfigError(f"Intent file {path} is unusable: {exc!r}") from None
-        return cls(embedder, exemplars)
-
-    def classify(self, text: str) -> IntentResult:
-        if HUMAN_REQUEST.search(text):
-            return IntentResult("human_handoff", 1.0, method="rule")
-        if not self._labels:
-            return IntentResult(None, 0.0)
-        scores = self._vectors @ self._embedder.embed([text])[0]
-        best: dict[str, float] = {}
-        for label, score in zip(self._labels, scores, strict=True):
-            best[label] = max(best.get(label, -1.0), float(score))
-        ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)
-        top, confidence = ranked[0]
-        runners_up = [(name, round(score, 4)) for name, score in ranked[1:4]]
-        if confidence < self.threshold:
-            return IntentResult(None, round(confidence, 4), [(top, round(confidence, 4)), *runners_up])
-        return IntentResult(top, round(confidence, 4), runners_up)
+            customer = await connector.customer(identity.customer_id)
+        except ConnectorError as exc:  # a priority without account data beats no answer
+            log.warning("customer lookup failed for %s: %s", identity.tenant, exc)
+    contacts = await conversations.recent_contacts(identity.user_identifier, days=7)
+    priority = score_priority(customer=customer, sentiment=sentiment, intent=intent.name,
+                              repeat_contacts=max(contacts - 1, 0), today=today)
+    return Triage(language, intent, entities, sentiment, priority)
