@@ -136,6 +136,22 @@ async def _message(message: cl.Message) -> None:
         if agent is not None:
             await console.handle_agent_message(agent, message.content)
         return
+    await _customer_turn(message.thread_id, message.id, message.content)
+
+
+@cl.action_callback("reply")
+async def _quick_reply(action: cl.Action) -> None:
+    """A customer clicked one of a question's quick replies: it counts as typing its label."""
+    if _role() == ROLE_AGENT:
+        return
+    label, value = str(action.payload.get("label", ""))[:200], str(action.payload.get("value", ""))[:200]
+    await action.remove()  # answered: a second click must not answer twice
+    said = cl.Message(content=label, type="user_message", author=cl.user_session.get("user").display_name)
+    await said.send()
+    await _customer_turn(cl.context.session.thread_id, said.id, label, choice=value)
+
+
+async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str | None = None) -> None:
     services = RUNTIME.require()
     language = None
     answer = cl.Message(content="", author=ASSISTANT_AUTHOR, id=new_id())  # streamed into, in LLM mode
@@ -149,13 +165,12 @@ async def _message(message: cl.Message) -> None:
     try:
         identity = _identity()
         language = identity.locale
-        RUNTIME.sessions.add_customer(message.thread_id, cl.context.session.id)
+        RUNTIME.sessions.add_customer(thread_id, cl.context.session.id)
         outcome = await services.engine.handle(Turn(
-            ConversationId(message.thread_id), MessageId(message.id), identity, message.content,
-            reply_id=MessageId(answer.id)), on_token=on_token)
+            ConversationId(thread_id), MessageId(message_id), identity, text,
+            reply_id=MessageId(answer.id), choice=choice), on_token=on_token)
     except Exception as exc:
-        log.exception("turn failed in conversation %s", message.thread_id,
-                      exc_info=not isinstance(exc, FrontlineError))
+        log.exception("turn failed in conversation %s", thread_id, exc_info=not isinstance(exc, FrontlineError))
         if streaming:
             await answer.remove()
         await cl.Message(content=say("error.generic", language), author=ASSISTANT_AUTHOR).send()
@@ -163,6 +178,8 @@ async def _message(message: cl.Message) -> None:
     conversation = outcome.conversation
     if outcome.reply is not None:
         answer.content = outcome.reply.content  # authoritative: replaces a stream that failed midway
+        answer.actions = [cl.Action(name="reply", label=c.label, payload={"value": c.value, "label": c.label})
+                          for c in outcome.choices]
         await answer.send()
     elif streaming:  # a person took the conversation while the model was answering
         await answer.remove()

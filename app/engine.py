@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from app.assistant import HISTORY_MESSAGES, LLMAnswer, LLMAssistant
@@ -26,12 +27,12 @@ from app.domain import (
     Role,
     new_id,
 )
-from app.errors import ConnectorError
-from app.grounded import kb_answer, order_status
+from app.flows import Choice, FlowContext, FlowReply, FlowState, default_runner
+from app.grounded import kb_answer
 from app.i18n import say
 from app.intents import IntentClassifier
 from app.llm import LLMClient, ProviderError, TokenSink
-from app.policy import Action, Decision, after_miss, decide
+from app.policy import Action, Decision, after_miss, decide, task_candidates
 from app.store import AuditLog, ConversationStore, UsageStore
 from app.tenants import Tenant
 from app.triage import triage
@@ -54,6 +55,7 @@ class Turn:
     identity: Identity
     text: str
     reply_id: MessageId | None = None  # the id the UI already shows a streamed answer under
+    choice: str | None = None  # the value of the quick reply the customer clicked (text is its label)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class TurnOutcome:
     citations: tuple[Citation, ...] = ()
     relay_to_agent: bool = False  # the customer's message must reach the assigned agent
     queued: bool = False  # this turn put the conversation in the human queue
+    choices: tuple[Choice, ...] = ()  # quick replies offered with the reply (a task's question)
 
 
 @dataclass
@@ -96,6 +99,7 @@ class Engine:
         self.audit = audit
         self.usage = usage
         self.assistant = LLMAssistant(knowledge, audit)
+        self.flows = default_runner()
         self.max_message_chars = max_message_chars
         self.rate_limiter = rate_limiter or RateLimiter()
 
@@ -147,12 +151,28 @@ class Engine:
         decision = decide(intent, turn.identity, conversation, runtime.tenant)
         updates: dict[str, Any] = {"language": lang}
         citations: tuple[Citation, ...] = ()
+        ctx = FlowContext(runtime.connector, turn.identity, conversation.id, lang, turn.text, entities, date.today(),
+                          turn.choice)
+
+        task = None
+        pending = FlowState.load(conversation.flow)
+        if pending is not None and decision.action is not Action.HANDOFF:
+            task = await self.flows.resume(pending, ctx, intent)  # None: the customer moved on
+            if task is not None:
+                decision = Decision(Action.TASK, f"continue_{pending.name}")
+        if task is None and decision.action is Action.TASK and intent.name:
+            task = await self.flows.start(intent.name, ctx)
+        elif task is None and decision.action is Action.CLARIFY:
+            task = self.flows.clarify(task_candidates(intent), ctx)
 
         llm_answer = None
-        if decision.action is Action.ANSWER and runtime.llm is not None:
+        if task is None and decision.action is Action.ANSWER and runtime.llm is not None:
             llm_answer = await self._llm_answer(turn, runtime, conversation, history, lang, trace, on_token)
             stages.mark("llm")
-        if llm_answer is not None:
+        if task is not None:
+            text = await self._record_task(task, runtime, conversation, trace)
+            stages.mark("act")
+        elif llm_answer is not None:
             text, citations = llm_answer.text, llm_answer.citations
             updates["misses"] = 0
             if llm_answer.handoff_reason:
@@ -165,9 +185,15 @@ class Engine:
                                    "similarity": round(h.similarity, 4)} for h in hits]
             floor = runtime.tenant.knowledge.min_score
             good = [h for h in hits if h.similarity >= (h.floor if floor is None else floor)]
+            candidates = task_candidates(intent)
             if good:
                 text, citations = kb_answer(good, lang)
                 updates["misses"] = 0
+            elif candidates:  # no article, but it may be a task: ask rather than fail
+                decision = Decision(Action.CLARIFY, "no_answer_but_maybe_a_task",
+                                    reason=f"Possible tasks: {', '.join(candidates)}.")
+                task = self.flows.clarify(candidates, ctx)
+                text = await self._record_task(task, runtime, conversation, trace)
             else:
                 updates["misses"] = conversation.misses + 1
                 escalation = after_miss(conversation, runtime.tenant)
@@ -176,9 +202,6 @@ class Engine:
                 else:
                     decision = escalation
                     text = say("handoff.after_misses", lang) + " " + say("handoff.queued", lang)
-        elif decision.action is Action.ORDER_STATUS:
-            text = await self._order_status(turn, runtime, entities.order_ids, lang, trace)
-            stages.mark("act")
         elif decision.action is Action.SIGN_IN:
             verdict = verified_customer(turn.identity)
             trace["guardrails"].append(verdict.as_trace())
@@ -188,9 +211,12 @@ class Engine:
         else:
             text = say(f"smalltalk.{intent.name}", lang)
 
+        if pending is not None or task is not None:
+            updates["flow"] = task.state.dump() if task is not None and task.state is not None else None
         trace["decision"] = decision.as_trace()
         return await self._reply(conversation, incoming, text, trace, stages, updates=updates,
-                                 decision=decision, citations=citations, reply_id=turn.reply_id)
+                                 decision=decision, citations=citations, reply_id=turn.reply_id,
+                                 choices=task.choices if task is not None else ())
 
     async def _llm_answer(self, turn: Turn, runtime: TenantRuntime, conversation: Conversation,
                           history: list[Message], lang: str, trace: dict[str, Any],
@@ -217,42 +243,29 @@ class Engine:
         trace["mode"] = "llm"
         return answer
 
-    async def _order_status(self, turn: Turn, runtime: TenantRuntime, order_ids: list[str],
-                            lang: str, trace: dict[str, Any]) -> str:
-        verdict = verified_customer(turn.identity)
-        trace["guardrails"].append(verdict.as_trace())
-        customer_id = turn.identity.customer_id
-        if not verdict.allowed or customer_id is None:  # policy already checked; never skip this
-            return say("account.sign_in_needed", lang)
-        if runtime.connector is None:
-            return say("error.orders_unavailable", lang)
-        try:
-            if order_ids:
-                found = await runtime.connector.order(customer_id, order_ids[0])
-                orders = [found] if found else []
-            else:
-                orders = await runtime.connector.orders(customer_id)
-            outcome = "ok" if orders or not order_ids else "not_found"
-        except ConnectorError as exc:
-            log.warning("order lookup failed for tenant %s: %s", runtime.tenant.id, exc)
-            outcome = "error"
-        trace["actions"] = [{"tool": "orders.lookup", "outcome": outcome,
-                             "order_ids": order_ids}]
-        await self.audit.record("assistant", "orders.lookup", tenant=runtime.tenant.id,
-                                subject=turn.conversation_id,
-                                detail={"customer_id": customer_id, "order_ids": order_ids,
-                                        "outcome": outcome})
-        if outcome == "error":
-            return say("error.orders_unavailable", lang)
-        if outcome == "not_found":
-            return say("orders.not_found", lang, order=order_ids[0])
-        return order_status(orders, lang)
+    async def _record_task(self, task: FlowReply, runtime: TenantRuntime, conversation: Conversation,
+                           trace: dict[str, Any]) -> str:
+        """Trace and audit what a task flow did; returns what to tell the customer."""
+        state = task.state
+        trace["task"] = {"outcome": task.outcome, "flow": state.name if state else None,
+                         "awaiting": state.awaiting if state else None, "slots": sorted(state.slots) if state else []}
+        if task.actions:
+            trace["actions"] = list(task.actions)
+        for action in task.actions:
+            await self.audit.record("assistant", str(action.get("tool")), tenant=runtime.tenant.id,
+                                    subject=conversation.id,
+                                    detail={"customer_id": conversation.customer_id, **action})
+        return task.text
 
     async def _reply(self, conversation: Conversation, incoming: Message, text: str, trace: dict[str, Any],
                      stages: _Stages, *, updates: dict[str, Any], decision: Decision | None = None,
-                     citations: tuple[Citation, ...] = (), reply_id: MessageId | None = None) -> TurnOutcome:
+                     citations: tuple[Citation, ...] = (), reply_id: MessageId | None = None,
+                     choices: tuple[Choice, ...] = ()) -> TurnOutcome:
+        metadata: dict[str, Any] = {"citations": [c.__dict__ for c in citations]}
+        if choices:
+            metadata["choices"] = [c.__dict__ for c in choices]
         message = Message(reply_id or MessageId(new_id()), conversation.id, Role.ASSISTANT, ASSISTANT_AUTHOR,
-                          text, metadata={"citations": [c.__dict__ for c in citations]})
+                          text, metadata=metadata)
         stages.mark("compose")
         trace["latency_ms"] = stages.marks
         trace.setdefault("mode", "grounded")
@@ -270,4 +283,4 @@ class Engine:
             await self.audit.record("assistant", "handoff.requested", tenant=conversation.tenant,
                                     subject=conversation.id, detail={"queue": handoff[0],
                                                                      "reason": handoff[1]})
-        return TurnOutcome(fresh, incoming, message, citations, queued=handoff is not None)
+        return TurnOutcome(fresh, incoming, message, citations, queued=handoff is not None, choices=choices)

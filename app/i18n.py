@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from app.flow_phrases import FLOW_PHRASES
+
 _CATALOG: Final[dict[str, dict[str, str]]] = {
     "welcome": {
         "en": "Hi! I'm the {company} assistant. Ask me about your account, orders, billing or "
@@ -214,6 +216,9 @@ STATUS_NAMES: Final[dict[str, dict[str, str]]] = {
     "cancelled": {"en": "cancelled", "es": "cancelado", "de": "storniert", "fr": "annulée"},
     "returned": {"en": "returned", "es": "devuelto", "de": "zurückgesandt", "fr": "retournée"},
 }
+
+
+_CATALOG.update(FLOW_PHRASES)
 
 
 def say(key: str, lang: str | None, **values: object) -> str:

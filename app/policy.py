@@ -1,12 +1,13 @@
 """Policy: given triage, decide what the assistant does with a turn.
 
 Decisions carry the id of the rule that made them and the policy version, so every trace
-says why the assistant acted. Per-tenant YAML rules will replace the built-in set; the
-built-ins below are the defaults every tenant starts with.
+says why the assistant acted. The built-ins below are the defaults every tenant starts
+with; tasks that read or change an account are only for customers verified by the site.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -14,12 +15,13 @@ from app.domain import Conversation, Identity
 from app.intents import IntentResult
 from app.tenants import Tenant
 
-POLICY_VERSION = "builtin-2026.11"
+POLICY_VERSION = "builtin-2026.11.2"
 
 
 class Action(StrEnum):
     ANSWER = "answer"  # search the knowledge base and quote it
-    ORDER_STATUS = "order_status"
+    TASK = "task"  # run (start or continue) a task flow: app/flows
+    CLARIFY = "clarify"  # ask which of several tasks the customer means
     SIGN_IN = "ask_sign_in"
     HANDOFF = "handoff"
     SMALLTALK = "smalltalk"
@@ -39,17 +41,29 @@ class Decision:
 
 
 SMALLTALK = {"greeting", "thanks", "goodbye"}
+# task -> whether it needs a customer verified by the site's token (the built-in flows)
+BUILTIN_TASKS: Mapping[str, bool] = {
+    "order_status": True, "cancellation": True, "address_change": True, "invoice_copy": True,
+    "refund_request": True, "password_reset": False,
+}
+AMBIGUOUS_MARGIN = 0.15  # two tasks closer than this in probability: ask which one
+CLARIFY_FLOOR = 0.2  # a task this likely is worth offering when the help center has no answer
 
 
 def decide(intent: IntentResult, identity: Identity, conversation: Conversation,
-           tenant: Tenant) -> Decision:
+           tenant: Tenant, tasks: Mapping[str, bool] = BUILTIN_TASKS) -> Decision:
     if intent.name == "human_handoff":
         return Decision(Action.HANDOFF, "customer_asked_for_human", tenant.escalation.queue,
                         "The customer asked for a person.", priority=2)
-    if intent.name == "order_status":
-        if not identity.verified:
+    if intent.name in tasks:
+        rivals = [name for name, p in intent.runners_up[:1]
+                  if name in tasks and intent.confidence - p < AMBIGUOUS_MARGIN]
+        if rivals:
+            return Decision(Action.CLARIFY, "ambiguous_task",
+                            reason=f"{intent.name} and {rivals[0]} are about equally likely.")
+        if tasks[intent.name] and not identity.verified:
             return Decision(Action.SIGN_IN, "account_data_needs_verified_customer")
-        return Decision(Action.ORDER_STATUS, "order_status_for_verified_customer")
+        return Decision(Action.TASK, f"task_{intent.name}")
     if intent.name in SMALLTALK:
         return Decision(Action.SMALLTALK, f"smalltalk_{intent.name}")
     return Decision(Action.ANSWER, "answer_from_knowledge_base")
@@ -62,3 +76,9 @@ def after_miss(conversation: Conversation, tenant: Tenant) -> Decision | None:
                         f"No help-center answer found {conversation.misses + 1} times in a row.",
                         priority=1)
     return None
+
+
+def task_candidates(intent: IntentResult, tasks: Mapping[str, bool] = BUILTIN_TASKS) -> list[str]:
+    """Tasks the message may be about, most likely first (for a clarifying question)."""
+    ranked = ([(intent.name, intent.confidence)] if intent.name else []) + list(intent.runners_up)
+    return [name for name, p in ranked if name in tasks and p >= CLARIFY_FLOOR][:3]

@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from app.errors import ConfigError, ConnectorError
-from connectors.base import Customer, Order, OrderItem
+from connectors.base import Customer, Invoice, Order, OrderItem, Receipt, Subscription
 from connectors.registry import ConnectorContext, register
 
 _SCHEMA = """
@@ -34,6 +36,16 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE TABLE IF NOT EXISTS invoices (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL REFERENCES customers(id), amount REAL NOT NULL,
     currency TEXT NOT NULL, status TEXT NOT NULL, issued_at TEXT, due_at TEXT, description TEXT);
+CREATE TABLE IF NOT EXISTS refund_requests (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, order_id TEXT, invoice_id TEXT,
+    amount REAL NOT NULL, currency TEXT NOT NULL, reason TEXT NOT NULL, status TEXT NOT NULL,
+    created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY, to_email TEXT NOT NULL, template TEXT NOT NULL, payload TEXT NOT NULL,
+    created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS write_requests (
+    idempotency_key TEXT PRIMARY KEY, action TEXT NOT NULL, reference TEXT NOT NULL,
+    status TEXT NOT NULL, reason TEXT NOT NULL, created_at TEXT NOT NULL);
 """
 _COLUMNS = {
     "customers": ["id", "name", "email", "plan", "annual_contract_value", "renewal_date",
@@ -56,12 +68,20 @@ def _order(row: aiosqlite.Row) -> Order:
                  placed_at=row["placed_at"], total=row["total"], currency=row["currency"],
                  carrier=row["carrier"], tracking_number=row["tracking_number"],
                  estimated_delivery=row["estimated_delivery"], delivered_at=row["delivered_at"],
-                 items=items)
+                 items=items, shipping_address=row["shipping_address"])
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+Write = Callable[[aiosqlite.Connection], Awaitable[tuple[str, str, str]]]
 
 
 class DemoSqliteConnector:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self._writes = asyncio.Lock()  # one write transaction at a time on the shared connection
 
     @classmethod
     async def open(cls, database: Path, seed: Path | None) -> DemoSqliteConnector:
@@ -105,6 +125,118 @@ class DemoSqliteConnector:
             "SELECT * FROM orders WHERE customer_id = ? AND upper(id) = upper(?)",
             (customer_id, order_id))
         return _order(rows[0]) if rows else None
+
+    async def invoices(self, customer_id: str) -> list[Invoice]:
+        rows = await self._fetch(
+            "SELECT * FROM invoices WHERE customer_id = ? ORDER BY issued_at DESC, id DESC", (customer_id,))
+        return [Invoice(r["id"], r["customer_id"], r["amount"], r["currency"], r["status"], r["issued_at"],
+                        r["due_at"], r["description"] or "") for r in rows]
+
+    async def subscriptions(self, customer_id: str) -> list[Subscription]:
+        rows = await self._fetch(
+            "SELECT * FROM subscriptions WHERE customer_id = ? ORDER BY started_at DESC", (customer_id,))
+        return [Subscription(r["id"], r["customer_id"], r["plan"], r["status"], r["billing_period"],
+                             r["started_at"], r["renews_at"]) for r in rows]
+
+    # Writes. Each runs once per idempotency key, in one transaction with its record.
+
+    async def cancel_order(self, customer_id: str, order_id: str, *, idempotency_key: str) -> Receipt:
+        async def write(tx: aiosqlite.Connection) -> tuple[str, str, str]:
+            cursor = await tx.execute(
+                "UPDATE orders SET status = 'cancelled' WHERE customer_id = ? AND upper(id) = upper(?)"
+                " AND status = 'processing'", (customer_id, order_id))
+            return (order_id, "done", "") if cursor.rowcount else (order_id, "rejected", "not_cancellable")
+        return await self._once(idempotency_key, "cancel_order", write)
+
+    async def change_shipping_address(self, customer_id: str, order_id: str, address: str, *,
+                                      idempotency_key: str) -> Receipt:
+        async def write(tx: aiosqlite.Connection) -> tuple[str, str, str]:
+            cursor = await tx.execute(
+                "UPDATE orders SET shipping_address = ? WHERE customer_id = ? AND upper(id) = upper(?)"
+                " AND status = 'processing'", (address, customer_id, order_id))
+            return (order_id, "done", "") if cursor.rowcount else (order_id, "rejected", "not_changeable")
+        return await self._once(idempotency_key, "change_shipping_address", write)
+
+    async def send_invoice_copy(self, customer_id: str, invoice_id: str, *, idempotency_key: str) -> Receipt:
+        async def write(tx: aiosqlite.Connection) -> tuple[str, str, str]:
+            row = await (await tx.execute(
+                "SELECT c.email FROM invoices i JOIN customers c ON c.id = i.customer_id"
+                " WHERE i.customer_id = ? AND upper(i.id) = upper(?)", (customer_id, invoice_id))).fetchone()
+            if row is None:
+                return invoice_id, "rejected", "unknown_invoice"
+            await self._email(tx, row["email"], "invoice_copy", {"invoice_id": invoice_id})
+            return invoice_id, "done", ""
+        return await self._once(idempotency_key, "send_invoice_copy", write)
+
+    async def request_refund(self, customer_id: str, *, order_id: str | None, invoice_id: str | None,
+                             amount: float, reason: str, idempotency_key: str) -> Receipt:
+        async def write(tx: aiosqlite.Connection) -> tuple[str, str, str]:
+            table, ref = ("orders", order_id) if order_id else ("invoices", invoice_id)
+            column = "total" if table == "orders" else "amount"
+            row = await (await tx.execute(
+                f"SELECT {column} AS charged, currency FROM {table} WHERE customer_id = ? AND upper(id) = upper(?)",
+                (customer_id, ref or ""))).fetchone()
+            if row is None:
+                return ref or "", "rejected", "unknown_charge"
+            if not 0 < amount <= row["charged"]:
+                return ref or "", "rejected", "amount_exceeds_charge"
+            (count,) = await (await tx.execute("SELECT count(*) FROM refund_requests")).fetchone()  # type: ignore[misc]
+            reference = f"RF-{5001 + count}"
+            await tx.execute(
+                "INSERT INTO refund_requests VALUES (?, ?, ?, ?, ?, ?, ?, 'submitted', ?)",
+                (reference, customer_id, order_id, invoice_id, amount, row["currency"], reason[:500], _now()))
+            return reference, "submitted", ""
+        return await self._once(idempotency_key, "request_refund", write)
+
+    async def cancel_subscription(self, customer_id: str, subscription_id: str, *,
+                                  idempotency_key: str) -> Receipt:
+        async def write(tx: aiosqlite.Connection) -> tuple[str, str, str]:
+            cursor = await tx.execute(
+                "UPDATE subscriptions SET status = 'cancels_at_period_end' WHERE customer_id = ? AND id = ?"
+                " AND status IN ('active', 'past_due') AND plan != 'business'", (customer_id, subscription_id))
+            return (subscription_id, "done", "") if cursor.rowcount else (subscription_id, "rejected",
+                                                                            "not_cancellable")
+        return await self._once(idempotency_key, "cancel_subscription", write)
+
+    async def send_password_reset(self, email: str, *, idempotency_key: str) -> Receipt:
+        async def write(tx: aiosqlite.Connection) -> tuple[str, str, str]:
+            row = await (await tx.execute(
+                "SELECT id FROM customers WHERE lower(email) = lower(?)", (email,))).fetchone()
+            if row is not None:
+                await self._email(tx, email, "password_reset", {"customer_id": row["id"]})
+            return "reset", "done", ""  # the same answer either way (see AccountSystem)
+        return await self._once(idempotency_key, "send_password_reset", write)
+
+    async def _email(self, tx: aiosqlite.Connection, to: str, template: str, payload: dict[str, Any]) -> None:
+        await tx.execute("INSERT INTO outbox (to_email, template, payload, created_at) VALUES (?, ?, ?, ?)",
+                         (to, template, json.dumps(payload), _now()))
+
+    async def sent_emails(self) -> list[dict[str, Any]]:
+        """What the demo system has emailed (the demo has no mail server; the console shows these)."""
+        rows = await self._fetch("SELECT to_email, template, payload, created_at FROM outbox ORDER BY id", ())
+        return [dict(r) for r in rows]
+
+    async def _once(self, key: str, action: str, write: Write) -> Receipt:
+        async with self._writes:
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                row = await (await self._conn.execute(
+                    "SELECT action, reference, status, reason FROM write_requests WHERE idempotency_key = ?",
+                    (key,))).fetchone()
+                if row is not None:
+                    await self._conn.rollback()
+                    if row["action"] != action:
+                        raise ConnectorError(f"idempotency key reused for a different action ({row['action']})")
+                    return Receipt(row["reference"], row["status"], row["reason"], replayed=True)
+                reference, status, reason = await write(self._conn)
+                await self._conn.execute(
+                    "INSERT INTO write_requests VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, action, reference, status, reason, _now()))
+                await self._conn.commit()
+            except sqlite3.Error as exc:
+                await self._conn.rollback()
+                raise ConnectorError(f"The demo business system failed: {exc}") from exc
+            return Receipt(reference, status, reason)
 
 
 async def _seed(conn: aiosqlite.Connection, seed: Path) -> None:

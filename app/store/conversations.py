@@ -41,6 +41,7 @@ def _conversation(row: aiosqlite.Row) -> Conversation:
         queue=row["queue"],
         priority=row["priority"],
         misses=row["misses"],
+        flow=json.loads(row["flow"]) if row["flow"] else None,
         name=row["name"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -155,11 +156,11 @@ class ConversationStore:
     ) -> bool:
         """Commit the assistant's reply only if the assistant still owns the conversation.
 
-        `updates` sets conversation columns (language, misses) in the same transaction;
+        `updates` sets conversation columns (language, misses, flow) in the same transaction;
         `handoff` (queue, reason, priority) moves the conversation to the queue with it.
         Returns False, storing nothing, when a human took over meanwhile.
         """
-        allowed = {"language", "misses", "priority"}
+        allowed = {"language", "misses", "priority", "flow"}
         if not set(updates) <= allowed:
             raise ValueError(f"unexpected conversation fields: {set(updates) - allowed}")
         async with self.db.transaction() as tx:
@@ -180,7 +181,8 @@ class ConversationStore:
             await tx.execute(
                 f"UPDATE conversations SET state = ?{', ' if updates else ''}{assignments}"
                 " WHERE id = ?",
-                (state.value, *updates.values(), message.conversation_id),
+                (state.value, *(json.dumps(v) if k == "flow" and v is not None else v for k, v in updates.items()),
+                 message.conversation_id),
             )
             if handoff:
                 queue, reason, priority = handoff
@@ -210,6 +212,8 @@ class ConversationStore:
         async with self.db.transaction() as tx:
             sql = "UPDATE conversations SET state = ?, assigned_agent = ?, updated_at = ?"
             params: list[Any] = [to.value, agent, now]
+            if to is not Ownership.ASSISTANT or expect is not Ownership.ASSISTANT:
+                sql += ", flow = NULL"  # a task half-asked before a person stepped in is stale
             if to is Ownership.ASSISTANT:
                 sql += ", misses = 0"
             sql += " WHERE id = ? AND state = ?"

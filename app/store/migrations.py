@@ -130,4 +130,9 @@ async def m002_llm_usage(tx: aiosqlite.Connection) -> None:
     await tx.execute("CREATE INDEX llm_usage_by_conversation ON llm_usage(conversation_id)")
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage]
+async def m003_pending_flow(tx: aiosqlite.Connection) -> None:
+    """The task the assistant is in the middle of (slots asked, awaiting a yes), as JSON."""
+    await tx.execute("ALTER TABLE conversations ADD COLUMN flow TEXT")
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage, m003_pending_flow]

@@ -108,6 +108,13 @@ class ChatClient:
         await self._wait(self.actions, matches, timeout, 0)
         return next(a for a in reversed(self.actions) if matches(a))
 
+    async def buttons_for(self, message_id: str, count: int, timeout: float = 20.0) -> dict[str, Event]:
+        """The `count` quick-reply buttons shown under a message (each is its own event), by value."""
+        def matches(action: Event) -> bool:
+            return action.get("forId") == message_id and action["name"] == "reply"
+        await self._wait(self.actions, lambda _: sum(map(matches, self.actions)) >= count, timeout, 0)
+        return {a["payload"]["value"]: a for a in self.actions if matches(a)}
+
     async def _wait(self, events: list[Event], predicate: Callable[[Event], bool], timeout: float,
                     after: int) -> Event:
         async def find() -> Event:

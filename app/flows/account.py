@@ -1,0 +1,43 @@
+"""Account flows: a password reset link.
+
+A signed-in customer gets the link at the address on file. A guest (who may be locked out)
+gives an email address and is told the same thing whether or not it has an account, so
+the chat cannot be used to find out who is a customer.
+"""
+
+from __future__ import annotations
+
+from app.entities import extract_entities
+from app.flows.state import FlowContext, FlowReply, FlowState, Ready, ask, backend, end
+from app.flows.wording import masked_email
+from app.i18n import say
+
+
+class PasswordReset:
+    name = "password_reset"
+    verified_only = False
+    confirm = True
+
+    async def advance(self, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
+        if ctx.identity.verified:
+            customer = await backend(ctx).customer(ctx.identity.customer_id or "")
+            if customer is None:
+                return end(say("flow.unavailable", ctx.lang), "failed")
+            state.slots["email"] = customer.email
+            return Ready(say("password.confirm", ctx.lang, email=masked_email(customer.email)))
+        if "email" not in state.slots and ctx.entities.emails:
+            state.slots["email"] = ctx.entities.emails[0]
+        if "email" not in state.slots:
+            return ask(state, "email", say("password.ask_email", ctx.lang))
+        return Ready(say("password.confirm", ctx.lang, email=state.slots["email"]))
+
+    def accept(self, slot: str, text: str, ctx: FlowContext) -> str | None:
+        emails = ctx.entities.emails or extract_entities(text).emails
+        return emails[0] if emails else None
+
+    async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
+        receipt = await backend(ctx).send_password_reset(state.slots["email"], idempotency_key=idempotency_key)
+        action = {"tool": "send_password_reset", "outcome": receipt.status, "replayed": receipt.replayed,
+                  "idempotency_key": idempotency_key}  # no address: traces stay free of personal data
+        key = "password.sent" if ctx.identity.verified else "password.sent_if_known"
+        return end(say(key, ctx.lang, email=state.slots["email"]), receipt.status, action)

@@ -1,0 +1,184 @@
+"""Billing flows: a copy of an invoice, and a refund request.
+
+Refund windows are the help center's ("Refund eligibility"): hardware within 30 days of
+delivery (as a return), monthly charges within 7 days, annual charges within 14 days,
+Business contracts not part-way. The flow tells the customer the truth about them and
+files eligible requests; the billing team reviews every request.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.flows.state import Choice, FlowContext, FlowReply, FlowState, Ready, ask, backend, customer_id, end
+from app.flows.wording import invoice_label, items, masked_email, money, order_label
+from app.i18n import say, status_name
+from connectors.base import Invoice, Order
+
+HARDWARE_RETURN_DAYS = 30
+MONTHLY_REFUND_DAYS = 7
+ANNUAL_REFUND_DAYS = 14
+SHOWN_INVOICES = 3
+
+
+def _days_since(day: str | None, today: date) -> int | None:
+    try:
+        return (today - date.fromisoformat((day or "")[:10])).days
+    except ValueError:
+        return None
+
+
+async def _invoice(ctx: FlowContext, invoice_id: str) -> Invoice | None:
+    invoices = await backend(ctx).invoices(customer_id(ctx))
+    return next((i for i in invoices if i.id.upper() == invoice_id.upper()), None)
+
+
+class InvoiceCopy:
+    """Email a copy of one invoice to the billing address on file (never to a typed address)."""
+
+    name = "invoice_copy"
+    verified_only = True
+    confirm = True
+
+    async def advance(self, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
+        if "invoice" not in state.slots and ctx.entities.invoice_ids:
+            state.slots["invoice"] = ctx.entities.invoice_ids[0]
+        if "invoice" not in state.slots:
+            invoices = await backend(ctx).invoices(customer_id(ctx))
+            if not invoices:
+                return end(say("invoice.none", ctx.lang), "not_eligible")
+            if len(invoices) > 1:
+                return ask(state, "invoice", say("invoice.which", ctx.lang),
+                           [Choice(invoice_label(i, ctx.lang), i.id) for i in invoices[:SHOWN_INVOICES]])
+            state.slots["invoice"] = invoices[0].id
+        invoice = await _invoice(ctx, state.slots["invoice"])
+        if invoice is None:
+            return end(say("invoice.not_found", ctx.lang, invoice=state.slots["invoice"]), "not_found")
+        customer = await backend(ctx).customer(customer_id(ctx))
+        email = masked_email(customer.email) if customer else "—"
+        return Ready(say("invoice.confirm", ctx.lang, invoice=invoice.id, description=invoice.description,
+                         amount=money(invoice.amount, invoice.currency, ctx.lang), email=email))
+
+    def accept(self, slot: str, text: str, ctx: FlowContext) -> str | None:
+        return ctx.entities.invoice_ids[0] if ctx.entities.invoice_ids else None
+
+    async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
+        invoice_id = state.slots["invoice"]
+        receipt = await backend(ctx).send_invoice_copy(customer_id(ctx), invoice_id, idempotency_key=idempotency_key)
+        action = {"tool": "send_invoice_copy", "target": invoice_id, "outcome": receipt.status,
+                  "reason": receipt.reason, "replayed": receipt.replayed, "idempotency_key": idempotency_key}
+        if receipt.status == "rejected":
+            return end(say("flow.rejected", ctx.lang), "rejected", action)
+        return end(say("invoice.sent", ctx.lang, invoice=invoice_id), receipt.status, action)
+
+
+class RefundRequest:
+    """File a refund request: a return for a delivered order, or a recent subscription charge."""
+
+    name = "refund_request"
+    verified_only = True
+    confirm = True
+
+    async def advance(self, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
+        if "target" not in state.slots:
+            if ctx.entities.order_ids:
+                state.slots["target"] = ctx.entities.order_ids[0]
+            elif ctx.entities.invoice_ids:
+                state.slots["target"] = ctx.entities.invoice_ids[0]
+            else:
+                asked = await self._which(state, ctx)
+                if asked is not None:
+                    return asked
+        target = state.slots["target"]
+        if target.upper().startswith("INV-"):
+            invoice = await _invoice(ctx, target)
+            if invoice is None:
+                return end(say("invoice.not_found", ctx.lang, invoice=target), "not_found")
+            return self._invoice_terms(invoice, ctx)
+        order = await backend(ctx).order(customer_id(ctx), target)
+        if order is None:
+            return end(say("orders.not_found", ctx.lang, order=target), "not_found")
+        return self._order_terms(order, ctx)
+
+    async def _which(self, state: FlowState, ctx: FlowContext) -> FlowReply | None:
+        connector, customer = backend(ctx), customer_id(ctx)
+        orders = [o for o in await connector.orders(customer) if _order_refusal(o, ctx) is None]
+        invoices = [i for i in await connector.invoices(customer) if _invoice_refusal(i, ctx) is None]
+        options = [Choice(order_label(o, ctx.lang), o.id) for o in orders[:3]]
+        options += [Choice(invoice_label(i, ctx.lang), i.id) for i in invoices[:2]]
+        if not options:
+            return end(say("refund.nothing", ctx.lang), "not_eligible")
+        if len(options) > 1:
+            return ask(state, "target", say("refund.which", ctx.lang), options)
+        state.slots["target"] = options[0].value
+        return None
+
+    @staticmethod
+    def _order_terms(order: Order, ctx: FlowContext) -> FlowReply | Ready:
+        refusal = _order_refusal(order, ctx)
+        if refusal is not None:
+            return end(refusal, "not_eligible")
+        return Ready(say("refund.confirm_order", ctx.lang, order=order.id, items=items(order),
+                         amount=money(order.total, order.currency, ctx.lang)))
+
+    @staticmethod
+    def _invoice_terms(invoice: Invoice, ctx: FlowContext) -> FlowReply | Ready:
+        refusal = _invoice_refusal(invoice, ctx)
+        if refusal is not None:
+            return end(refusal, "not_eligible")
+        return Ready(say("refund.confirm_invoice", ctx.lang, invoice=invoice.id, description=invoice.description,
+                         amount=money(invoice.amount, invoice.currency, ctx.lang)))
+
+    def accept(self, slot: str, text: str, ctx: FlowContext) -> str | None:
+        found = ctx.entities.order_ids or ctx.entities.invoice_ids
+        return found[0] if found else None
+
+    async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
+        target = state.slots["target"]
+        is_invoice = target.upper().startswith("INV-")
+        if is_invoice:
+            charge = await _invoice(ctx, target)
+            amount = charge.amount if charge else 0.0
+        else:
+            order = await backend(ctx).order(customer_id(ctx), target)
+            amount = order.total if order else 0.0
+        receipt = await backend(ctx).request_refund(
+            customer_id(ctx), order_id=None if is_invoice else target, invoice_id=target if is_invoice else None,
+            amount=amount, reason=state.reason, idempotency_key=idempotency_key)
+        action = {"tool": "request_refund", "target": target, "amount": amount, "outcome": receipt.status,
+                  "reference": receipt.reference, "reason": receipt.reason, "replayed": receipt.replayed,
+                  "idempotency_key": idempotency_key}
+        if receipt.status == "rejected":
+            return end(say("flow.rejected", ctx.lang), "rejected", action)
+        key = "refund.submitted_invoice" if is_invoice else "refund.submitted_order"
+        return end(say(key, ctx.lang, reference=receipt.reference, target=target), receipt.status, action)
+
+
+def _order_refusal(order: Order, ctx: FlowContext) -> str | None:
+    """Why this order cannot be refunded now (in the customer's language), or None if it can."""
+    lang = ctx.lang
+    if order.status == "processing":
+        return say("refund.order_not_shipped", lang, order=order.id)
+    if order.status == "cancelled":
+        return say("refund.order_cancelled", lang, order=order.id)
+    if order.status == "returned":
+        return say("refund.order_returned", lang, order=order.id)
+    if order.status != "delivered":
+        return say("refund.order_on_its_way", lang, order=order.id, status=status_name(order.status, lang))
+    days = _days_since(order.delivered_at, ctx.today)
+    if days is None or days > HARDWARE_RETURN_DAYS:
+        return say("refund.order_too_old", lang, order=order.id, delivered=(order.delivered_at or "—")[:10])
+    return None
+
+
+def _invoice_refusal(invoice: Invoice, ctx: FlowContext) -> str | None:
+    lang, text = ctx.lang, invoice.description.lower()
+    if "business" in text:
+        return say("refund.contract", lang, invoice=invoice.id)
+    if invoice.status != "paid":
+        return say("refund.invoice_unpaid", lang, invoice=invoice.id)
+    window = ANNUAL_REFUND_DAYS if ("yearly" in text or "annual" in text) else MONTHLY_REFUND_DAYS
+    days = _days_since(invoice.issued_at, ctx.today)
+    if days is None or days > window:
+        return say("refund.invoice_too_old", lang, invoice=invoice.id, issued=invoice.issued_at, days=window)
+    return None

@@ -1,0 +1,246 @@
+"""Order flows: where an order is, cancelling one, and changing where it goes.
+
+The rules the customer is told (only orders still "processing" can be cancelled or
+redirected; a new address stays in the same country) are the help center's; the order
+system enforces them again when it is asked to write.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.flows.state import Choice, FlowContext, FlowReply, FlowState, Ready, ask, backend, customer_id, end, normalize
+from app.flows.wording import items, money, order_label
+from app.grounded import order_status
+from app.i18n import say, status_name
+from connectors.base import Order, Subscription
+
+NOT_SHIPPED = "processing"
+_SUBSCRIPTION = re.compile(r"\b(subscri\w*|suscrip\w*|abo\b|abonnement\w*|plan\b|membership|mitgliedschaft|"
+                           r"vertrag|contrat|contrato)", re.IGNORECASE)
+_ORDER = re.compile(r"\b(orders?|pedidos?|bestellung\w*|commandes?|compras?|achats?|purchases?)\b", re.IGNORECASE)
+SUBSCRIPTION = "subscription"
+# how customers name the countries we ship to, in the supported languages (address-change check)
+COUNTRIES = {
+    "US": ("united states", "usa", "us", "estados unidos", "vereinigte staaten", "etats unis"),
+    "CA": ("canada", "kanada"),
+    "GB": ("united kingdom", "uk", "great britain", "england", "reino unido", "grossbritannien", "royaume uni"),
+    "IE": ("ireland", "irlanda", "irland", "irlande"),
+    "ES": ("spain", "espana", "spanien", "espagne"),
+    "DE": ("germany", "deutschland", "alemania", "allemagne"),
+    "AT": ("austria", "osterreich", "autriche"),
+    "CH": ("switzerland", "schweiz", "suiza", "suisse"),
+    "FR": ("france", "francia", "frankreich"),
+    "BE": ("belgium", "belgica", "belgien", "belgique"),
+    "NL": ("netherlands", "paises bajos", "niederlande", "pays bas"),
+    "IT": ("italy", "italia", "italien", "italie"),
+    "PT": ("portugal",),
+}
+CANCELLABLE_PLANS = ("plus", "pro")
+
+
+class OrderStatus:
+    """Read-only: the status, tracking and delivery estimate of the customer's orders."""
+
+    name = "order_status"
+    verified_only = True
+    confirm = False
+
+    async def advance(self, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
+        return Ready("")
+
+    def accept(self, slot: str, text: str, ctx: FlowContext) -> str | None:
+        return None
+
+    async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
+        wanted = ctx.entities.order_ids
+        if wanted:
+            found = await backend(ctx).order(customer_id(ctx), wanted[0])
+            orders = [found] if found else []
+        else:
+            orders = await backend(ctx).orders(customer_id(ctx))
+        action = {"tool": "orders.lookup", "order_ids": list(wanted), "outcome": "ok" if orders or not wanted
+                  else "not_found"}
+        if wanted and not orders:
+            return end(say("orders.not_found", ctx.lang, order=wanted[0]), "not_found", action)
+        return end(order_status(orders, ctx.lang), "done", action)
+
+
+async def _order_slot(state: FlowState, ctx: FlowContext, slot: str, none_key: str,
+                      choose_key: str) -> FlowReply | Order:
+    """The order the customer means: named in the message, the only one that qualifies, or asked."""
+    connector, customer = backend(ctx), customer_id(ctx)
+    if slot not in state.slots and ctx.entities.order_ids:
+        state.slots[slot] = ctx.entities.order_ids[0]
+    if slot not in state.slots:
+        open_orders = [o for o in await connector.orders(customer) if o.status == NOT_SHIPPED]
+        if not open_orders:
+            return end(say(none_key, ctx.lang), "not_eligible")
+        if len(open_orders) > 1:
+            return ask(state, slot, say(choose_key, ctx.lang),
+                       [Choice(order_label(o, ctx.lang), o.id) for o in open_orders[:5]])
+        state.slots[slot] = open_orders[0].id
+    order = await connector.order(customer, state.slots[slot])
+    if order is None:
+        return end(say("orders.not_found", ctx.lang, order=state.slots[slot]), "not_found")
+    return order
+
+
+def _not_shipped(order: Order, ctx: FlowContext, key: str) -> FlowReply | None:
+    if order.status == NOT_SHIPPED:
+        return None
+    return end(say(key, ctx.lang, order=order.id, status=status_name(order.status, ctx.lang)), "not_eligible")
+
+
+class Cancellation:
+    """Cancel an order that has not shipped, or stop a Plus/Pro subscription from renewing."""
+
+    name = "cancellation"
+    verified_only = True
+    confirm = True
+
+    async def advance(self, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
+        if "target" not in state.slots:
+            asked = await self._which(state, ctx)
+            if asked is not None:
+                return asked
+        if state.slots["target"] == SUBSCRIPTION:
+            return await self._subscription(state, ctx)
+        order = await _order_slot(state, ctx, "target", "cancel.nothing", "cancel.which")
+        if isinstance(order, FlowReply):
+            return order
+        refused = _not_shipped(order, ctx, "cancel.order_shipped")
+        if refused is not None:
+            return refused
+        return Ready(say("cancel.confirm_order", ctx.lang, order=order.id, items=items(order),
+                         total=money(order.total, order.currency, ctx.lang)))
+
+    async def _which(self, state: FlowState, ctx: FlowContext) -> FlowReply | None:
+        if ctx.entities.order_ids:
+            state.slots["target"] = ctx.entities.order_ids[0]
+            return None
+        about_plan, about_order = bool(_SUBSCRIPTION.search(ctx.text)), bool(_ORDER.search(ctx.text))
+        if about_plan and not about_order:
+            state.slots["target"] = SUBSCRIPTION
+            return None
+        connector, customer = backend(ctx), customer_id(ctx)
+        orders = [o for o in await connector.orders(customer) if o.status == NOT_SHIPPED]
+        plans = [s for s in await connector.subscriptions(customer) if s.status in ("active", "past_due")]
+        if about_order and not about_plan:
+            plans = []
+        options = [Choice(order_label(o, ctx.lang), o.id) for o in orders[:4]]
+        options += [Choice(say("cancel.subscription_label", ctx.lang, plan=s.plan.title()), SUBSCRIPTION)
+                    for s in plans[:1]]
+        if not options:
+            return end(say("cancel.nothing", ctx.lang), "not_eligible")
+        if len(options) > 1:
+            return ask(state, "target", say("cancel.which", ctx.lang), options)
+        state.slots["target"] = options[0].value
+        return None
+
+    async def _subscription(self, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
+        plans = await backend(ctx).subscriptions(customer_id(ctx))
+        current = next((s for s in plans if s.status in ("active", "past_due", "cancels_at_period_end")), None)
+        if current is None:
+            return end(say("cancel.no_subscription", ctx.lang), "not_eligible")
+        if current.status == "cancels_at_period_end":
+            return end(say("cancel.already_cancelled", ctx.lang, plan=current.plan.title(),
+                           until=current.renews_at or "—"), "not_eligible")
+        if current.plan not in CANCELLABLE_PLANS:
+            return end(say("cancel.contract", ctx.lang, plan=current.plan.title(),
+                           renews=current.renews_at or "—"), "not_eligible")
+        state.slots["subscription_id"] = current.id
+        return Ready(say("cancel.confirm_subscription", ctx.lang, plan=current.plan.title(),
+                         until=current.renews_at or "—"))
+
+    def accept(self, slot: str, text: str, ctx: FlowContext) -> str | None:
+        if ctx.entities.order_ids:
+            return ctx.entities.order_ids[0]
+        return SUBSCRIPTION if _SUBSCRIPTION.search(text) else None
+
+    async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
+        connector, customer = backend(ctx), customer_id(ctx)
+        if state.slots["target"] == SUBSCRIPTION:
+            subscription_id = state.slots["subscription_id"]
+            receipt = await connector.cancel_subscription(customer, subscription_id,
+                                                          idempotency_key=idempotency_key)
+            plan = await _subscription_by_id(ctx, subscription_id)
+            done_key, values = "cancel.done_subscription", {
+                "plan": plan.plan.title() if plan else "", "until": (plan.renews_at if plan else None) or "—"}
+        else:
+            receipt = await connector.cancel_order(customer, state.slots["target"], idempotency_key=idempotency_key)
+            done_key, values = "cancel.done_order", {"order": state.slots["target"]}
+        action = {"tool": "cancel_subscription" if state.slots["target"] == SUBSCRIPTION else "cancel_order",
+                  "target": state.slots.get("subscription_id", state.slots["target"]),
+                  "outcome": receipt.status, "reason": receipt.reason, "replayed": receipt.replayed,
+                  "idempotency_key": idempotency_key}
+        if receipt.status == "rejected":
+            return end(say("flow.rejected", ctx.lang), "rejected", action)
+        return end(say(done_key, ctx.lang, **values), receipt.status, action)
+
+
+async def _subscription_by_id(ctx: FlowContext, subscription_id: str) -> Subscription | None:
+    plans = await backend(ctx).subscriptions(customer_id(ctx))
+    return next((s for s in plans if s.id == subscription_id), None)
+
+
+_ADDRESS_MIN, _ADDRESS_MAX = 10, 200
+
+
+def _country_of(text: str) -> str | None:
+    plain = f" {normalize(text)} "
+    for code, names in COUNTRIES.items():
+        if any(f" {name} " in plain for name in names):
+            return code
+    return None
+
+
+def same_country(address: str, current_country: str) -> bool:
+    """False only when the new address names a country other than the order's."""
+    named = _country_of(address.rsplit(",", 1)[-1]) if "," in address else None
+    return named is None or named == _country_of(current_country)
+
+
+class AddressChange:
+    """Send an order that has not shipped to a new address in the same country."""
+
+    name = "address_change"
+    verified_only = True
+    confirm = True
+
+    async def advance(self, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
+        order = await _order_slot(state, ctx, "order", "address.nothing", "address.which")
+        if isinstance(order, FlowReply):
+            return order
+        refused = _not_shipped(order, ctx, "address.shipped")
+        if refused is not None:
+            return refused
+        country = (order.shipping_address or "").rsplit(",", 1)[-1].strip() or "—"
+        if "address" in state.slots and not same_country(state.slots["address"], country):
+            del state.slots["address"]
+            return ask(state, "address", say("address.other_country", ctx.lang, country=country))
+        if "address" not in state.slots:
+            return ask(state, "address", say("address.ask", ctx.lang, order=order.id,
+                                             current=order.shipping_address or "—", country=country))
+        return Ready(say("address.confirm", ctx.lang, order=order.id, current=order.shipping_address or "—",
+                         new=state.slots["address"]))
+
+    def accept(self, slot: str, text: str, ctx: FlowContext) -> str | None:
+        if slot == "order":
+            return ctx.entities.order_ids[0] if ctx.entities.order_ids else None
+        address = " ".join(text.split())
+        if not _ADDRESS_MIN <= len(address) <= _ADDRESS_MAX or not re.search(r"\d", address):
+            return None  # a street address has a number (house or postcode) and fits on a label
+        if len(re.findall(r"[^\W\d_]{2,}", address)) < 2:
+            return None
+        return address
+
+    async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
+        order_id, address = state.slots["order"], state.slots["address"]
+        receipt = await backend(ctx).change_shipping_address(
+            customer_id(ctx), order_id, address, idempotency_key=idempotency_key)
+        action = {"tool": "change_shipping_address", "target": order_id, "outcome": receipt.status,
+                  "reason": receipt.reason, "replayed": receipt.replayed, "idempotency_key": idempotency_key}
+        if receipt.status == "rejected":
+            return end(say("flow.rejected", ctx.lang), "rejected", action)
+        return end(say("address.done", ctx.lang, order=order_id, new=address), receipt.status, action)

@@ -1,0 +1,172 @@
+"""The vocabulary of a task in progress: its stored state, one reply, and reading answers.
+
+A flow asks for what it is missing (a slot), one question at a time, then asks the
+customer to confirm before anything is written. Its state lives on the conversation in
+the store, so a restart or a second server continues where the customer left off.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from app.domain import Identity
+from app.entities import Entities
+from app.errors import ConnectorError
+from connectors.base import Connector
+
+CONFIRM = "confirm"  # the step after every slot is filled: waiting for yes or no
+MAX_UNCLEAR_ANSWERS = 2  # after this many answers we can't read, the flow lets go
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A quick reply: the label the customer sees and the value a click sends back."""
+
+    label: str
+    value: str
+
+
+@dataclass
+class FlowState:
+    name: str  # the flow, named after its intent (e.g. "refund_request")
+    awaiting: str  # the slot being asked for, or CONFIRM
+    slots: dict[str, str] = field(default_factory=dict)
+    options: list[Choice] = field(default_factory=list)  # when the answer is one of these
+    unclear: int = 0  # answers in a row that did not fit
+    reason: str = ""  # the customer's own words that started the flow (e.g. why a refund)
+
+    def dump(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, raw: dict[str, Any] | None) -> FlowState | None:
+        """The stored state, or None if there is none or it is not one we can read."""
+        if not raw:
+            return None
+        try:
+            options = [Choice(str(o["label"]), str(o["value"])) for o in raw.get("options", [])]
+            return cls(str(raw["name"]), str(raw["awaiting"]), {str(k): str(v) for k, v in raw["slots"].items()},
+                       options, int(raw.get("unclear", 0)), str(raw.get("reason", "")))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    """What a flow may use for one turn. The customer id comes only from the verified identity."""
+
+    connector: Connector | None
+    identity: Identity
+    conversation_id: str
+    lang: str
+    text: str
+    entities: Entities
+    today: date
+    choice: str | None = None  # the value of a quick reply the customer clicked, if they clicked one
+
+
+@dataclass(frozen=True)
+class FlowReply:
+    text: str
+    state: FlowState | None  # None: the flow is over
+    outcome: str  # asked | confirm | done | submitted | rejected | not_eligible | declined | failed | ...
+    choices: tuple[Choice, ...] = ()
+    actions: tuple[dict[str, Any], ...] = ()  # connector calls, for the trace and the audit log
+
+
+@dataclass(frozen=True)
+class Ready:
+    """Every slot is filled: `summary` says exactly what will happen if the customer agrees."""
+
+    summary: str
+
+
+# Reading answers ---------------------------------------------------------------------------
+
+_YES = {
+    "yes", "y", "yeah", "yep", "yup", "sure", "ok", "okay", "confirm", "confirmed", "correct", "please",
+    "si", "vale", "claro", "adelante", "confirmo", "correcto", "dale",
+    "ja", "jawohl", "genau", "gerne", "bestatigen", "richtig", "klar",
+    "oui", "ouais", "daccord", "confirme", "volontiers", "allez",
+}
+_YES_PHRASES = ("go ahead", "do it", "please do", "de acuerdo", "por favor", "mach das", "bien sur", "vas y",
+                "allez y")
+_NO = {"no", "nope", "nah", "dont", "stop", "nein", "nicht", "non", "pas"}
+_NO_PHRASES = ("do not", "never mind", "nevermind", "not now", "forget it", "mejor no", "dejalo", "lieber nicht",
+               "doch nicht", "laisse tomber", "pas maintenant")
+_ABORT = {"cancel", "stop", "abort", "quit", "cancela", "cancelar", "abbrechen", "annule", "annuler"}
+_ABORT_PHRASES = ("never mind", "nevermind", "forget it", "not now", "olvidalo", "dejalo", "vergiss es",
+                  "laisse tomber", "pas maintenant")
+
+
+def normalize(text: str) -> str:
+    """Lower case, accents and punctuation removed: 'Sí, ¡adelante!' -> 'si adelante'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w\s]", " ", plain.replace("'", "")).split())
+
+
+def _hits(text: str, words: set[str], phrases: tuple[str, ...]) -> bool:
+    padded = f" {text} "
+    return bool(words & set(text.split())) or any(f" {p} " in padded for p in phrases)
+
+
+def read_yes_no(text: str, clicked: str | None = None) -> bool | None:
+    """True for yes, False for no, None when the answer is neither or both."""
+    if clicked in ("yes", "no"):  # a quick-reply button
+        return clicked == "yes"
+    plain = normalize(text)
+    yes, no = _hits(plain, _YES, _YES_PHRASES), _hits(plain, _NO, _NO_PHRASES)
+    return None if yes == no else yes
+
+
+def wants_to_stop(text: str) -> bool:
+    """'Cancel', 'never mind'… said while we are asking for a detail (not a yes/no question)."""
+    plain = normalize(text)
+    return len(plain.split()) <= 4 and _hits(plain, _ABORT, _ABORT_PHRASES)
+
+
+def pick(text: str, options: list[Choice], clicked: str | None = None) -> Choice | None:
+    """The option the customer chose: a click, a typed id or value, or its number."""
+    for option in options:
+        if clicked is not None and option.value == clicked:
+            return option
+    plain = normalize(text)
+    for option in options:
+        if f" {normalize(option.value)} " in f" {plain} ":
+            return option
+    numbers = re.findall(r"\b(\d{1,2})\b", plain)
+    if len(numbers) == 1 and 1 <= int(numbers[0]) <= len(options) and len(plain.split()) <= 3:
+        return options[int(numbers[0]) - 1]
+    return None
+
+
+def backend(ctx: FlowContext) -> Connector:
+    """The company's systems (the engine starts flows only for tenants that have them)."""
+    if ctx.connector is None:
+        raise ConnectorError("this tenant has no connector configured")
+    return ctx.connector
+
+
+def customer_id(ctx: FlowContext) -> str:
+    """The verified customer's id: the only account any flow reads or changes."""
+    if ctx.identity.customer_id is None:
+        raise PermissionError("account flows need a verified customer")  # the runner checks first
+    return ctx.identity.customer_id
+
+
+def ask(state: FlowState, slot: str, question: str, options: list[Choice] | None = None) -> FlowReply:
+    """Ask for `slot`; with options, list them numbered so a typed number or id answers too."""
+    state.awaiting, state.options = slot, list(options or [])
+    if state.options:
+        question += "\n\n" + "\n".join(f"{i}. {o.label}" for i, o in enumerate(state.options, 1))
+    return FlowReply(question, state, "asked", tuple(state.options))
+
+
+def end(text: str, outcome: str, *actions: dict[str, Any]) -> FlowReply:
+    """A last word: the flow is over (done, refused by a rule, nothing to do…)."""
+    return FlowReply(text, None, outcome, actions=actions)
