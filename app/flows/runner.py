@@ -29,6 +29,7 @@ from app.flows.state import (
 )
 from app.i18n import say
 from app.intents import IntentResult
+from app.policy import SMALLTALK
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class FlowRunner:
         return await self.start(choice.value, original)
 
     def _unclear(self, state: FlowState, ctx: FlowContext, intent: IntentResult, again: FlowReply) -> FlowReply | None:
-        if intent.name and intent.name != state.name and intent.confidence >= 0.5:
+        if intent.name and intent.name not in (state.name, *SMALLTALK) and intent.confidence >= 0.5:
             return None  # a confident new request: let it through rather than insisting
         state.unclear += 1
         if state.unclear >= MAX_UNCLEAR_ANSWERS:

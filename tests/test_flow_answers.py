@@ -1,0 +1,40 @@
+"""Reading a customer's answers to a task's questions, and the task state as stored."""
+
+from __future__ import annotations
+
+from app.flows import Choice, FlowState
+from app.flows.orders import same_country
+from app.flows.state import normalize, pick, read_yes_no
+
+
+def test_answers_are_read_in_every_language() -> None:
+    for yes in ("yes", "Yes please!", "sí", "Si, adelante", "ja, gerne", "Oui, d'accord", "go ahead"):
+        assert read_yes_no(yes) is True, yes
+    for no in ("no", "No thanks", "nein", "non merci", "mejor no", "never mind"):
+        assert read_yes_no(no) is False, no
+    for unclear in ("maybe", "what does that mean?", "yes… no"):
+        assert read_yes_no(unclear) is None, unclear
+    assert read_yes_no("whatever", clicked="yes") is True
+    assert normalize("¡Sí, ADELANTE!") == "si adelante"
+
+
+def test_options_are_picked_by_number_id_or_click() -> None:
+    options = [Choice("BW-10243 — 2× Smart Plug", "BW-10243"), Choice("Your Plus subscription", "subscription")]
+    assert pick("2", options) is options[1]
+    assert pick("the one with bw-10243 please", options) is options[0]
+    assert pick("anything", options, clicked="subscription") is options[1]
+    assert pick("7", options) is None and pick("I have 2 questions about 3 things", options) is None
+
+
+def test_stored_state_that_cannot_be_read_is_ignored() -> None:
+    assert FlowState.load(None) is None
+    assert FlowState.load({"name": "x"}) is None
+    state = FlowState("refund_request", "confirm", {"target": "BW-1"}, reason="broken")
+    assert FlowState.load(state.dump()) == state
+
+
+def test_a_new_address_may_not_name_another_country() -> None:
+    assert same_country("Calle de Alcalá 50, 28014 Madrid, España", "Spain")
+    assert same_country("Calle de Alcalá 50, 28014 Madrid", "Spain")  # no country named: the order's
+    assert not same_country("Rue de Rivoli 10, 75001 Paris, France", "Spain")
+    assert not same_country("Hauptstraße 12, 10115 Berlin, Deutschland", "Austria")
