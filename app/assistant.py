@@ -28,7 +28,7 @@ from knowledge.index import KnowledgeIndex
 log = logging.getLogger(__name__)
 
 PROMPTS = Path(__file__).parent / "prompts"
-PROMPT_VERSION = "answer.v1"
+PROMPT_VERSION = "answer.v2"  # v2: search queries in the help center's language
 HISTORY_MESSAGES = 12
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French"}
 
@@ -72,9 +72,13 @@ class LLMAnswer:
                 "tools": self.tool_log}
 
 
-def system_prompt(company: str, language: str) -> str:
+def system_prompt(company: str, language: str, help_center_language: str = "en") -> str:
+    """The versioned prompt. Queries go to the help center in its own language: translating
+    the question first finds the right article more often than searching across languages
+    (docs/knowledge.md, cross-lingual figures)."""
     template = (PROMPTS / f"{PROMPT_VERSION}.md").read_text(encoding="utf-8")
-    return template.format(company=company, language_name=LANGUAGE_NAMES.get(language, "English"))
+    return template.format(company=company, language_name=LANGUAGE_NAMES.get(language, "English"),
+                           help_center_language=LANGUAGE_NAMES.get(help_center_language, "English"))
 
 
 def _history(messages: list[Message]) -> list[dict[str, Any]]:
@@ -100,7 +104,8 @@ class LLMAssistant:
     async def answer(self, client: LLMClient, *, tenant: Tenant, connector: Connector | None,
                      identity: Identity, conversation_id: str, history: list[Message], question: str,
                      language: str, on_token: TokenSink | None = None) -> LLMAnswer:
-        messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt(tenant.name, language)},
+        prompt = system_prompt(tenant.name, language, tenant.default_language)
+        messages: list[dict[str, Any]] = [{"role": "system", "content": prompt},
                                           *_history(history), {"role": "user", "content": question}]
         answer = LLMAnswer("", (), None, [])
         citations: dict[str, Citation] = {}

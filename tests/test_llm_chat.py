@@ -44,7 +44,7 @@ async def test_llm_answer_streams_to_the_customer_and_is_stored(llm_server, fake
         answer = ("You can reset it from the sign-in page with **Forgot password?**. "
                   "Source: [Reset your password](/kb/demo/reset-your-password)")
         fake_llm.queue(call("search_help_center", {"query": "reset password"}), reply(answer))
-        final = await chat.reply_to("I forgot my password, help")
+        final = await chat.reply_to("How long must a new password be?")
         assert final["output"] == answer
         tokens = chat.streamed[final["id"]]
         assert len(tokens) > 5 and "".join(tokens) == answer  # it arrived word by word

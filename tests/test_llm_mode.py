@@ -69,14 +69,14 @@ async def test_streamed_answer_from_a_help_center_search_with_cost_recorded(serv
     answer = f"Use **Forgot password?** on the sign-in page. Source: [Reset your password]({RESET_LINK})"
     outcome, trace, tokens = await handle(
         services, fake_llm, call("search_help_center", {"query": "reset password"}), reply(answer),
-        text="I can't log in, I forgot my password")
+        text="How long does a new password have to be?")
     assert outcome.reply is not None and outcome.reply.content == answer
     assert len(tokens) > 3 and "".join(tokens) == answer  # streamed, word by word
     tool_message = fake_llm.requests[-1]["messages"][-1]
     assert tool_message["role"] == "tool" and "Forgot password" in tool_message["content"]
     assert [t["function"]["name"] for t in fake_llm.requests[-1]["tools"]] == [
         "search_help_center", "get_order_status", "hand_off_to_human"]
-    assert trace["mode"] == "llm" and trace["llm"]["prompt_version"] == "answer.v1"
+    assert trace["mode"] == "llm" and trace["llm"]["prompt_version"] == "answer.v2"
     assert trace["llm"]["tools"] == [{"tool": "search_help_center", "outcome": "ok", "query": "reset password",
                                       "hits": trace["llm"]["tools"][0]["hits"]}]
     assert "reset-your-password" in trace["llm"]["tools"][0]["hits"]
@@ -90,17 +90,17 @@ async def test_streamed_answer_from_a_help_center_search_with_cost_recorded(serv
 async def test_order_tool_uses_the_verified_identity_only(services, fake_llm):
     outcome, trace, _ = await handle(
         services, fake_llm, call("get_order_status", {}), reply("Your hub is on its way."),
-        text="where is my stuff", customer_id="cus_1001")
+        text="Can you check something for me please?", customer_id="cus_1001")
     tool_result = json.loads(fake_llm.requests[-1]["messages"][-1]["content"])
     assert tool_result["orders"][0]["order"] == "BW-10234" and tool_result["orders"][0]["status"] == "in_transit"
 
     # the model asks for someone else's order on behalf of a guest: refused
     await handle(services, fake_llm, call("get_order_status", {"order_id": "BW-10234", "customer_id": "cus_1001"}),
-                 reply("Please sign in first."), text="I need some details about BW-10234 please")
+                 reply("Please sign in first."), text="Please check this one for me: BW-10234")
     assert "not signed in" in json.loads(fake_llm.requests[-1]["messages"][-1]["content"])["error"]
     # a different verified customer cannot read it either, whatever the arguments say
     await handle(services, fake_llm, call("get_order_status", {"order_id": "BW-10234", "customer_id": "cus_1001"}),
-                 reply("I can't find that order."), text="I need some details about BW-10234 please",
+                 reply("I can't find that order."), text="Please check this one for me: BW-10234",
                  customer_id="cus_1003")
     result = json.loads(fake_llm.requests[-1]["messages"][-1]["content"])
     assert result == {"error": "No order BW-10234 on this customer's account."}
@@ -109,7 +109,7 @@ async def test_order_tool_uses_the_verified_identity_only(services, fake_llm):
 async def test_a_malformed_tool_call_is_answered_and_the_model_recovers(services, fake_llm):
     outcome, trace, _ = await handle(
         services, fake_llm, call("search_help_center", '{"query": "refund'), call("launch_rockets", {}),
-        reply("Refunds for annual plans are possible within 14 days."), text="refund?")
+        reply("Refunds for annual plans are possible within 14 days."), text="What are the refund rules?")
     assert outcome.reply.content.startswith("Refunds for annual plans")
     assert [t["outcome"] for t in trace["llm"]["tools"]] == ["malformed", "unknown_tool"]
     messages = fake_llm.requests[-1]["messages"]
@@ -142,22 +142,27 @@ async def test_when_every_model_fails_grounded_mode_answers_and_the_breaker_open
     assert "Reset your password" in outcome.reply.content
 
     await asyncio.sleep(1.1)  # cooldown: one turn may try the provider again, and it has recovered
-    outcome, trace, _ = await handle(services, fake_llm, reply("Back to normal."), text="hi there, plans?",
-                                     stream=False)
+    outcome, trace, _ = await handle(services, fake_llm, reply("Back to normal."),
+                                     text="hi there, which plans do you offer?", stream=False)
     assert outcome.reply.content == "Back to normal." and breaker.state == "closed"
 
 
 async def test_the_model_can_hand_the_conversation_to_a_person(services, fake_llm):
     outcome, trace, _ = await handle(
         services, fake_llm, call("hand_off_to_human", {"reason": "Customer disputes a charge."}),
-        reply("A member of our team will join shortly."), text="this charge is wrong and I want it fixed now")
+        reply("A member of our team will join shortly."), text="I have a problem nobody could solve so far")
     assert outcome.queued and outcome.conversation.state is Ownership.QUEUED
     assert trace["decision"]["rule"] == "model_requested_handoff"
     assert trace["decision"]["reason"] == "Customer disputes a charge."
 
 
-async def test_prompt_file_is_versioned():
-    assert (Path(PROJECT_ROOT) / "app" / "prompts" / "answer.v1.md").is_file()
+async def test_versioned_prompt_asks_for_search_queries_in_the_help_center_language(services, fake_llm):
+    assert (Path(PROJECT_ROOT) / "app" / "prompts" / "answer.v2.md").is_file()
+    outcome, trace, _ = await handle(services, fake_llm, reply("El envío tarda de 3 a 5 días."),
+                                     text="¿Cuánto tarda normalmente el envío a España?")
+    system = fake_llm.requests[-1]["messages"][0]["content"]
+    assert trace["language"]["value"] == "es" and trace["llm"]["prompt_version"] == "answer.v2"
+    assert "Reply in Spanish" in system and "short query written in English" in system, system
 
 
 async def test_every_turn_records_sentiment_entities_and_priority_with_its_parts(services, fake_llm):
