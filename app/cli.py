@@ -3,6 +3,8 @@
     frontline serve            run the chat server (the demo tenant by default)
     frontline setup            provision the embedding model (offline, hash-verified)
     frontline kb ...           ingest, search, list and delete knowledge (see app/kb_commands.py)
+    frontline triage TEXT      show how a message is understood and decided (app/triage_command.py)
+    frontline trace ID         show the decision traces stored with a conversation's replies
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from app import kb_commands
+from app import kb_commands, triage_command
 from app.errors import FrontlineError
 from app.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--data-dir", type=Path, help="where state is kept (FRONTLINE_DATA_DIR)")
     commands.add_parser("setup", help="provision the embedding model")
     kb_commands.add_parser(commands)
+    triage_command.add_parser(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -91,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "kb":
             logging.getLogger().setLevel(logging.WARNING)
             return asyncio.run(kb_commands.run(settings, args))
+        if args.command in ("triage", "trace"):
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(triage_command.run(settings, args))
         return setup(settings)
     except FrontlineError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,8 +1,8 @@
 """The agent console inside the Chainlit UI: the queue, claiming, live chat, and release.
 
 Agents work by buttons (Claim, Resolve, Hand back) or by typing commands:
-`/queue`, `/claim <id>`, `/resolve`, `/handback`, `/help`. Anything else an agent types
-goes to the customer of the conversation they have open.
+`/queue`, `/claim <id>`, `/resolve`, `/handback`, `/trace`, `/help`. Anything else an agent
+types goes to the customer of the conversation they have open.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 
 import chainlit as cl
 
+from app import trace_view
 from app.domain import Conversation, Message
 from app.errors import OwnershipConflict
 from app.handoff import HandoffPacket
@@ -24,8 +25,10 @@ log = logging.getLogger(__name__)
 CONSOLE = "Console"
 ACTIVE = "active_conversation"
 HELP = ("Commands: `/queue` shows waiting customers, `/claim <id>` takes one, `/resolve` closes "
-        "the open conversation, `/handback` returns it to the assistant. Anything else you type "
-        "is sent to the customer of the open conversation.")
+        "the open conversation, `/handback` returns it to the assistant, `/trace` shows why the "
+        "assistant answered as it did. Anything else you type is sent to the customer of the "
+        "open conversation.")
+TRACE_TURNS = 3  # assistant turns `/trace` shows, the latest last
 
 
 def author_name(name: str) -> str:
@@ -72,8 +75,10 @@ def render_packet(packet: HandoffPacket) -> str:
     c = packet.conversation
     who = f"verified customer `{c.customer_id}`" if c.customer_id else "guest (not signed in)"
     lines = [f"**Conversation `{short(c.id)}`** · {c.tenant} · {who} · language {c.language or '?'}",
-             f"Reason: {packet.reason or '—'} · last intent: {packet.last_intent or '—'}", "",
-             "**Transcript**"]
+             f"Reason: {packet.reason or '—'} · last intent: {packet.last_intent or '—'}", ""]
+    if packet.last_trace:
+        lines += [trace_view.understood_markdown(packet.last_trace), ""]
+    lines.append("**Transcript**")
     for message in packet.transcript[-30:]:
         text = message.content if len(message.content) < 600 else message.content[:600] + " …"
         lines.append(f"- **{message.author}** ({message.role.value}): {text}")
@@ -199,10 +204,33 @@ async def handle_agent_message(agent: Agent, text: str) -> None:
     elif command in ("/resolve", "/handback"):
         target = (await resolve_reference(agent, argument)) if argument else cl.user_session.get(ACTIVE)
         await release(agent, target, command[1:])
+    elif command == "/trace":
+        await show_traces(agent, argument)
     elif command in ("/help", "/?"):
         await cl.Message(content=HELP, author=CONSOLE).send()
     else:
         await send_to_customer(agent, text)
+
+
+async def show_traces(agent: Agent, ref: str = "") -> None:
+    """The decision traces of the last few assistant turns of the open conversation, or of
+    a queued or assigned one named by `ref`."""
+    conversation_id = (await resolve_reference(agent, ref)) if ref.strip() else cl.user_session.get(ACTIVE)
+    if not conversation_id:
+        text = (f"No waiting or assigned conversation matches `{ref.strip()}`." if ref.strip()
+                else "No conversation is open. Claim one, or name one: `/trace <id>`.")
+        await cl.Message(content=text, author=CONSOLE).send()
+        return
+    turns = await trace_view.assistant_turns(RUNTIME.require().conversations, conversation_id)
+    if not turns:
+        await cl.Message(content=f"`{short(conversation_id)}` has no assistant turns yet.",
+                         author=CONSOLE).send()
+        return
+    shown = turns[-TRACE_TURNS:]
+    head = (f"**Decision traces** · `{short(conversation_id)}` · last {len(shown)} of {len(turns)} "
+            "assistant turns, oldest first")
+    body = "\n\n".join(trace_view.turn_markdown(turn) for turn in shown)
+    await cl.Message(content=f"{head}\n\n{body}", author=CONSOLE).send()
 
 
 async def send_to_customer(agent: Agent, text: str) -> None:
@@ -226,4 +254,4 @@ async def send_to_customer(agent: Agent, text: str) -> None:
 
 
 __all__ = ["announce_queued", "claim", "handle_agent_message", "open_conversation",
-           "release", "show_queue", "to_agent", "to_customer"]
+           "release", "show_queue", "show_traces", "to_agent", "to_customer"]

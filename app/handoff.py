@@ -8,6 +8,7 @@ customer's transcript (who joined, who left) and an audit event.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from app.domain import Conversation, ConversationId, Message, MessageId, Ownership, Role, new_id
 from app.errors import OwnershipConflict
@@ -25,6 +26,7 @@ class HandoffPacket:
     reason: str | None
     transcript: list[Message]
     last_intent: str | None
+    last_trace: dict[str, Any] | None = None  # the decision trace of the last triaged assistant turn
 
 
 class HandoffDesk:
@@ -95,12 +97,12 @@ class HandoffDesk:
         if conversation is None:
             return None
         transcript = await self.conversations.messages(conversation.id, limit=200)
-        last_intent = None
+        last_intent, last_trace = None, None
         for message in reversed(transcript):
             if message.role is Role.ASSISTANT:
                 trace = await self.conversations.trace(message.id)
                 if trace and trace.get("intent"):
-                    last_intent = trace["intent"].get("name")
+                    last_intent, last_trace = trace["intent"].get("name"), trace
                     break
         reason = await self.conversations.latest_handoff_reason(conversation.id)
-        return HandoffPacket(conversation, reason, transcript, last_intent)
+        return HandoffPacket(conversation, reason, transcript, last_intent, last_trace)

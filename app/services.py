@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.engine import Engine, TenantRuntime
 from app.handoff import HandoffDesk
@@ -13,10 +14,10 @@ from app.intents import IntentClassifier
 from app.llm import LLMClient
 from app.settings import Settings
 from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore
-from app.tenants import TenantRegistry
+from app.tenants import Tenant, TenantRegistry
 from connectors.registry import ConnectorContext, open_connector
 from knowledge.documents import load_folder
-from knowledge.embedder import open_embedders
+from knowledge.embedder import Embedder, open_embedders
 from knowledge.index import KnowledgeIndex, SyncReport
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,15 @@ async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> di
     return reports
 
 
+def build_classifier(tenant: Tenant, embedder: Embedder, multilingual: Embedder | None,
+                     cache_dir: Path) -> IntentClassifier:
+    """The tenant's intent classifier, as the server and `frontline triage` both build it."""
+    if not tenant.intents:
+        return IntentClassifier(embedder, {})
+    return IntentClassifier.from_file(embedder, tenant.resolve(tenant.intents),
+                                      multilingual=multilingual, cache_dir=cache_dir)
+
+
 @asynccontextmanager
 async def build_services(settings: Settings) -> AsyncIterator[Services]:
     tenants = TenantRegistry.from_files(settings.tenants)
@@ -78,9 +88,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                     tenant.connector.type, tenant.connector.options,
                     ConnectorContext(tenant.id, tenant.root, settings.data_dir))
                 stack.push_async_callback(connector.close)
-            classifier = (IntentClassifier.from_file(embedder, tenant.resolve(tenant.intents),
-                                                     multilingual=multilingual, cache_dir=intent_cache)
-                          if tenant.intents else IntentClassifier(embedder, {}))
+            classifier = build_classifier(tenant, embedder, multilingual, intent_cache)
             llm = LLMClient(tenant.llm) if tenant.llm is not None else None
             runtimes[tenant.id] = TenantRuntime(tenant, classifier, connector, llm)
 
