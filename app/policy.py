@@ -47,7 +47,7 @@ BUILTIN_TASKS: Mapping[str, bool] = {
     "refund_request": True, "password_reset": False,
 }
 AMBIGUOUS_MARGIN = 0.15  # two tasks closer than this in probability: ask which one
-CLARIFY_FLOOR = 0.2  # a task this likely is worth offering when the help center has no answer
+CLARIFY_FLOOR = 0.35  # a task this likely is worth offering when the help center has no answer
 
 
 def decide(intent: IntentResult, identity: Identity, conversation: Conversation,
@@ -80,5 +80,7 @@ def after_miss(conversation: Conversation, tenant: Tenant) -> Decision | None:
 
 def task_candidates(intent: IntentResult, tasks: Mapping[str, bool] = BUILTIN_TASKS) -> list[str]:
     """Tasks the message may be about, most likely first (for a clarifying question)."""
+    if intent.out_of_scope:
+        return []
     ranked = ([(intent.name, intent.confidence)] if intent.name else []) + list(intent.runners_up)
     return [name for name, p in ranked if name in tasks and p >= CLARIFY_FLOOR][:3]

@@ -42,7 +42,7 @@ async def test_migrations_apply_once_and_create_every_table(tmp_path):
         assert mode is not None and mode[0] == "wal"
     async with Database.open(path) as db:  # reopening applies nothing twice
         applied = await db.fetch_all("SELECT name FROM schema_migrations")
-        assert [r[0] for r in applied] == ["m001_initial", "m002_llm_usage"]
+        assert [r[0] for r in applied] == ["m001_initial", "m002_llm_usage", "m003_pending_flow"]
 
 
 async def test_two_agents_claiming_at_once_have_exactly_one_winner(db):
@@ -93,6 +93,19 @@ async def test_trace_is_stored_with_the_reply(db):
     assert await store.trace(reply.id) == {"intent": {"name": "x"}}
     conversation = await store.get(ConversationId("c4"))
     assert conversation is not None and conversation.misses == 1
+
+
+async def test_messages_written_in_the_same_millisecond_keep_their_order(db):
+    from dataclasses import replace
+
+    store = ConversationStore(db)
+    await store.ensure("c5", Identity(TenantId("demo"), "guest:demo:q"))
+    question = customer("c5", "question")
+    answer = replace(assistant("c5", "answer"), created_at=question.created_at)
+    await store.add_message(question)
+    await store.add_message(answer)
+    assert [m.content for m in await store.messages(ConversationId("c5"))] == ["question", "answer"]
+    assert [m.content for m in await store.messages(ConversationId("c5"), limit=1)] == ["answer"]
 
 
 async def test_feedback_replaces_and_refuses_unknown_messages(db):

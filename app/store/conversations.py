@@ -144,8 +144,8 @@ class ConversationStore:
 
     async def messages(self, conversation_id: ConversationId, limit: int = 500) -> list[Message]:
         rows = await self.db.fetch_all(
-            "SELECT * FROM (SELECT * FROM messages WHERE conversation_id = ?"
-            " ORDER BY created_at DESC, rowid DESC LIMIT ?) ORDER BY created_at, rowid",
+            "SELECT * FROM (SELECT *, rowid AS seq FROM messages WHERE conversation_id = ?"
+            " ORDER BY created_at DESC, rowid DESC LIMIT ?) ORDER BY created_at, seq",
             (conversation_id, limit),
         )
         return [_message(r) for r in rows]
