@@ -12,7 +12,8 @@ Out of scope: dev (in scope) mixed with bench/data/out_of_scope_support.txt (145
 en/es/de/fr messages); out of scope is the positive class and the prediction is the
 `out_of_scope` flag. Each message is classified with its language, so the routed pair
 (MiniLM for English, USE for the rest) uses USE for es/de/fr. The same messages against the
-demo tenant (demo/intents.yaml, ~100 exemplars) show how a small tenant fares.
+demo tenant (demo/intents.yaml) show how a small tenant fares; bench/demo_intents.py scores
+the demo tenant's intents themselves on held-out messages.
 
 Language: `app.triage.detect_language` (langdetect, seeded) on labelled messages: bitext dev
 (en), bench/data/crosslingual_demo.jsonl questions (es/de/fr) and their English renderings,

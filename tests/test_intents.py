@@ -61,6 +61,61 @@ KNOWN = [
     ("fr", "À bientôt, au revoir", "goodbye"),
 ]
 
+# The demo tenant's task intents (the flows in app/flows), phrased unlike the exemplars and
+# unlike bench/data/demo_intents_dev.jsonl.
+TASKS = [
+    ("en", "Could you email me the invoice for BW-10401 once more?", "invoice_copy"),
+    ("en", "I need my receipt resent, the first email never came", "invoice_copy"),
+    ("de", "Schicken Sie mir bitte eine Kopie der Rechnung INV-2026-0350", "invoice_copy"),
+    ("fr", "Vous pouvez me réexpédier ma facture ? Je ne la trouve plus", "invoice_copy"),
+    ("en", "I can't sign in, I think I forgot my password", "password_reset"),
+    ("en", "please send me a link to set a new password", "password_reset"),
+    ("es", "Olvidé mi contraseña y no puedo acceder a la app", "password_reset"),
+    ("fr", "Impossible de me connecter, j'ai perdu mon mot de passe", "password_reset"),
+    ("en", "I'd like my money back for the plug I ordered, it arrived broken", "refund_request"),
+    ("es", "Quiero un reembolso del cargo de este mes", "refund_request"),
+    ("de", "Ich verlange eine Rückerstattung für die Bestellung BW-10377", "refund_request"),
+    ("en", "I want to cancel order BW-10390, I don't need it anymore", "cancellation"),
+    ("en", "I'd like to stop paying for Pro, cancel it please", "cancellation"),
+    ("es", "Ya no quiero el pedido BW-10390, anuladlo", "cancellation"),
+    ("de", "Ich möchte mein Abonnement kündigen, bitte", "cancellation"),
+    ("en", "Please deliver BW-10390 to a different address", "address_change"),
+    ("en", "I gave you the wrong delivery address, can you fix it?", "address_change"),
+    ("es", "¿Podéis cambiar la dirección de envío del pedido BW-10390?", "address_change"),
+    ("fr", "Pouvez-vous changer l'adresse de livraison de BW-10390 ?", "address_change"),
+]
+
+# Requests the demo tenant may miss (it then answers from the help center, which covers each
+# of them); what must never happen is that they start a different task.
+MAY_BE_MISSED = [
+    ("es", "¿Me mandáis de nuevo la factura de diciembre?", "invoice_copy"),
+    ("en", "Please refund the subscription payment you took yesterday", "refund_request"),
+]
+
+# Informational questions the help center answers: they must not start a task (or get small
+# talk). The demo tenant's `question` intent is what keeps them apart; see demo/intents.yaml.
+HELP_CENTER = [
+    ("de", "Wie lange dauert der Versand nach Deutschland und was kostet er?"),
+    ("en", "How long does delivery to Canada take and what does it cost?"),
+    ("en", "What features does the Business plan have?"),
+    ("en", "Can I protect my login with a code from an authenticator app?"),
+    ("en", "My smart plug stopped responding, what can I do?"),
+    ("en", "Do you share my energy data with anyone?"),
+    ("es", "¿Cuánto cuesta el envío a México y cuánto tarda?"),
+    ("es", "¿Qué incluye el plan Plus?"),
+    ("es", "El hub se desconecta cada noche, ¿qué puedo hacer?"),
+    ("es", "¿Vendéis mis datos a terceros?"),
+    ("de", "Was kostet der Pro-Tarif im Monat?"),
+    ("de", "Mein Smart Plug reagiert nicht mehr, was tun?"),
+    ("de", "Wie schalte ich die Zwei-Faktor-Anmeldung ein?"),
+    ("fr", "Combien de temps faut-il pour être livré en Belgique ?"),
+    ("fr", "Quels sont les tarifs des abonnements ?"),
+    ("fr", "Comment configurer la double authentification ?"),
+    ("fr", "Le hub n'arrive pas à se connecter au wifi"),
+    ("fr", "Partagez-vous mes données avec d'autres sociétés ?"),
+]
+TASK_INTENTS = {"order_status", "invoice_copy", "password_reset", "refund_request", "cancellation", "address_change"}
+
 OUT_OF_SCOPE = [
     ("en", "What is the capital of Australia?"),
     ("en", "How do I reverse a linked list in Python?"),
@@ -78,6 +133,34 @@ def test_known_intents_map_in_every_language(routed: IntentClassifier, multiling
         result = classifier.classify(text, language)
         assert (result.name, result.out_of_scope) == (intent, False), result
         assert result.method.startswith("exemplars:")
+
+
+@pytest.mark.parametrize(("language", "text", "intent"), TASKS)
+def test_task_requests_map_in_english_and_other_languages(routed: IntentClassifier,
+                                                          multilingual_only: IntentClassifier,
+                                                          language: str, text: str, intent: str) -> None:
+    for classifier in (routed, multilingual_only):
+        result = classifier.classify(text, language)
+        assert (result.name, result.out_of_scope) == (intent, False), result
+
+
+@pytest.mark.parametrize(("language", "text", "intent"), MAY_BE_MISSED)
+def test_a_missed_request_never_starts_another_task(routed: IntentClassifier, language: str, text: str,
+                                                    intent: str) -> None:
+    result = routed.classify(text, language)
+    assert result.name in (intent, None, "question"), result
+
+
+@pytest.mark.parametrize(("language", "text"), HELP_CENTER)
+def test_help_center_questions_do_not_start_a_task(routed: IntentClassifier, multilingual_only: IntentClassifier,
+                                                   language: str, text: str) -> None:
+    for classifier in (routed, multilingual_only):
+        result = classifier.classify(text, language)
+        assert result.name in (None, "question"), result  # both are answered from the help center
+
+
+def test_the_demo_tenant_has_every_task_the_flows_need(routed: IntentClassifier) -> None:
+    assert TASK_INTENTS | {"human_handoff", "question", "greeting", "thanks", "goodbye"} == set(routed.intents)
 
 
 def test_language_picks_the_model(routed: IntentClassifier) -> None:
@@ -116,7 +199,8 @@ def test_without_rules_the_exemplars_still_find_a_handoff(embedder: Embedder) ->
     assert result.method.startswith("exemplars:")
 
 
-@pytest.mark.parametrize(("language", "text"), [(lang, text) for lang, text, _ in KNOWN] + OUT_OF_SCOPE)
+@pytest.mark.parametrize(("language", "text"),
+                         [(lang, text) for lang, text, _ in KNOWN + TASKS] + HELP_CENTER + OUT_OF_SCOPE)
 def test_confidences_are_probabilities_in_order(routed: IntentClassifier, language: str, text: str) -> None:
     result = routed.classify(text, language)
     scores = [result.confidence] + [score for _, score in result.runners_up]
