@@ -64,7 +64,8 @@ Rule = tuple[re.Pattern[str], str]
 HUMAN_REQUEST = re.compile(
     r"\b(human|real person|a person|someone real|live agent|an agent|agent please|representative|"
     r"operator|(?:talk|speak) to (?:someone|somebody|a person|support|staff)|"
-    r"humano|una persona|un agente|hablar con alguien|mensch|menschen|mitarbeiter|echte person|"
+    r"humano|una persona|un agente|hablar con alguien|(?:einem|einen|mit) (?:menschen|mitarbeiter(?:in)?)|"
+    r"echte[nm]? person|"
     r"humain|une personne|un conseiller|un agent)\b",
     re.IGNORECASE,
 )

@@ -29,7 +29,7 @@ from connectors.base import Customer
 
 Level = Literal["low", "normal", "high", "urgent"]
 
-URGENT_INTENTS = frozenset({"payment_issue", "cancel_order", "account_locked"})
+URGENT_INTENTS = frozenset({"refund_request", "cancellation", "password_reset"})  # money, churn, locked out
 
 VALUE_MAX = 20
 VALUE_FLOOR = 100.0  # annual contract value at or below this earns nothing: hobby and free plans

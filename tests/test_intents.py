@@ -187,9 +187,15 @@ def test_rules_are_checked_first_with_full_confidence(embedder: Embedder) -> Non
 def test_default_rule_catches_requests_for_a_person(routed: IntentClassifier) -> None:
     for text, language in [("hello, can I speak to a real person?", "en"),
                            ("Hola, quiero hablar con una persona", "es"),
-                           ("Je voudrais parler à un conseiller", "fr")]:
+                           ("Je voudrais parler à un conseiller", "fr"),
+                           ("Ich möchte mit einem Mitarbeiter sprechen", "de")]:
         result = routed.classify(text, language)
         assert (result.name, result.confidence, result.method) == ("human_handoff", 1.0, "rule")
+
+
+def test_the_rule_does_not_fire_on_a_word_about_staff(routed: IntentClassifier) -> None:
+    result = routed.classify("Können eure Support-Mitarbeiter meine Daten einsehen?", "de")
+    assert result.method != "rule" and result.name != "human_handoff", result
 
 
 def test_without_rules_the_exemplars_still_find_a_handoff(embedder: Embedder) -> None:

@@ -44,7 +44,7 @@ MESSAGES = [
 
 def test_parts_always_add_up_to_the_score():
     combinations = itertools.product([None, BECKER, HARBORVIEW, LUCIA, CAMILLE], MESSAGES,
-                                     [None, "order_status", "payment_issue"], [0, 1, 5], [None, "enterprise"])
+                                     [None, "order_status", "refund_request"], [0, 1, 5], [None, "enterprise"])
     for customer, (text, language), intent, repeat_contacts, sla_tier in combinations:
         result = priority(customer, assess(text, language=language), intent, repeat_contacts, sla_tier)
         assert set(result.parts) == PARTS
@@ -56,7 +56,7 @@ def test_everything_at_once_stays_within_100():
     furious = assess("I'LL CANCEL!!! MY LAWYER WILL SUE YOU, THIS IS SHIT", ["I'LL CANCEL!!! MY LAWYER WILL SUE YOU, "
                                                                             "THIS IS SHIT"], failures=9)
     whale = replace(BECKER, annual_contract_value=10**9, renewal_date="2026-12-01")
-    result = priority(whale, furious, "payment_issue", 50)
+    result = priority(whale, furious, "refund_request", 50)
     assert result.score == sum(result.parts.values()) <= 100
     assert result.level == "urgent"
 
@@ -76,7 +76,7 @@ def test_an_upset_guest_can_be_high_but_never_urgent():
     furious = assess("C'est une arnaque !!! Je vais porter plainte et résilier", ["C'est une arnaque !!! Je vais "
                                                                                   "porter plainte et résilier"],
                      failures=4, language="fr")
-    result = priority(None, furious, "payment_issue", 3)
+    result = priority(None, furious, "refund_request", 3)
     assert result.level == "high"
 
 
@@ -151,8 +151,8 @@ def test_other_intents_add_nothing(intent):
 
 def test_the_same_problem_ranks_a_large_enterprise_account_above_a_free_one():
     upset = assess("Die Zahlung ist fehlgeschlagen und der Support ist nutzlos", language="de")
-    big = priority(BECKER, upset, "payment_issue", 1)
-    small = priority(CAMILLE, upset, "payment_issue", 1)
+    big = priority(BECKER, upset, "refund_request", 1)
+    small = priority(CAMILLE, upset, "refund_request", 1)
     assert big.score > small.score
     assert big.level == "urgent" and small.level in ("normal", "high")
 
