@@ -1,4 +1,4 @@
-"""Stopping and restarting the server keeps history, feedback and the queue."""
+"""Stopping and restarting the server keeps history, feedback, the queue and tasks in progress."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def private_server(tmp_path):
 async def test_history_feedback_and_queue_survive_a_restart(private_server, identity_for):
     server = private_server.start()
     chat = ChatClient(server.url, client_type="copilot")
+    task = ChatClient(server.url, client_type="copilot")
     try:
         await chat.sign_in_customer("demo", identity=identity_for("cus_1001"))
         await chat.connect()
@@ -31,8 +32,16 @@ async def test_history_feedback_and_queue_survive_a_restart(private_server, iden
         queued = await chat.reply_to("I want to talk to a human")
         assert "support team" in queued["output"]
         thread_id = chat.thread_id
+
+        await task.sign_in_customer("demo", identity=identity_for("cus_1013"), locale="de-DE")
+        await task.connect()
+        await task.wait_for(lambda e: e["type"] == "assistant_message")
+        asked = await task.reply_to("Ich muss die Lieferadresse meiner Bestellung ändern")
+        assert "Wie lautet die neue Adresse?" in asked["output"], asked["output"]
+        task_thread = task.thread_id
     finally:
         await chat.close()
+        await task.close()
 
     server.stop()
     assert "32 added" in server.log()
@@ -41,6 +50,7 @@ async def test_history_feedback_and_queue_survive_a_restart(private_server, iden
 
     agent = ChatClient(server.url)
     back = ChatClient(server.url, client_type="copilot")
+    resumed = ChatClient(server.url, client_type="copilot")
     try:
         await agent.sign_in_agent(AGENT_EMAIL, AGENT_PASSWORD)
         await agent.connect()
@@ -61,9 +71,17 @@ async def test_history_feedback_and_queue_survive_a_restart(private_server, iden
 
         await back.connect(thread_id=thread_id)  # resume, as the UI does from the history list
         await back.wait_for(lambda e: "Reset your password" in e.get("output", ""))
+
+        # the task asked before the restart continues where it stopped
+        await resumed.sign_in_customer("demo", identity=identity_for("cus_1013"), locale="de-DE")
+        await resumed.connect(thread_id=task_thread)
+        await resumed.wait_for(lambda e: "Wie lautet die neue Adresse?" in e.get("output", ""))
+        confirm = await resumed.reply_to("Praterstraße 5, 1020 Wien")
+        assert "Ich ändere die Lieferadresse der Bestellung BW-10241" in confirm["output"], confirm["output"]
     finally:
         await agent.close()
         await back.close()
+        await resumed.close()
 
 
 async def test_another_customer_cannot_open_someone_elses_thread(server, clients, identity_for):
