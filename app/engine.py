@@ -148,7 +148,7 @@ class Engine:
         stages.mark("triage")
         trace.update(understood.as_trace())
         lang, intent, entities = understood.language.language, understood.intent, understood.entities
-        decision = decide(intent, turn.identity, conversation, runtime.tenant)
+        decision = decide(intent, turn.identity, conversation, runtime.tenant, self.flows.tasks)
         updates: dict[str, Any] = {"language": lang}
         citations: tuple[Citation, ...] = ()
         ctx = FlowContext(runtime.connector, turn.identity, conversation.id, lang, turn.text, entities, date.today(),
@@ -163,7 +163,7 @@ class Engine:
         if task is None and decision.action is Action.TASK and intent.name:
             task = await self.flows.start(intent.name, ctx)
         elif task is None and decision.action is Action.CLARIFY:
-            task = self.flows.clarify(task_candidates(intent), ctx)
+            task = self.flows.clarify(task_candidates(intent, self.flows.tasks), ctx)
 
         llm_answer = None
         if task is None and decision.action is Action.ANSWER and runtime.llm is not None:
@@ -185,7 +185,7 @@ class Engine:
                                    "similarity": round(h.similarity, 4)} for h in hits]
             floor = runtime.tenant.knowledge.min_score
             good = [h for h in hits if h.similarity >= (h.floor if floor is None else floor)]
-            candidates = task_candidates(intent)
+            candidates = task_candidates(intent, self.flows.tasks)
             if good:
                 text, citations = kb_answer(good, lang)
                 updates["misses"] = 0

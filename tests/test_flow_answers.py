@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.flows import Choice, FlowState
+from app.flows import Choice, FlowState, default_runner
 from app.flows.orders import same_country
 from app.flows.state import normalize, pick, read_yes_no
 
@@ -38,3 +38,9 @@ def test_a_new_address_may_not_name_another_country() -> None:
     assert same_country("Calle de Alcalá 50, 28014 Madrid", "Spain")  # no country named: the order's
     assert not same_country("Rue de Rivoli 10, 75001 Paris, France", "Spain")
     assert not same_country("Hauptstraße 12, 10115 Berlin, Deutschland", "Austria")
+
+
+def test_the_policy_knows_every_built_in_task_and_its_sign_in_rule() -> None:
+    from app.policy import BUILTIN_TASKS
+
+    assert default_runner().tasks == dict(BUILTIN_TASKS)

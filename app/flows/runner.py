@@ -57,11 +57,10 @@ class FlowRunner:
     def __init__(self, flows: list[Flow]) -> None:
         self.flows = {flow.name: flow for flow in flows}
 
-    def handles(self, intent: str | None) -> bool:
-        return intent in self.flows
-
-    def needs_verified(self, intent: str) -> bool:
-        return self.flows[intent].verified_only
+    @property
+    def tasks(self) -> dict[str, bool]:
+        """Each flow's name and whether it needs a verified customer (what the policy decides on)."""
+        return {name: flow.verified_only for name, flow in self.flows.items()}
 
     async def start(self, name: str, ctx: FlowContext) -> FlowReply:
         return await self._advance(self.flows[name], FlowState(name, awaiting="", reason=ctx.text[:500]), ctx)
