@@ -36,3 +36,5 @@ bench: setup
 	$(UV) run --frozen python bench/chat_roundtrip.py
 	$(UV) run --frozen python bench/crosslingual.py
 	$(UV) run --frozen python bench/retrieval.py
+	$(UV) run --frozen python bench/turn_latency.py
+	$(UV) run --frozen python bench/demo_intents.py

@@ -3,7 +3,8 @@
 It stands in for an LLM provider so that litellm itself runs in tests. Each request pops the
 next scripted step: a text answer (streamed as SSE when asked), tool calls, an HTTP error, a
 delay longer than the client's timeout, or a malformed tool call. Every request body is kept
-for assertions.
+for assertions, and when each request arrived and was fully answered (`served`), so that a
+benchmark can tell the time spent in the "model" from the time spent around it.
 """
 
 from __future__ import annotations
@@ -24,8 +25,21 @@ class Step:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)  # {"name", "arguments": str}
     status: int = 200
     delay: float = 0.0
+    chunk_delay: float = 0.0  # seconds between streamed chunks: a model generating at its pace
     prompt_tokens: int = 120
     completion_tokens: int = 30
+
+
+@dataclass(frozen=True)
+class Served:
+    """One request as the server saw it, on the `time.perf_counter()` clock of this process."""
+
+    started: float  # the request line and headers had been read
+    finished: float  # the last byte of the response had been written
+
+    @property
+    def seconds(self) -> float:
+        return self.finished - self.started
 
 
 def reply(text: str, **kw: Any) -> Step:
@@ -49,6 +63,7 @@ class FakeLLM:
     def __init__(self) -> None:
         self.script: deque[Step] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.served: list[Served] = []
         self._lock = threading.Lock()
         handler = self._handler()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -83,6 +98,14 @@ class FakeLLM:
                 pass
 
             def do_POST(self) -> None:
+                started = time.perf_counter()
+                try:
+                    self._answer()
+                finally:
+                    with fake._lock:
+                        fake.served.append(Served(started, time.perf_counter()))
+
+            def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 step = fake._next(body)
@@ -108,7 +131,9 @@ class FakeLLM:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                for chunk in _chunks(body, step):
+                for index, chunk in enumerate(_chunks(body, step)):
+                    if index and step.chunk_delay:
+                        time.sleep(step.chunk_delay)
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
                 self.wfile.write(b"data: [DONE]\n\n")
