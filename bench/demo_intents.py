@@ -45,6 +45,7 @@ import numpy as np
 
 from app.intents import IntentClassifier, IntentResult
 from app.settings import load_settings
+from bench.triage import macro_f1, read_out_of_scope
 from knowledge.embedder import open_embedder
 from knowledge.model_files import DEFAULT_MODEL, MULTILINGUAL_MODEL
 
@@ -68,30 +69,10 @@ def read_jsonl(path: Path) -> list[dict[str, str | None]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def read_out_of_scope() -> list[tuple[str, str]]:
-    """(lang, text) pairs from bench/data/out_of_scope_support.txt; '#' lines are its header."""
-    rows = []
-    for line in (DATA / "out_of_scope_support.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            lang, text = line.split("\t", 1)
-            rows.append((lang, text.strip()))
-    return rows
-
-
 def label(result: IntentResult) -> str:
     """What the engine acts on: an action or small-talk intent, else NONE (answer from the help
     center), which is what app/policy.py does with no intent and with the question_* intents."""
     return result.name if result.name in ACTIONS | SMALLTALK else NONE
-
-
-def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
-    scores = []
-    for name in sorted(set(gold)):
-        tp = sum(g == name and p == name for g, p in zip(gold, predicted, strict=True))
-        fp = sum(g != name and p == name for g, p in zip(gold, predicted, strict=True))
-        fn = sum(g == name and p != name for g, p in zip(gold, predicted, strict=True))
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(scores))
 
 
 def share(flags: Sequence[bool]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import AGENT_EMAIL, AGENT_PASSWORD
-from tests.support.chat import ChatClient
+from tests.support.chat import ChatClient, Event
 from tests.support.server import ServerProcess
 
 
@@ -15,6 +15,15 @@ async def customer(server: ServerProcess, clients: list[ChatClient], identity: s
     await client.connect()
     await client.wait_for(lambda e: e.get("name") == "Assistant")  # the welcome
     return client
+
+
+async def agent_console(server: ServerProcess, clients: list[ChatClient]) -> tuple[ChatClient, Event]:
+    """An agent signed in to the console, and the queue it was shown first."""
+    agent = ChatClient(server.url)
+    clients.append(agent)
+    await agent.sign_in_agent(AGENT_EMAIL, AGENT_PASSWORD)
+    await agent.connect()
+    return agent, await agent.wait_for(lambda e: e["output"].startswith("**Queue**"))
 
 
 async def test_password_question_quotes_the_article_and_names_it(server, clients):
@@ -71,11 +80,7 @@ async def test_agent_takes_over_and_hands_back(server, clients):
     queued = (await chat.reply_to("I want to talk to a human"))["output"]
     assert "support team" in queued, queued
 
-    agent = ChatClient(server.url)
-    clients.append(agent)
-    await agent.sign_in_agent(AGENT_EMAIL, AGENT_PASSWORD)
-    await agent.connect()
-    await agent.wait_for(lambda e: e["output"].startswith("**Queue**"))
+    agent, _ = await agent_console(server, clients)
     conversation = chat.thread_id
     assert conversation and conversation[:8] in "".join(m["output"] for m in agent.messages)
 
@@ -107,11 +112,7 @@ async def test_agent_takes_over_and_hands_back(server, clients):
 
 async def test_agent_claims_and_resolves_with_buttons_and_customer_can_return(server, clients):
     chat = await customer(server, clients)
-    agent = ChatClient(server.url)
-    clients.append(agent)
-    await agent.sign_in_agent(AGENT_EMAIL, AGENT_PASSWORD)
-    await agent.connect()
-    await agent.wait_for(lambda e: e["output"].startswith("**Queue**"))
+    agent, _ = await agent_console(server, clients)
 
     await chat.reply_to("Can I speak to a person please?")
     conversation = chat.thread_id
@@ -146,10 +147,6 @@ async def test_two_unanswered_questions_bring_in_a_human(server, clients):
     # queued: the assistant now stays silent and the message waits for the agent
     mark = len(chat.messages)
     await chat.send("hello?")
-    agent = ChatClient(server.url)
-    clients.append(agent)
-    await agent.sign_in_agent(AGENT_EMAIL, AGENT_PASSWORD)
-    await agent.connect()
-    queue = await agent.wait_for(lambda e: e["output"].startswith("**Queue**"))
+    agent, queue = await agent_console(server, clients)
     assert chat.thread_id[:8] in queue["output"]
     assert not [m for m in chat.messages[mark:] if m["type"] == "assistant_message"]

@@ -10,9 +10,9 @@ import sys
 
 from app.policy import POLICY_VERSION
 from app.trace_view import escape, rows
-from tests.conftest import AGENT_EMAIL, AGENT_PASSWORD
 from tests.support.chat import ChatClient
 from tests.support.server import PROJECT_ROOT, ServerProcess
+from tests.test_chat_e2e import agent_console
 
 
 def frontline(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
@@ -34,11 +34,7 @@ async def test_agent_sees_what_the_assistant_understood_and_why(server, clients,
     conversation = chat.thread_id
     assert conversation
 
-    agent = ChatClient(server.url)
-    clients.append(agent)
-    await agent.sign_in_agent(AGENT_EMAIL, AGENT_PASSWORD)
-    await agent.connect()
-    await agent.wait_for(lambda e: e["output"].startswith("**Queue**"))
+    agent, _ = await agent_console(server, clients)
     await agent.send(f"/claim {conversation[:8]}")
     packet = (await agent.wait_for(
         lambda e: "**Transcript**" in e["output"] and conversation[:8] in e["output"]))["output"]
@@ -100,11 +96,7 @@ async def test_agent_sees_what_the_assistant_understood_and_why(server, clients,
 
 
 async def test_trace_needs_an_open_conversation(server, clients):
-    agent = ChatClient(server.url)
-    clients.append(agent)
-    await agent.sign_in_agent(AGENT_EMAIL, AGENT_PASSWORD)
-    await agent.connect()
-    await agent.wait_for(lambda e: e["output"].startswith("**Queue**"))
+    agent, _ = await agent_console(server, clients)
     await agent.send("/trace")
     await agent.wait_for(lambda e: e["output"].startswith("No conversation is open"))
     await agent.send("/trace zzzzzzzz")

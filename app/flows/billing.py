@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.flows.state import Choice, FlowContext, FlowReply, FlowState, Ready, ask, backend, customer_id, end
+from app.flows.state import Choice, FlowContext, FlowReply, FlowState, Ready, ask, backend, customer_id, end, settled
 from app.flows.wording import invoice_label, items, masked_email, money, order_label
 from app.i18n import say, status_name
 from connectors.base import Invoice, Order
@@ -65,11 +65,8 @@ class InvoiceCopy:
     async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
         invoice_id = state.slots["invoice"]
         receipt = await backend(ctx).send_invoice_copy(customer_id(ctx), invoice_id, idempotency_key=idempotency_key)
-        action = {"tool": "send_invoice_copy", "target": invoice_id, "outcome": receipt.status,
-                  "reason": receipt.reason, "replayed": receipt.replayed, "idempotency_key": idempotency_key}
-        if receipt.status == "rejected":
-            return end(say("flow.rejected", ctx.lang), "rejected", action)
-        return end(say("invoice.sent", ctx.lang, invoice=invoice_id), receipt.status, action)
+        return settled(receipt, ctx, say("invoice.sent", ctx.lang, invoice=invoice_id),
+                       tool="send_invoice_copy", idempotency_key=idempotency_key, target=invoice_id)
 
 
 class RefundRequest:
@@ -94,11 +91,11 @@ class RefundRequest:
             invoice = await _invoice(ctx, target)
             if invoice is None:
                 return end(say("invoice.not_found", ctx.lang, invoice=target), "not_found")
-            return self._invoice_terms(invoice, ctx)
+            return self._invoice_terms(invoice, state, ctx)
         order = await backend(ctx).order(customer_id(ctx), target)
         if order is None:
             return end(say("orders.not_found", ctx.lang, order=target), "not_found")
-        return self._order_terms(order, ctx)
+        return self._order_terms(order, state, ctx)
 
     async def _which(self, state: FlowState, ctx: FlowContext) -> FlowReply | None:
         connector, customer = backend(ctx), customer_id(ctx)
@@ -114,18 +111,20 @@ class RefundRequest:
         return None
 
     @staticmethod
-    def _order_terms(order: Order, ctx: FlowContext) -> FlowReply | Ready:
+    def _order_terms(order: Order, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
         refusal = _order_refusal(order, ctx)
         if refusal is not None:
             return end(refusal, "not_eligible")
+        state.slots["amount"] = f"{order.total:.2f}"  # what the customer agrees to is what is requested
         return Ready(say("refund.confirm_order", ctx.lang, order=order.id, items=items(order),
                          amount=money(order.total, order.currency, ctx.lang)))
 
     @staticmethod
-    def _invoice_terms(invoice: Invoice, ctx: FlowContext) -> FlowReply | Ready:
+    def _invoice_terms(invoice: Invoice, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
         refusal = _invoice_refusal(invoice, ctx)
         if refusal is not None:
             return end(refusal, "not_eligible")
+        state.slots["amount"] = f"{invoice.amount:.2f}"
         return Ready(say("refund.confirm_invoice", ctx.lang, invoice=invoice.id, description=invoice.description,
                          amount=money(invoice.amount, invoice.currency, ctx.lang)))
 
@@ -134,24 +133,15 @@ class RefundRequest:
         return found[0] if found else None
 
     async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
-        target = state.slots["target"]
+        target, amount = state.slots["target"], float(state.slots["amount"])
         is_invoice = target.upper().startswith("INV-")
-        if is_invoice:
-            charge = await _invoice(ctx, target)
-            amount = charge.amount if charge else 0.0
-        else:
-            order = await backend(ctx).order(customer_id(ctx), target)
-            amount = order.total if order else 0.0
         receipt = await backend(ctx).request_refund(
             customer_id(ctx), order_id=None if is_invoice else target, invoice_id=target if is_invoice else None,
             amount=amount, reason=state.reason, idempotency_key=idempotency_key)
-        action = {"tool": "request_refund", "target": target, "amount": amount, "outcome": receipt.status,
-                  "reference": receipt.reference, "reason": receipt.reason, "replayed": receipt.replayed,
-                  "idempotency_key": idempotency_key}
-        if receipt.status == "rejected":
-            return end(say("flow.rejected", ctx.lang), "rejected", action)
-        key = "refund.submitted_invoice" if is_invoice else "refund.submitted_order"
-        return end(say(key, ctx.lang, reference=receipt.reference, target=target), receipt.status, action)
+        done = say("refund.submitted_invoice" if is_invoice else "refund.submitted_order", ctx.lang,
+                   reference=receipt.reference, target=target)
+        return settled(receipt, ctx, done, tool="request_refund", idempotency_key=idempotency_key, target=target,
+                       amount=amount, reference=receipt.reference)
 
 
 def _order_refusal(order: Order, ctx: FlowContext) -> str | None:

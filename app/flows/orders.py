@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import re
 
-from app.flows.state import Choice, FlowContext, FlowReply, FlowState, Ready, ask, backend, customer_id, end, normalize
+from app.flows.state import (
+    Choice,
+    FlowContext,
+    FlowReply,
+    FlowState,
+    Ready,
+    ask,
+    backend,
+    customer_id,
+    end,
+    normalize,
+    settled,
+)
 from app.flows.wording import items, money, order_label
 from app.grounded import order_status
 from app.i18n import say, status_name
-from connectors.base import Order, Subscription
+from connectors.base import Order
 
 NOT_SHIPPED = "processing"
 _SUBSCRIPTION = re.compile(r"\b(subscri\w*|suscrip\w*|abo\b|abonnement\w*|plan\b|membership|mitgliedschaft|"
@@ -66,9 +78,10 @@ class OrderStatus:
         return end(order_status(orders, ctx.lang), "done", action)
 
 
-async def _order_slot(state: FlowState, ctx: FlowContext, slot: str, none_key: str,
-                      choose_key: str) -> FlowReply | Order:
-    """The order the customer means: named in the message, the only one that qualifies, or asked."""
+async def _unshipped_order(state: FlowState, ctx: FlowContext, slot: str, *, none_key: str, which_key: str,
+                           shipped_key: str) -> FlowReply | Order:
+    """The order the customer means (named in the message, the only one not shipped, or asked
+    for), as long as it has not shipped; otherwise the reply that says why not."""
     connector, customer = backend(ctx), customer_id(ctx)
     if slot not in state.slots and ctx.entities.order_ids:
         state.slots[slot] = ctx.entities.order_ids[0]
@@ -77,19 +90,16 @@ async def _order_slot(state: FlowState, ctx: FlowContext, slot: str, none_key: s
         if not open_orders:
             return end(say(none_key, ctx.lang), "not_eligible")
         if len(open_orders) > 1:
-            return ask(state, slot, say(choose_key, ctx.lang),
+            return ask(state, slot, say(which_key, ctx.lang),
                        [Choice(order_label(o, ctx.lang), o.id) for o in open_orders[:5]])
         state.slots[slot] = open_orders[0].id
     order = await connector.order(customer, state.slots[slot])
     if order is None:
         return end(say("orders.not_found", ctx.lang, order=state.slots[slot]), "not_found")
+    if order.status != NOT_SHIPPED:
+        return end(say(shipped_key, ctx.lang, order=order.id, status=status_name(order.status, ctx.lang)),
+                   "not_eligible")
     return order
-
-
-def _not_shipped(order: Order, ctx: FlowContext, key: str) -> FlowReply | None:
-    if order.status == NOT_SHIPPED:
-        return None
-    return end(say(key, ctx.lang, order=order.id, status=status_name(order.status, ctx.lang)), "not_eligible")
 
 
 class Cancellation:
@@ -106,12 +116,10 @@ class Cancellation:
                 return asked
         if state.slots["target"] == SUBSCRIPTION:
             return await self._subscription(state, ctx)
-        order = await _order_slot(state, ctx, "target", "cancel.nothing", "cancel.which")
+        order = await _unshipped_order(state, ctx, "target", none_key="cancel.nothing", which_key="cancel.which",
+                                       shipped_key="cancel.order_shipped")
         if isinstance(order, FlowReply):
             return order
-        refused = _not_shipped(order, ctx, "cancel.order_shipped")
-        if refused is not None:
-            return refused
         return Ready(say("cancel.confirm_order", ctx.lang, order=order.id, items=items(order),
                          total=money(order.total, order.currency, ctx.lang)))
 
@@ -149,9 +157,9 @@ class Cancellation:
         if current.plan not in CANCELLABLE_PLANS:
             return end(say("cancel.contract", ctx.lang, plan=current.plan.title(),
                            renews=current.renews_at or "—"), "not_eligible")
-        state.slots["subscription_id"] = current.id
-        return Ready(say("cancel.confirm_subscription", ctx.lang, plan=current.plan.title(),
-                         until=current.renews_at or "—"))
+        state.slots.update(subscription_id=current.id, plan=current.plan.title(), until=current.renews_at or "—")
+        return Ready(say("cancel.confirm_subscription", ctx.lang, plan=state.slots["plan"],
+                         until=state.slots["until"]))
 
     def accept(self, slot: str, text: str, ctx: FlowContext) -> str | None:
         if ctx.entities.order_ids:
@@ -159,29 +167,17 @@ class Cancellation:
         return SUBSCRIPTION if _SUBSCRIPTION.search(text) else None
 
     async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
-        connector, customer = backend(ctx), customer_id(ctx)
-        if state.slots["target"] == SUBSCRIPTION:
-            subscription_id = state.slots["subscription_id"]
-            receipt = await connector.cancel_subscription(customer, subscription_id,
+        connector, customer, slots = backend(ctx), customer_id(ctx), state.slots
+        if slots["target"] == SUBSCRIPTION:
+            receipt = await connector.cancel_subscription(customer, slots["subscription_id"],
                                                           idempotency_key=idempotency_key)
-            plan = await _subscription_by_id(ctx, subscription_id)
-            done_key, values = "cancel.done_subscription", {
-                "plan": plan.plan.title() if plan else "", "until": (plan.renews_at if plan else None) or "—"}
-        else:
-            receipt = await connector.cancel_order(customer, state.slots["target"], idempotency_key=idempotency_key)
-            done_key, values = "cancel.done_order", {"order": state.slots["target"]}
-        action = {"tool": "cancel_subscription" if state.slots["target"] == SUBSCRIPTION else "cancel_order",
-                  "target": state.slots.get("subscription_id", state.slots["target"]),
-                  "outcome": receipt.status, "reason": receipt.reason, "replayed": receipt.replayed,
-                  "idempotency_key": idempotency_key}
-        if receipt.status == "rejected":
-            return end(say("flow.rejected", ctx.lang), "rejected", action)
-        return end(say(done_key, ctx.lang, **values), receipt.status, action)
-
-
-async def _subscription_by_id(ctx: FlowContext, subscription_id: str) -> Subscription | None:
-    plans = await backend(ctx).subscriptions(customer_id(ctx))
-    return next((s for s in plans if s.id == subscription_id), None)
+            return settled(receipt, ctx, say("cancel.done_subscription", ctx.lang, plan=slots["plan"],
+                                             until=slots["until"]),
+                           tool="cancel_subscription", idempotency_key=idempotency_key,
+                           target=slots["subscription_id"])
+        receipt = await connector.cancel_order(customer, slots["target"], idempotency_key=idempotency_key)
+        return settled(receipt, ctx, say("cancel.done_order", ctx.lang, order=slots["target"]),
+                       tool="cancel_order", idempotency_key=idempotency_key, target=slots["target"])
 
 
 _ADDRESS_MIN, _ADDRESS_MAX = 10, 200
@@ -209,12 +205,10 @@ class AddressChange:
     confirm = True
 
     async def advance(self, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
-        order = await _order_slot(state, ctx, "order", "address.nothing", "address.which")
+        order = await _unshipped_order(state, ctx, "order", none_key="address.nothing", which_key="address.which",
+                                       shipped_key="address.shipped")
         if isinstance(order, FlowReply):
             return order
-        refused = _not_shipped(order, ctx, "address.shipped")
-        if refused is not None:
-            return refused
         country = (order.shipping_address or "").rsplit(",", 1)[-1].strip() or "—"
         if "address" in state.slots and not same_country(state.slots["address"], country):
             del state.slots["address"]
@@ -239,8 +233,5 @@ class AddressChange:
         order_id, address = state.slots["order"], state.slots["address"]
         receipt = await backend(ctx).change_shipping_address(
             customer_id(ctx), order_id, address, idempotency_key=idempotency_key)
-        action = {"tool": "change_shipping_address", "target": order_id, "outcome": receipt.status,
-                  "reason": receipt.reason, "replayed": receipt.replayed, "idempotency_key": idempotency_key}
-        if receipt.status == "rejected":
-            return end(say("flow.rejected", ctx.lang), "rejected", action)
-        return end(say("address.done", ctx.lang, order=order_id, new=address), receipt.status, action)
+        return settled(receipt, ctx, say("address.done", ctx.lang, order=order_id, new=address),
+                       tool="change_shipping_address", idempotency_key=idempotency_key, target=order_id)

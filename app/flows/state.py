@@ -16,7 +16,8 @@ from typing import Any
 from app.domain import Identity
 from app.entities import Entities
 from app.errors import ConnectorError
-from connectors.base import Connector
+from app.i18n import say
+from connectors.base import Connector, Receipt
 
 CONFIRM = "confirm"  # the step after every slot is filled: waiting for yes or no
 MAX_UNCLEAR_ANSWERS = 2  # after this many answers we can't read, the flow lets go
@@ -170,3 +171,14 @@ def ask(state: FlowState, slot: str, question: str, options: list[Choice] | None
 def end(text: str, outcome: str, *actions: dict[str, Any]) -> FlowReply:
     """A last word: the flow is over (done, refused by a rule, nothing to do…)."""
     return FlowReply(text, None, outcome, actions=actions)
+
+
+def settled(receipt: Receipt, ctx: FlowContext, done: str, *, tool: str, idempotency_key: str,
+            **detail: Any) -> FlowReply:
+    """The last word after a write: `done` unless the company's system refused it, and the
+    write as traced and audited."""
+    action = {"tool": tool, **detail, "outcome": receipt.status, "reason": receipt.reason,
+              "replayed": receipt.replayed, "idempotency_key": idempotency_key}
+    if receipt.status == "rejected":
+        return end(say("flow.rejected", ctx.lang), "rejected", action)
+    return end(done, receipt.status, action)
