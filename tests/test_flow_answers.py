@@ -44,3 +44,25 @@ def test_the_policy_knows_every_built_in_task_and_its_sign_in_rule() -> None:
     from app.policy import BUILTIN_TASKS
 
     assert default_runner().tasks == dict(BUILTIN_TASKS)
+
+
+def test_two_tasks_about_equally_likely_are_asked_about_not_guessed() -> None:
+    from app.domain import Conversation, Identity, Ownership, TenantId
+    from app.intents import IntentResult
+    from app.policy import Action, decide, task_candidates
+    from app.tenants import load_tenant
+    from tests.conftest import DEMO_TENANT
+
+    tenant = load_tenant(DEMO_TENANT)
+    customer = Identity(TenantId("demo"), "t", customer_id="cus_1001")
+    conversation = Conversation("c", TenantId("demo"), "customer", "t", "cus_1001", "en", Ownership.ASSISTANT,
+                                None, None, 0, 0, None, "", "")
+    close = IntentResult("refund_request", 0.52, [("cancellation", 0.41), ("question", 0.05)])
+    clear = IntentResult("refund_request", 0.9, [("cancellation", 0.05)])
+    assert decide(close, customer, conversation, tenant).action is Action.CLARIFY
+    assert task_candidates(close) == ["refund_request", "cancellation"]
+    assert decide(clear, customer, conversation, tenant).rule == "task_refund_request"
+    guest = Identity(TenantId("demo"), "g")
+    assert decide(clear, guest, conversation, tenant).action is Action.SIGN_IN
+    unsure = IntentResult(None, 0.4, [("refund_request", 0.4)], out_of_scope=True)
+    assert task_candidates(unsure) == []  # out of scope: never offered a task

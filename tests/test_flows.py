@@ -157,6 +157,27 @@ async def test_a_person_taking_over_clears_the_half_finished_task(services):
     assert "on its way" not in answer, answer
 
 
+async def test_when_the_help_center_has_nothing_a_likely_task_is_offered(services):
+    chat = Chat(services, "cus_1001")
+    question, trace = await chat.say("my money")
+    assert trace["decision"]["rule"] == "no_answer_but_maybe_a_task", trace["decision"]
+    assert "1. Request a refund" in question and "Something else" in question, question
+    assert (await services.conversations.get(chat.id)).misses == 0  # a question asked is not a miss
+    picked, trace = await chat.say("1")
+    assert trace["decision"]["rule"] == "continue_clarify"
+    assert picked.startswith("I don't see anything on your account that's inside a refund window"), picked
+
+
+async def test_an_idempotency_key_cannot_be_reused_for_another_write(services):
+    from app.errors import ConnectorError
+
+    connector = backend(services)
+    await connector.send_invoice_copy("cus_1001", "INV-2026-0079", idempotency_key="key-reuse-test")
+    with pytest.raises(ConnectorError, match="different action"):
+        await connector.cancel_order("cus_1001", "BW-10234", idempotency_key="key-reuse-test")
+    assert (await rows(services, "SELECT status FROM orders WHERE id = 'BW-10234'")) == [{"status": "in_transit"}]
+
+
 async def test_clarifying_question_starts_the_task_the_customer_picks(services):
     runner = default_runner()
     connector = backend(services)
