@@ -1,9 +1,10 @@
-"""LLM mode: the model answers with tools (help-center search, order lookup, handoff).
+"""LLM mode: the model answers with tools (help-center search, account reads, handoff).
 
-Every tool runs behind the same guardrails as grounded mode: order lookups need a verified
+Every tool runs behind the same guardrails as grounded mode: account reads need a verified
 customer, and the customer id always comes from the identity, never from the model's
-arguments. A malformed or unknown tool call is answered with an error the model can read,
-so it can correct itself; too many rounds end the attempt and the engine answers in
+arguments. The model holds no write tool: changes to an account go through the confirmed
+task flows and the action gate in both modes. A malformed or unknown tool call is answered
+with an error the model can read, so it can correct itself; too many rounds end the attempt and the engine answers in
 grounded mode instead.
 """
 
@@ -21,7 +22,8 @@ from app.llm import Completion, LLMClient, ProviderError, TokenSink, ToolCall
 from app.store import AuditLog
 from app.tenants import Tenant
 from app.triage import detect_language
-from connectors.base import Connector, Order
+from connectors.base import Connector, Invoice, Order, Subscription
+from connectors.tools import READ_TOOLS, ToolArgumentsError
 from guardrails.actions import verified_customer
 from knowledge.index import KnowledgeIndex
 
@@ -39,11 +41,7 @@ TOOLS: list[dict[str, Any]] = [
         "parameters": {"type": "object", "properties": {
             "query": {"type": "string", "description": "what to look for, in a few words"}},
             "required": ["query"]}}},
-    {"type": "function", "function": {
-        "name": "get_order_status",
-        "description": "The signed-in customer's orders (newest first), or one order by its number.",
-        "parameters": {"type": "object", "properties": {
-            "order_id": {"type": "string", "description": "an order number such as BW-10234, if given"}}}}},
+    *(tool.schema() for tool in READ_TOOLS.values()),
     {"type": "function", "function": {
         "name": "hand_off_to_human",
         "description": "Ask a member of the support team to take over this conversation.",
@@ -154,8 +152,8 @@ class LLMAssistant:
             entry |= {"outcome": "ok", "query": query, "hits": [h.doc_id for h in good]}
             return {"results": [{"title": h.title, "section": h.heading, "url": h.url, "text": h.text}
                                 for h in good]}
-        if call.name == "get_order_status":
-            return await self._orders(arguments, tenant, connector, identity, conversation_id, entry)
+        if call.name in READ_TOOLS:
+            return await self._read(call.name, arguments, tenant, connector, identity, conversation_id, entry)
         if call.name == "hand_off_to_human":
             answer.handoff_reason = str(arguments.get("reason") or "The assistant asked for a person.")[:300]
             entry["outcome"] = "ok"
@@ -163,31 +161,59 @@ class LLMAssistant:
         entry["outcome"] = "unknown_tool"
         return {"error": f"There is no tool named {call.name!r}."}
 
-    async def _orders(self, arguments: dict[str, Any], tenant: Tenant, connector: Connector | None,
-                      identity: Identity, conversation_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+    async def _read(self, name: str, arguments: dict[str, Any], tenant: Tenant, connector: Connector | None,
+                    identity: Identity, conversation_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+        """An account read for the signed-in customer; the model cannot name another account."""
+        tool = READ_TOOLS[name]
         verdict = verified_customer(identity)
         customer_id = identity.customer_id  # never from the model's arguments
         if not verdict.allowed or customer_id is None:
             entry["outcome"] = "refused_unverified"
             return {"error": "The customer is not signed in, so no account data can be shown. "
                              "Ask them to sign in on the website."}
+        if "customer_id" in arguments:
+            entry["outcome"] = "malformed"
+            return {"error": "There is no customer_id argument: account tools always read the signed-in "
+                             "customer's own account."}
+        try:
+            parsed = tool.parse(arguments)
+        except ToolArgumentsError as exc:
+            entry["outcome"] = "malformed"
+            return {"error": f"Invalid arguments ({exc}). Call the tool again."}
         if connector is None:
             entry["outcome"] = "unavailable"
-            return {"error": "The order system is not connected."}
-        order_id = str(arguments.get("order_id") or "").strip().upper()[:40]
+            return {"error": "The company's systems are not connected."}
         try:
-            if order_id:
-                order = await connector.order(customer_id, order_id)
-                result: dict[str, Any] = ({"orders": [_order_view(order)]} if order
-                                          else {"error": f"No order {order_id} on this customer's account."})
-            else:
-                result = {"orders": [_order_view(o) for o in (await connector.orders(customer_id))[:5]]}
-            entry["outcome"] = "ok" if "orders" in result else "not_found"
+            found = await tool.run(connector, customer_id, parsed, "")
+            result = _view(name, found, parsed)
+            entry["outcome"] = "ok" if "error" not in result else "not_found"
         except ConnectorError as exc:
-            log.warning("order lookup failed for %s: %s", tenant.id, exc)
+            log.warning("%s failed for %s: %s", name, tenant.id, exc)
             entry["outcome"] = "error"
-            result = {"error": "The order system is not answering right now."}
-        await self.audit.record("assistant", "orders.lookup", tenant=tenant.id, subject=conversation_id,
-                                detail={"customer_id": customer_id, "order_id": order_id or None,
-                                        "outcome": entry["outcome"], "mode": "llm"})
+            result = {"error": "The company's systems are not answering right now."}
+        await self.audit.record("assistant", name, tenant=tenant.id, subject=conversation_id, outcome=entry["outcome"],
+                                detail={"customer_id": customer_id, **parsed.model_dump(exclude_none=True),
+                                        "mode": "llm"})
         return result
+
+
+def _view(name: str, found: Any, arguments: Any) -> dict[str, Any]:
+    """What a read returns to the model: the fields that answer questions, nothing else."""
+    if name == "get_order_status":
+        orders = [found] if isinstance(found, Order) else ([] if found is None else list(found)[:5])
+        if not orders and getattr(arguments, "order_id", None):
+            return {"error": f"No order {arguments.order_id} on this customer's account."}
+        return {"orders": [_order_view(o) for o in orders]}
+    if name == "list_invoices":
+        return {"invoices": [_invoice_view(i) for i in list(found)[:10]]}
+    return {"subscriptions": [_subscription_view(s) for s in list(found)]}
+
+
+def _invoice_view(invoice: Invoice) -> dict[str, Any]:
+    return {"invoice": invoice.id, "amount": f"{invoice.amount:.2f} {invoice.currency}", "status": invoice.status,
+            "issued": invoice.issued_at, "due": invoice.due_at, "description": invoice.description}
+
+
+def _subscription_view(subscription: Subscription) -> dict[str, Any]:
+    return {"plan": subscription.plan, "status": subscription.status, "billing": subscription.billing_period,
+            "renews": subscription.renews_at}

@@ -14,7 +14,7 @@ import chainlit as cl
 from chainlit.server import app as chainlit_server
 from chainlit.server import sio
 
-from app import console
+from app import console, console_approvals
 from app.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
 from app.datalayer import FrontlineDataLayer
 from app.domain import ConversationId, MessageId, new_id
@@ -134,7 +134,9 @@ async def _message(message: cl.Message) -> None:
     if _role() == ROLE_AGENT:
         agent = await console.current_agent()
         if agent is not None:
-            await console.handle_agent_message(agent, message.content)
+            command, _, argument = message.content.strip().partition(" ")
+            if not await console_approvals.handle_command(agent, command.lower(), argument):
+                await console.handle_agent_message(agent, message.content)
         return
     await _customer_turn(message.thread_id, message.id, message.content)
 
@@ -185,6 +187,8 @@ async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str
         await answer.remove()
     if outcome.queued:
         await console.announce_queued(conversation)
+    if outcome.approvals:
+        await console_approvals.announce_approvals(outcome.approvals)
     if outcome.relay_to_agent:
         await console.to_agent(conversation, outcome.incoming)
 
@@ -214,6 +218,18 @@ async def _open(action: cl.Action) -> None:
                              author=console.CONSOLE).send()
             return
         await console.open_conversation(agent, conversation)
+
+
+@cl.action_callback("approve")
+async def _approve(action: cl.Action) -> None:
+    if agent := await _agent_for_action():
+        await console_approvals.decide(agent, str(action.payload.get("approval", "")), approve=True)
+
+
+@cl.action_callback("reject")
+async def _reject(action: cl.Action) -> None:
+    if agent := await _agent_for_action():
+        await console_approvals.decide(agent, str(action.payload.get("approval", "")), approve=False)
 
 
 @cl.action_callback("resolve")

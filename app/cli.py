@@ -5,6 +5,7 @@
     frontline kb ...           ingest, search, list and delete knowledge (see app/kb_commands.py)
     frontline triage TEXT      show how a message is understood and decided (app/triage_command.py)
     frontline trace ID         show the decision traces stored with a conversation's replies
+    frontline audit verify     check the audit log's hash chain (app/audit_command.py)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from app import kb_commands, triage_command
+from app import audit_command, kb_commands, triage_command
 from app.errors import FrontlineError
 from app.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("setup", help="provision the embedding model")
     kb_commands.add_parser(commands)
     triage_command.add_parser(commands)
+    audit_command.add_parser(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -97,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("triage", "trace"):
             logging.getLogger().setLevel(logging.WARNING)
             return asyncio.run(triage_command.run(settings, args))
+        if args.command == "audit":
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(audit_command.run(settings, args))
         return setup(settings)
     except FrontlineError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,7 +1,8 @@
 """The agent console inside the Chainlit UI: the queue, claiming, live chat, and release.
 
 Agents work by buttons (Claim, Resolve, Hand back) or by typing commands:
-`/queue`, `/claim <id>`, `/resolve`, `/handback`, `/trace`, `/help`. Anything else an agent
+`/queue`, `/claim <id>`, `/resolve`, `/handback`, `/trace`, `/help` (approvals have their
+own commands, in app/console_approvals.py). Anything else an agent
 types goes to the customer of the conversation they have open.
 """
 
@@ -26,8 +27,9 @@ CONSOLE = "Console"
 ACTIVE = "active_conversation"
 HELP = ("Commands: `/queue` shows waiting customers, `/claim <id>` takes one, `/resolve` closes "
         "the open conversation, `/handback` returns it to the assistant, `/trace` shows why the "
-        "assistant answered as it did. Anything else you type is sent to the customer of the "
-        "open conversation.")
+        "assistant answered as it did, `/approvals` lists actions waiting for your approval "
+        "(`/approve <id>`, `/reject <id> [note]`; the note goes to the customer). Anything else you "
+        "type is sent to the customer of the open conversation.")
 TRACE_TURNS = 3  # assistant turns `/trace` shows, the latest last
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from app.actions import ActionRequest, ActionResult, ActionScope, GuardedActions
 from app.assistant import HISTORY_MESSAGES, LLMAnswer, LLMAssistant
 from app.domain import (
     Citation,
@@ -37,6 +38,7 @@ from app.store import AuditLog, ConversationStore, UsageStore
 from app.tenants import Tenant
 from app.triage import triage
 from connectors.base import Connector
+from connectors.tools import WRITE_TOOLS
 from guardrails import run_checks
 from guardrails.actions import verified_customer
 from guardrails.input import RateLimiter, max_length, not_empty, printable_text
@@ -67,6 +69,7 @@ class TurnOutcome:
     relay_to_agent: bool = False  # the customer's message must reach the assigned agent
     queued: bool = False  # this turn put the conversation in the human queue
     choices: tuple[Choice, ...] = ()  # quick replies offered with the reply (a task's question)
+    approvals: tuple[str, ...] = ()  # actions this turn held for an agent's approval (announce them)
 
 
 @dataclass
@@ -91,12 +94,13 @@ class _Stages:
 
 class Engine:
     def __init__(self, conversations: ConversationStore, knowledge: KnowledgeIndex,
-                 tenants: dict[str, TenantRuntime], audit: AuditLog, usage: UsageStore, *,
+                 tenants: dict[str, TenantRuntime], audit: AuditLog, usage: UsageStore, actions: GuardedActions, *,
                  max_message_chars: int = 4000, rate_limiter: RateLimiter | None = None) -> None:
         self.conversations = conversations
         self.knowledge = knowledge
         self.tenants = tenants
         self.audit = audit
+        self.actions = actions
         self.usage = usage
         self.assistant = LLMAssistant(knowledge, audit)
         self.flows = default_runner()
@@ -151,8 +155,14 @@ class Engine:
         decision = decide(intent, turn.identity, conversation, runtime.tenant, self.flows.tasks)
         updates: dict[str, Any] = {"language": lang}
         citations: tuple[Citation, ...] = ()
+        scope = ActionScope(runtime.tenant.id, conversation.id, turn.identity, lang, runtime.connector,
+                            runtime.tenant.action_policy)
+
+        async def act(request: ActionRequest) -> ActionResult:
+            return await self.actions.perform(scope, request)
+
         ctx = FlowContext(runtime.connector, turn.identity, conversation.id, lang, turn.text, entities, date.today(),
-                          turn.choice)
+                          turn.choice, act, runtime.tenant.action_policy)
 
         task = None
         pending = FlowState.load(conversation.flow)
@@ -214,9 +224,11 @@ class Engine:
         if pending is not None or task is not None:
             updates["flow"] = task.state.dump() if task is not None and task.state is not None else None
         trace["decision"] = decision.as_trace()
+        held = tuple(str(a["approval"]) for a in (task.actions if task is not None else ())
+                     if a.get("outcome") == "pending_approval" and not a.get("replayed") and a.get("approval"))
         return await self._reply(conversation, incoming, text, trace, stages, updates=updates,
                                  decision=decision, citations=citations, reply_id=turn.reply_id,
-                                 choices=task.choices if task is not None else ())
+                                 choices=task.choices if task is not None else (), approvals=held)
 
     async def _llm_answer(self, turn: Turn, runtime: TenantRuntime, conversation: Conversation,
                           history: list[Message], lang: str, trace: dict[str, Any],
@@ -251,16 +263,17 @@ class Engine:
                          "awaiting": state.awaiting if state else None, "slots": sorted(state.slots) if state else []}
         if task.actions:
             trace["actions"] = list(task.actions)
-        for action in task.actions:
-            await self.audit.record("assistant", str(action.get("tool")), tenant=runtime.tenant.id,
-                                    subject=conversation.id,
-                                    detail={"customer_id": conversation.customer_id, **action})
+        for action in task.actions:  # writes are audited by the action gate; reads are audited here
+            if action.get("tool") not in WRITE_TOOLS:
+                await self.audit.record("assistant", str(action.get("tool")), tenant=runtime.tenant.id,
+                                        subject=conversation.id, outcome=str(action.get("outcome", "")),
+                                        detail={"customer_id": conversation.customer_id, **action})
         return task.text
 
     async def _reply(self, conversation: Conversation, incoming: Message, text: str, trace: dict[str, Any],
                      stages: _Stages, *, updates: dict[str, Any], decision: Decision | None = None,
                      citations: tuple[Citation, ...] = (), reply_id: MessageId | None = None,
-                     choices: tuple[Choice, ...] = ()) -> TurnOutcome:
+                     choices: tuple[Choice, ...] = (), approvals: tuple[str, ...] = ()) -> TurnOutcome:
         metadata: dict[str, Any] = {"citations": [c.__dict__ for c in citations]}
         if choices:
             metadata["choices"] = [c.__dict__ for c in choices]
@@ -283,4 +296,5 @@ class Engine:
             await self.audit.record("assistant", "handoff.requested", tenant=conversation.tenant,
                                     subject=conversation.id, detail={"queue": handoff[0],
                                                                      "reason": handoff[1]})
-        return TurnOutcome(fresh, incoming, message, citations, queued=handoff is not None, choices=choices)
+        return TurnOutcome(fresh, incoming, message, citations, queued=handoff is not None, choices=choices,
+                           approvals=approvals)

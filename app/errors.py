@@ -6,6 +6,7 @@
     │   └── OwnershipConflict  a conversation changed hands before the transition committed
     ├── KnowledgeError         the knowledge base cannot be built or searched
     ├── ConnectorError         a CRM/billing/orders system failed or answered nonsense
+    ├── ApprovalError          an approval is unknown, not the agent's, or already decided
     └── AuthError              a token or password is missing, malformed, expired or wrong
 
 Each error carries a message written for the person who sees it: operators see
@@ -38,6 +39,10 @@ class KnowledgeError(FrontlineError):
 
 class ConnectorError(FrontlineError):
     """An external business system failed, timed out or returned malformed data."""
+
+
+class ApprovalError(FrontlineError):
+    """An agent's approve/reject could not apply; the message says why and what to do."""
 
 
 class AuthError(FrontlineError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from app.action_phrases import ACTION_PHRASES
 from app.flow_phrases import FLOW_PHRASES
 
 _CATALOG: Final[dict[str, dict[str, str]]] = {
@@ -219,6 +220,7 @@ STATUS_NAMES: Final[dict[str, dict[str, str]]] = {
 
 
 _CATALOG.update(FLOW_PHRASES)
+_CATALOG.update(ACTION_PHRASES)
 
 
 def say(key: str, lang: str | None, **values: object) -> str:

@@ -15,7 +15,7 @@ from app.domain import Conversation, Identity
 from app.intents import IntentResult
 from app.tenants import Tenant
 
-POLICY_VERSION = "builtin-2026.11.2"
+POLICY_VERSION = "builtin-2026.11.3"  # .3: a guest is asked to sign in rather than to choose between account tasks
 
 
 class Action(StrEnum):
@@ -58,6 +58,9 @@ def decide(intent: IntentResult, identity: Identity, conversation: Conversation,
     if intent.name in tasks:
         rivals = [name for name, p in intent.runners_up[:1]
                   if name in tasks and intent.confidence - p < AMBIGUOUS_MARGIN]
+        if rivals and not identity.verified and tasks[intent.name] and tasks[rivals[0]]:
+            return Decision(Action.SIGN_IN, "account_data_needs_verified_customer",
+                            reason=f"{intent.name} or {rivals[0]}: both need a signed-in customer.")
         if rivals:
             return Decision(Action.CLARIFY, "ambiguous_task",
                             reason=f"{intent.name} and {rivals[0]} are about equally likely.")

@@ -8,12 +8,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.actions import GuardedActions
+from app.approvals import ApprovalDesk
 from app.engine import Engine, TenantRuntime
 from app.handoff import HandoffDesk
 from app.intents import IntentClassifier
 from app.llm import LLMClient
 from app.settings import Settings
 from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore
+from app.store.actions import ActionLedger, ApprovalStore
 from app.tenants import Tenant, TenantRegistry
 from connectors.registry import ConnectorContext, open_connector
 from knowledge.documents import load_folder
@@ -35,6 +38,7 @@ class Services:
     knowledge: KnowledgeIndex
     engine: Engine
     desk: HandoffDesk
+    approvals: ApprovalDesk
     sync_reports: dict[str, SyncReport]
 
 
@@ -92,7 +96,12 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             llm = LLMClient(tenant.llm) if tenant.llm is not None else None
             runtimes[tenant.id] = TenantRuntime(tenant, classifier, connector, llm)
 
-        engine = Engine(conversations, knowledge, runtimes, audit, UsageStore(db),
+        approvals = ApprovalStore(db)
+        actions = GuardedActions(ActionLedger(db), approvals, audit)
+        engine = Engine(conversations, knowledge, runtimes, audit, UsageStore(db), actions,
                         max_message_chars=settings.max_message_chars)
         yield Services(settings, tenants, db, accounts, conversations, FeedbackStore(db), audit,
-                       knowledge, engine, HandoffDesk(conversations, audit, tenants), reports)
+                       knowledge, engine, HandoffDesk(conversations, audit, tenants),
+                       ApprovalDesk(approvals, actions, conversations, audit,
+                                    {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}),
+                       reports)

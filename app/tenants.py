@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from app.errors import ConfigError
 from app.llm import LLMConfig
+from guardrails.action_policy import DEFAULT_POLICY, ActionPolicy, load_action_policy
 
 SUPPORTED_LANGUAGES = ("en", "es", "de", "fr")
 _TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
@@ -61,9 +62,16 @@ class Tenant(BaseModel):
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     intents: Path | None = None
     connector: ConnectorConfig | None = None
+    actions: Path | None = Field(default=None, description="the action policy file (limits, approvals)")
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
     llm: LLMConfig | None = None
     root: Path = Field(default=Path("."), exclude=True)
+    _policy: ActionPolicy = PrivateAttr(default=DEFAULT_POLICY)
+
+    @property
+    def action_policy(self) -> ActionPolicy:
+        """The tenant's action policy (the built-in default when it names no file)."""
+        return self._policy
 
     @field_validator("id")
     @classmethod
@@ -105,6 +113,8 @@ def load_tenant(path: Path) -> Tenant:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"Tenant file {path} is invalid: {problems}") from None
+    if tenant.actions is not None:
+        tenant._policy = load_action_policy(tenant.resolve(tenant.actions))
     return tenant
 
 

@@ -100,7 +100,6 @@ class OrderSystem(Protocol):
         """One order, only if it belongs to `customer_id`."""
         ...
 
-
     async def cancel_order(self, customer_id: str, order_id: str, *, idempotency_key: str) -> Receipt:
         """Cancel an order that has not shipped (rejected with reason "not_cancellable" otherwise)."""
         ...
@@ -142,7 +141,18 @@ class AccountSystem(Protocol):
         ...
 
 
-class Connector(CustomerDirectory, OrderSystem, BillingSystem, AccountSystem, Protocol):
-    """A backend that serves customers, orders, billing and accounts (CRM + OMS + billing)."""
+@runtime_checkable
+class TicketSystem(Protocol):
+    async def create_ticket(self, *, customer_id: str | None, email: str | None, subject: str, body: str,
+                            priority: str, idempotency_key: str) -> Receipt:
+        """Open a ticket in the company's helpdesk (a follow-up people answer by email).
+        `customer_id` is None for a guest, who is reached at `email`; `priority` is
+        "low", "normal", "high" or "urgent"."""
+        ...
+
+
+class Connector(CustomerDirectory, OrderSystem, BillingSystem, AccountSystem, TicketSystem, Protocol):
+    """A backend that serves customers, orders, billing, accounts and tickets (CRM + OMS +
+    billing + helpdesk)."""
 
     async def close(self) -> None: ...

@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS refund_requests (
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY, to_email TEXT NOT NULL, template TEXT NOT NULL, payload TEXT NOT NULL,
     created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tickets (
+    id TEXT PRIMARY KEY, customer_id TEXT, email TEXT, subject TEXT NOT NULL, body TEXT NOT NULL,
+    priority TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS write_requests (
     idempotency_key TEXT PRIMARY KEY, action TEXT NOT NULL, reference TEXT NOT NULL,
     status TEXT NOT NULL, reason TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -206,6 +209,25 @@ class DemoSqliteConnector:
                 await self._email(tx, email, "password_reset", {"customer_id": row["id"]})
             return "reset", "done", ""  # the same answer either way (see AccountSystem)
         return await self._once(idempotency_key, "send_password_reset", write)
+
+    async def create_ticket(self, *, customer_id: str | None, email: str | None, subject: str, body: str,
+                            priority: str, idempotency_key: str) -> Receipt:
+        async def write(tx: aiosqlite.Connection) -> tuple[str, str, str]:
+            if priority not in ("low", "normal", "high", "urgent"):
+                return "", "rejected", "unknown_priority"
+            if customer_id is None and not email:
+                return "", "rejected", "no_contact"
+            (count,) = await (await tx.execute("SELECT count(*) FROM tickets")).fetchone()  # type: ignore[misc]
+            reference = f"TK-{7001 + count}"
+            await tx.execute("INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
+                             (reference, customer_id, email, subject[:200], body[:20_000], priority, _now()))
+            return reference, "done", ""
+        return await self._once(idempotency_key, "create_ticket", write)
+
+    async def tickets(self) -> list[dict[str, Any]]:
+        """Tickets opened in the demo helpdesk, oldest first."""
+        rows = await self._fetch("SELECT * FROM tickets ORDER BY created_at, id", ())
+        return [dict(r) for r in rows]
 
     async def _email(self, tx: aiosqlite.Connection, to: str, template: str, payload: dict[str, Any]) -> None:
         await tx.execute("INSERT INTO outbox (to_email, template, payload, created_at) VALUES (?, ?, ?, ?)",

@@ -37,6 +37,7 @@ async def services(tmp_path_factory, fake_llm):
     demo = PROJECT_ROOT / "demo"
     tenant["knowledge"]["paths"] = [str(demo / "helpcenter")]
     tenant["intents"] = str(demo / "intents.yaml")
+    tenant["actions"] = str(demo / "actions.yaml")
     tenant["connector"]["options"]["seed"] = str(demo / "crm.json")
     tenant["llm"] = {"model": "openai/gpt-4o-mini", "fallbacks": ["openai/gpt-4o"], "api_base": fake_llm.url,
                      "timeout": 1.5, "retries": 0, "breaker_failures": 2, "breaker_cooldown": 1}
@@ -75,7 +76,7 @@ async def test_streamed_answer_from_a_help_center_search_with_cost_recorded(serv
     tool_message = fake_llm.requests[-1]["messages"][-1]
     assert tool_message["role"] == "tool" and "Forgot password" in tool_message["content"]
     assert [t["function"]["name"] for t in fake_llm.requests[-1]["tools"]] == [
-        "search_help_center", "get_order_status", "hand_off_to_human"]
+        "search_help_center", "get_order_status", "list_invoices", "list_subscriptions", "hand_off_to_human"]
     assert trace["mode"] == "llm" and trace["llm"]["prompt_version"] == "answer.v2"
     assert trace["llm"]["tools"] == [{"tool": "search_help_center", "outcome": "ok", "query": "reset password",
                                       "hits": trace["llm"]["tools"][0]["hits"]}]
@@ -85,6 +86,10 @@ async def test_streamed_answer_from_a_help_center_search_with_cost_recorded(serv
     usage = await services.engine.usage.totals(conversation_id=outcome.conversation.id)
     assert usage["calls"] == 2 and usage["prompt_tokens"] == 240 and usage["cost_usd"] > 0
     assert (await services.engine.usage.totals(tenant="demo"))["calls"] >= 2
+
+
+CUSTOMER_INVOICES = {"cus_1003": {i["id"] for i in json.loads(
+    (PROJECT_ROOT / "demo" / "crm.json").read_text())["invoices"] if i["customer_id"] == "cus_1003"}}
 
 
 async def test_order_tool_uses_the_verified_identity_only(services, fake_llm):
@@ -103,7 +108,16 @@ async def test_order_tool_uses_the_verified_identity_only(services, fake_llm):
                  reply("I can't find that order."), text="Please check this one for me: BW-10234",
                  customer_id="cus_1003")
     result = json.loads(fake_llm.requests[-1]["messages"][-1]["content"])
+    assert "no customer_id argument" in result["error"]
+    await handle(services, fake_llm, call("get_order_status", {"order_id": "BW-10234"}),
+                 reply("I can't find that order."), text="Please check this one for me: BW-10234",
+                 customer_id="cus_1003")
+    result = json.loads(fake_llm.requests[-1]["messages"][-1]["content"])
     assert result == {"error": "No order BW-10234 on this customer's account."}
+    await handle(services, fake_llm, call("list_invoices", {}), reply("Here they are."),
+                 text="What did you bill me?", customer_id="cus_1003")
+    invoices = json.loads(fake_llm.requests[-1]["messages"][-1]["content"])["invoices"]
+    assert invoices and all(i["invoice"] in CUSTOMER_INVOICES["cus_1003"] for i in invoices)
 
 
 async def test_a_malformed_tool_call_is_answered_and_the_model_recovers(services, fake_llm):

@@ -36,13 +36,14 @@ async def test_migrations_apply_once_and_create_every_table(tmp_path):
     path = tmp_path / "db.sqlite3"
     async with Database.open(path) as db:
         tables = {r[0] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert {"conversations", "messages", "decision_traces", "handoffs", "actions",
-                "audit_events", "feedback", "users", "agents", "schema_migrations"} <= tables
+        assert {"conversations", "messages", "decision_traces", "handoffs", "action_ledger",
+                "approvals", "audit_events", "feedback", "users", "agents", "schema_migrations"} <= tables
         mode = await db.fetch_one("PRAGMA journal_mode")
         assert mode is not None and mode[0] == "wal"
     async with Database.open(path) as db:  # reopening applies nothing twice
         applied = await db.fetch_all("SELECT name FROM schema_migrations")
-        assert [r[0] for r in applied] == ["m001_initial", "m002_llm_usage", "m003_pending_flow"]
+        assert [r[0] for r in applied] == ["m001_initial", "m002_llm_usage", "m003_pending_flow",
+                                          "m004_guarded_actions"]
 
 
 async def test_two_agents_claiming_at_once_have_exactly_one_winner(db):

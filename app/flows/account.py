@@ -8,7 +8,7 @@ the chat cannot be used to find out who is a customer.
 from __future__ import annotations
 
 from app.entities import extract_entities
-from app.flows.state import FlowContext, FlowReply, FlowState, Ready, ask, backend, end, settled
+from app.flows.state import FlowContext, FlowReply, FlowState, Ready, act, ask, backend, end, settled
 from app.flows.wording import masked_email
 from app.i18n import say
 
@@ -36,8 +36,9 @@ class PasswordReset:
         return emails[0] if emails else None
 
     async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
-        receipt = await backend(ctx).send_password_reset(state.slots["email"], idempotency_key=idempotency_key)
+        what = say("what.send_password_reset", ctx.lang)
+        result = await act(ctx, "send_password_reset", idempotency_key, what, email=state.slots["email"])
         key = "password.sent" if ctx.identity.verified else "password.sent_if_known"
         # no address in the action: traces and the audit log stay free of personal data
-        return settled(receipt, ctx, say(key, ctx.lang, email=state.slots["email"]),
-                       tool="send_password_reset", idempotency_key=idempotency_key)
+        return settled(result, ctx, say(key, ctx.lang, email=state.slots["email"]),
+                       tool="send_password_reset", idempotency_key=idempotency_key, what=what)

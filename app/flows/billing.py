@@ -1,24 +1,43 @@
 """Billing flows: a copy of an invoice, and a refund request.
 
-Refund windows are the help center's ("Refund eligibility"): hardware within 30 days of
-delivery (as a return), monthly charges within 7 days, annual charges within 14 days,
-Business contracts not part-way. The flow tells the customer the truth about them and
-files eligible requests; the billing team reviews every request.
+Refund windows come from the tenant's action policy (`terms` of `request_refund`), with the
+demo help center's as defaults: hardware within 30 days of delivery (as a return), monthly
+charges within 7 days, annual charges within 14 days, Business contracts not part-way. The
+flow tells the customer the truth about them and files eligible requests; the policy
+decides which requests an agent approves first.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from app.flows.state import Choice, FlowContext, FlowReply, FlowState, Ready, ask, backend, customer_id, end, settled
+from app.actions import ActionResult
+from app.flows.state import (
+    Choice,
+    FlowContext,
+    FlowReply,
+    FlowState,
+    Ready,
+    act,
+    ask,
+    backend,
+    customer_id,
+    end,
+    settled,
+)
 from app.flows.wording import invoice_label, items, masked_email, money, order_label
 from app.i18n import say, status_name
 from connectors.base import Invoice, Order
 
-HARDWARE_RETURN_DAYS = 30
-MONTHLY_REFUND_DAYS = 7
-ANNUAL_REFUND_DAYS = 14
+# the policy's `terms` for request_refund, and their defaults
+HARDWARE_RETURN_DAYS = ("hardware_return_days", 30)
+MONTHLY_REFUND_DAYS = ("monthly_charge_days", 7)
+ANNUAL_REFUND_DAYS = ("annual_charge_days", 14)
 SHOWN_INVOICES = 3
+
+
+def _term(ctx: FlowContext, term: tuple[str, int]) -> int:
+    return int(ctx.policy.term("request_refund", *term))
 
 
 def _days_since(day: str | None, today: date) -> int | None:
@@ -64,9 +83,10 @@ class InvoiceCopy:
 
     async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
         invoice_id = state.slots["invoice"]
-        receipt = await backend(ctx).send_invoice_copy(customer_id(ctx), invoice_id, idempotency_key=idempotency_key)
-        return settled(receipt, ctx, say("invoice.sent", ctx.lang, invoice=invoice_id),
-                       tool="send_invoice_copy", idempotency_key=idempotency_key, target=invoice_id)
+        what = say("what.send_invoice_copy", ctx.lang, invoice=invoice_id)
+        result = await act(ctx, "send_invoice_copy", idempotency_key, what, invoice_id=invoice_id)
+        return settled(result, ctx, say("invoice.sent", ctx.lang, invoice=invoice_id),
+                       tool="send_invoice_copy", idempotency_key=idempotency_key, what=what, target=invoice_id)
 
 
 class RefundRequest:
@@ -116,6 +136,7 @@ class RefundRequest:
         if refusal is not None:
             return end(refusal, "not_eligible")
         state.slots["amount"] = f"{order.total:.2f}"  # what the customer agrees to is what is requested
+        state.slots["currency"] = order.currency
         return Ready(say("refund.confirm_order", ctx.lang, order=order.id, items=items(order),
                          amount=money(order.total, order.currency, ctx.lang)))
 
@@ -125,6 +146,7 @@ class RefundRequest:
         if refusal is not None:
             return end(refusal, "not_eligible")
         state.slots["amount"] = f"{invoice.amount:.2f}"
+        state.slots["currency"] = invoice.currency
         return Ready(say("refund.confirm_invoice", ctx.lang, invoice=invoice.id, description=invoice.description,
                          amount=money(invoice.amount, invoice.currency, ctx.lang)))
 
@@ -135,13 +157,18 @@ class RefundRequest:
     async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
         target, amount = state.slots["target"], float(state.slots["amount"])
         is_invoice = target.upper().startswith("INV-")
-        receipt = await backend(ctx).request_refund(
-            customer_id(ctx), order_id=None if is_invoice else target, invoice_id=target if is_invoice else None,
-            amount=amount, reason=state.reason, idempotency_key=idempotency_key)
-        done = say("refund.submitted_invoice" if is_invoice else "refund.submitted_order", ctx.lang,
-                   reference=receipt.reference, target=target)
-        return settled(receipt, ctx, done, tool="request_refund", idempotency_key=idempotency_key, target=target,
-                       amount=amount, reference=receipt.reference)
+        what = say("what.request_refund", ctx.lang, target=target,
+                   amount=money(amount, state.slots.get("currency", ""), ctx.lang))
+        charge = {"invoice_id": target} if is_invoice else {"order_id": target}
+        result = await act(ctx, "request_refund", idempotency_key, what, amount=amount, reason=state.reason,
+                           **charge)
+
+        def done(result: ActionResult) -> str:
+            return say("refund.submitted_invoice" if is_invoice else "refund.submitted_order", ctx.lang,
+                       reference=result.reference, target=target)
+
+        return settled(result, ctx, done, tool="request_refund", idempotency_key=idempotency_key, what=what,
+                       target=target, amount=amount, reference=result.reference)
 
 
 def _order_refusal(order: Order, ctx: FlowContext) -> str | None:
@@ -156,7 +183,7 @@ def _order_refusal(order: Order, ctx: FlowContext) -> str | None:
     if order.status != "delivered":
         return say("refund.order_on_its_way", lang, order=order.id, status=status_name(order.status, lang))
     days = _days_since(order.delivered_at, ctx.today)
-    if days is None or days > HARDWARE_RETURN_DAYS:
+    if days is None or days > _term(ctx, HARDWARE_RETURN_DAYS):
         return say("refund.order_too_old", lang, order=order.id, delivered=(order.delivered_at or "—")[:10])
     return None
 
@@ -167,7 +194,7 @@ def _invoice_refusal(invoice: Invoice, ctx: FlowContext) -> str | None:
         return say("refund.contract", lang, invoice=invoice.id)
     if invoice.status != "paid":
         return say("refund.invoice_unpaid", lang, invoice=invoice.id)
-    window = ANNUAL_REFUND_DAYS if ("yearly" in text or "annual" in text) else MONTHLY_REFUND_DAYS
+    window = _term(ctx, ANNUAL_REFUND_DAYS if ("yearly" in text or "annual" in text) else MONTHLY_REFUND_DAYS)
     days = _days_since(invoice.issued_at, ctx.today)
     if days is None or days > window:
         return say("refund.invoice_too_old", lang, invoice=invoice.id, issued=invoice.issued_at, days=window)

@@ -15,6 +15,7 @@ from app.flows.state import (
     FlowReply,
     FlowState,
     Ready,
+    act,
     ask,
     backend,
     customer_id,
@@ -167,17 +168,19 @@ class Cancellation:
         return SUBSCRIPTION if _SUBSCRIPTION.search(text) else None
 
     async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
-        connector, customer, slots = backend(ctx), customer_id(ctx), state.slots
+        slots = state.slots
         if slots["target"] == SUBSCRIPTION:
-            receipt = await connector.cancel_subscription(customer, slots["subscription_id"],
-                                                          idempotency_key=idempotency_key)
-            return settled(receipt, ctx, say("cancel.done_subscription", ctx.lang, plan=slots["plan"],
-                                             until=slots["until"]),
-                           tool="cancel_subscription", idempotency_key=idempotency_key,
+            what = say("what.cancel_subscription", ctx.lang, plan=slots["plan"])
+            result = await act(ctx, "cancel_subscription", idempotency_key, what,
+                               subscription_id=slots["subscription_id"])
+            return settled(result, ctx, say("cancel.done_subscription", ctx.lang, plan=slots["plan"],
+                                            until=slots["until"]),
+                           tool="cancel_subscription", idempotency_key=idempotency_key, what=what,
                            target=slots["subscription_id"])
-        receipt = await connector.cancel_order(customer, slots["target"], idempotency_key=idempotency_key)
-        return settled(receipt, ctx, say("cancel.done_order", ctx.lang, order=slots["target"]),
-                       tool="cancel_order", idempotency_key=idempotency_key, target=slots["target"])
+        what = say("what.cancel_order", ctx.lang, order=slots["target"])
+        result = await act(ctx, "cancel_order", idempotency_key, what, order_id=slots["target"])
+        return settled(result, ctx, say("cancel.done_order", ctx.lang, order=slots["target"]),
+                       tool="cancel_order", idempotency_key=idempotency_key, what=what, target=slots["target"])
 
 
 _ADDRESS_MIN, _ADDRESS_MAX = 10, 200
@@ -231,7 +234,7 @@ class AddressChange:
 
     async def execute(self, state: FlowState, ctx: FlowContext, idempotency_key: str) -> FlowReply:
         order_id, address = state.slots["order"], state.slots["address"]
-        receipt = await backend(ctx).change_shipping_address(
-            customer_id(ctx), order_id, address, idempotency_key=idempotency_key)
-        return settled(receipt, ctx, say("address.done", ctx.lang, order=order_id, new=address),
-                       tool="change_shipping_address", idempotency_key=idempotency_key, target=order_id)
+        what = say("what.change_shipping_address", ctx.lang, order=order_id)
+        result = await act(ctx, "change_shipping_address", idempotency_key, what, order_id=order_id, address=address)
+        return settled(result, ctx, say("address.done", ctx.lang, order=order_id, new=address),
+                       tool="change_shipping_address", idempotency_key=idempotency_key, what=what, target=order_id)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from app.actions import ActionRequest, ActionResult
 from app.domain import Identity
 from app.entities import Entities
 from app.errors import ConnectorError
 from app.i18n import say
-from connectors.base import Connector, Receipt
+from connectors.base import Connector
+from guardrails.action_policy import DEFAULT_POLICY, ActionPolicy
 
 CONFIRM = "confirm"  # the step after every slot is filled: waiting for yes or no
 MAX_UNCLEAR_ANSWERS = 2  # after this many answers we can't read, the flow lets go
@@ -56,9 +59,13 @@ class FlowState:
             return None
 
 
+Act = Callable[[ActionRequest], Awaitable[ActionResult]]
+
+
 @dataclass(frozen=True)
 class FlowContext:
-    """What a flow may use for one turn. The customer id comes only from the verified identity."""
+    """What a flow may use for one turn. The customer id comes only from the verified identity,
+    and every write goes through `act`, the action gate bound to this conversation."""
 
     connector: Connector | None
     identity: Identity
@@ -68,6 +75,9 @@ class FlowContext:
     entities: Entities
     today: date
     choice: str | None = None  # the value of a quick reply the customer clicked, if they clicked one
+    act: Act | None = None
+    # the tenant's limits, and the terms flows tell customers
+    policy: ActionPolicy = field(default_factory=lambda: DEFAULT_POLICY)
 
 
 @dataclass(frozen=True)
@@ -173,12 +183,36 @@ def end(text: str, outcome: str, *actions: dict[str, Any]) -> FlowReply:
     return FlowReply(text, None, outcome, actions=actions)
 
 
-def settled(receipt: Receipt, ctx: FlowContext, done: str, *, tool: str, idempotency_key: str,
-            **detail: Any) -> FlowReply:
-    """The last word after a write: `done` unless the company's system refused it, and the
-    write as traced and audited."""
-    action = {"tool": tool, **detail, "outcome": receipt.status, "reason": receipt.reason,
-              "replayed": receipt.replayed, "idempotency_key": idempotency_key}
-    if receipt.status == "rejected":
-        return end(say("flow.rejected", ctx.lang), "rejected", action)
-    return end(done, receipt.status, action)
+async def act(ctx: FlowContext, action: str, idempotency_key: str, what: str, **arguments: Any) -> ActionResult:
+    """Ask the action gate to carry out one write; `what` names it in the customer's language."""
+    if ctx.act is None:  # flows never write around the gate
+        raise ConnectorError("no action gate is bound to this conversation")
+    return await ctx.act(ActionRequest(action, arguments, idempotency_key, what))
+
+
+def settled(result: ActionResult, ctx: FlowContext, done: str | Callable[[ActionResult], str], *, tool: str,
+            idempotency_key: str, what: str = "", **detail: Any) -> FlowReply:
+    """The last word after a write: `done` if the company's system did it, otherwise what
+    the gate or the system decided, and the write as traced."""
+    action = {"tool": tool, **detail, "outcome": result.outcome, "reason": result.reason,
+              "replayed": result.replayed, "idempotency_key": idempotency_key,
+              "policy_version": result.policy_version}
+    if result.approval_id:
+        action["approval"] = result.approval_id
+    lang = ctx.lang
+    if result.outcome in ("done", "submitted"):
+        return end(done(result) if callable(done) else done, result.outcome, action)
+    if result.outcome == "pending_approval":
+        return end(say("approval.waiting", lang, what=what), "pending_approval", action)
+    if result.outcome == "in_progress":
+        return end(say("action.in_progress", lang), "in_progress", action)
+    if result.outcome == "refused":
+        if result.rule == "requires_verified":
+            return end(say("account.sign_in_needed", lang), "refused", action)
+        key = "action.not_enabled" if result.rule == "not_enabled" else "action.beyond_limits"
+        if result.rule in ("invalid_arguments", "key_reused"):
+            key = "flow.failed"
+        return end(say(key, lang, what=what), "refused", action)
+    if result.outcome == "failed":
+        return end(say("flow.failed", lang), "failed", action)
+    return end(say("flow.rejected", lang), "rejected", action)

@@ -118,8 +118,11 @@ class ConversationStore:
 
     async def delete(self, conversation_id: str) -> None:
         async with self.db.transaction() as tx:
-            for table in ("feedback", "decision_traces", "actions", "handoffs"):
+            for table in ("feedback", "decision_traces", "handoffs"):
                 await tx.execute(f"DELETE FROM {table} WHERE conversation_id = ?", (conversation_id,))
+            await tx.execute(  # nobody is left to tell the result
+                "UPDATE approvals SET status = 'withdrawn' WHERE conversation_id = ? AND status = 'pending'",
+                (conversation_id,))
             await tx.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
             await tx.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 

@@ -135,4 +135,68 @@ async def m003_pending_flow(tx: aiosqlite.Connection) -> None:
     await tx.execute("ALTER TABLE conversations ADD COLUMN flow TEXT")
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage, m003_pending_flow]
+async def m004_guarded_actions(tx: aiosqlite.Connection) -> None:
+    """Hash-chained append-only audit, the ledger of writes, and approvals.
+
+    The ledger and approvals are business records: they outlive a deleted conversation (a
+    customer must not reset their refund count by deleting a chat), so they carry no
+    foreign key to it. The unused `actions` table of m001 is replaced by the ledger.
+    """
+    from app.store.audit import chain_hash  # the one definition of an event's hash
+
+    for column in ("policy_version", "outcome", "prev_hash", "hash"):
+        await tx.execute(f"ALTER TABLE audit_events ADD COLUMN {column} TEXT")
+    previous = ""
+    rows = await tx.execute_fetchall(
+        "SELECT id, at, tenant, actor, action, subject, detail, policy_version, outcome FROM audit_events ORDER BY id")
+    for row in rows:
+        digest = chain_hash(previous, dict(row))
+        await tx.execute("UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?", (previous, digest, row["id"]))
+        previous = digest
+    for verb in ("UPDATE", "DELETE"):
+        await tx.execute(f"""CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events
+            BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""")
+    await tx.execute("DROP TABLE actions")
+    await tx.execute("""CREATE TABLE action_ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        customer_id TEXT,
+        action TEXT NOT NULL,
+        arguments TEXT NOT NULL,
+        amount REAL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        policy_version TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reference TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        finished_at TEXT
+    )""")
+    await tx.execute("CREATE INDEX action_ledger_by_customer ON action_ledger(tenant, customer_id, action, created_at)")
+    await tx.execute("CREATE INDEX action_ledger_by_conversation ON action_ledger(conversation_id, action, created_at)")
+    await tx.execute("""CREATE TABLE approvals (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        customer_id TEXT,
+        language TEXT NOT NULL,
+        action TEXT NOT NULL,
+        arguments TEXT NOT NULL,
+        amount REAL,
+        summary TEXT NOT NULL,
+        customer_summary TEXT NOT NULL,
+        why TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        policy_version TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'withdrawn')),
+        requested_at TEXT NOT NULL,
+        decided_by TEXT,
+        decided_at TEXT,
+        note TEXT,
+        result TEXT
+    )""")
+    await tx.execute("CREATE INDEX approvals_by_status ON approvals(tenant, status, requested_at)")
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage, m003_pending_flow, m004_guarded_actions]

@@ -1,8 +1,7 @@
-"""Feedback on assistant messages and the audit trail of who did what."""
+"""Feedback on assistant messages, and model usage for metering."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from app.domain import new_id, utcnow
@@ -45,20 +44,6 @@ class FeedbackStore:
             "SELECT * FROM feedback WHERE conversation_id = ?", (conversation_id,))
         return {r["message_id"]: {"id": r["id"], "forId": r["message_id"], "value": r["value"],
                                   "comment": r["comment"]} for r in rows}
-
-
-class AuditLog:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def record(self, actor: str, action: str, *, tenant: str | None = None,
-                     subject: str | None = None, detail: dict[str, Any] | None = None) -> None:
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO audit_events (at, tenant, actor, action, subject, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (utcnow(), tenant, actor, action, subject, json.dumps(detail or {}, default=str)),
-            )
 
 
 class UsageStore:
