@@ -50,14 +50,9 @@ class ApprovalDesk:
         ref = ref.strip().strip("`")
         if len(ref) < 4:
             raise ApprovalError("Name the approval by its id (at least 4 characters), e.g. `/approve 1a2b3c4d`.")
-        exact = await self.approvals.get(ref)
-        if exact is not None:
-            if not agent.serves(exact.tenant):
-                raise ApprovalError("That approval belongs to a company you don't serve.")
-            return exact
-        matches = [a for a in await self.pending_for(agent) if a.id.startswith(ref)]
+        matches = [a for a in await self.approvals.starting_with(ref) if agent.serves(a.tenant)]
         if len(matches) != 1:
-            raise ApprovalError(f"No single waiting approval matches `{ref}`." if not matches
+            raise ApprovalError(f"No approval matches `{ref}`." if not matches
                                 else f"`{ref}` matches {len(matches)} approvals; give more of the id.")
         return matches[0]
 

@@ -52,3 +52,4 @@ async def open_connector(kind: str, options: dict[str, Any], context: ConnectorC
 
 def _load_builtins() -> None:
     import connectors.demo_sqlite  # noqa: F401  (registers itself)
+    from connectors import rest  # noqa: F401  (registers itself)

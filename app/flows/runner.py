@@ -152,6 +152,9 @@ class FlowRunner:
             return await flow.execute(state, ctx, key)
         except ConnectorError as exc:
             log.warning("%s failed in %s: %s", flow.name, ctx.conversation_id, exc)
+            if not flow.confirm:  # a read-only flow: nothing may have half-happened
+                return FlowReply(say("flow.unavailable", ctx.lang), None, "failed",
+                                 actions=({"tool": f"{flow.name}.lookup", "outcome": "error"},))
             return FlowReply(say("flow.failed", ctx.lang), None, "failed",
                              actions=({"tool": flow.name, "outcome": "error", "idempotency_key": key},))
 

@@ -169,6 +169,12 @@ class ApprovalStore:
         row = await self.db.fetch_one("SELECT * FROM approvals WHERE id = ?", (approval_id,))
         return _approval(row) if row else None
 
+    async def starting_with(self, prefix: str) -> list[Approval]:
+        """Approvals whose id starts with `prefix` (the short ids the console shows)."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self.db.fetch_all("SELECT * FROM approvals WHERE id LIKE ? ESCAPE '\\' LIMIT 5", (pattern,))
+        return [_approval(r) for r in rows]
+
     async def for_key(self, key: str) -> Approval | None:
         row = await self.db.fetch_one("SELECT * FROM approvals WHERE idempotency_key = ?", (key,))
         return _approval(row) if row else None

@@ -103,8 +103,14 @@ class ChatClient:
 
     async def wait_for_action(self, name: str, conversation: str, timeout: float = 20.0) -> Event:
         """The latest action button `name` shown for `conversation` (waiting until one is)."""
+        return await self.wait_for_button(name, lambda payload: payload.get("conversation") == conversation,
+                                          timeout)
+
+    async def wait_for_button(self, name: str, payload_matches: Callable[[dict[str, Any]], bool],
+                              timeout: float = 20.0) -> Event:
+        """The latest action button `name` whose payload matches (waiting until one is shown)."""
         def matches(action: Event) -> bool:
-            return action["name"] == name and action["payload"].get("conversation") == conversation
+            return action["name"] == name and payload_matches(action["payload"])
         await self._wait(self.actions, matches, timeout, 0)
         return next(a for a in reversed(self.actions) if matches(a))
 
