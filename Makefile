@@ -38,3 +38,5 @@ bench: setup
 	$(UV) run --frozen python bench/retrieval.py
 	$(UV) run --frozen python bench/turn_latency.py
 	$(UV) run --frozen python bench/demo_intents.py
+	$(UV) run --frozen python bench/guardrails.py
+	$(UV) run --frozen python bench/actions.py

@@ -18,6 +18,7 @@ from typing import Any
 
 from app.domain import Citation, Identity, Message, Role
 from app.errors import ConnectorError
+from app.grounded import screened
 from app.llm import Completion, LLMClient, ProviderError, TokenSink, ToolCall
 from app.store import AuditLog
 from app.tenants import Tenant
@@ -25,6 +26,7 @@ from app.triage import detect_language
 from connectors.base import Connector, Invoice, Order, Subscription
 from connectors.tools import READ_TOOLS, ToolArgumentsError
 from guardrails.actions import verified_customer
+from guardrails.pii import redact, redact_value
 from knowledge.index import KnowledgeIndex
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ def _history(messages: list[Message]) -> list[dict[str, Any]]:
     turns = []
     for message in messages[-HISTORY_MESSAGES:]:
         role = "user" if message.role is Role.CUSTOMER else "assistant"
-        turns.append({"role": role, "content": message.content})
+        turns.append({"role": role, "content": redact(message.content)})  # the provider never sees PII
     return turns
 
 
@@ -104,7 +106,7 @@ class LLMAssistant:
                      language: str, on_token: TokenSink | None = None) -> LLMAnswer:
         prompt = system_prompt(tenant.name, language, tenant.default_language)
         messages: list[dict[str, Any]] = [{"role": "system", "content": prompt},
-                                          *_history(history), {"role": "user", "content": question}]
+                                          *_history(history), {"role": "user", "content": redact(question)}]
         answer = LLMAnswer("", (), None, [])
         citations: dict[str, Citation] = {}
         for _ in range(client.config.max_tool_rounds):
@@ -145,8 +147,10 @@ class LLMAssistant:
                 entry["outcome"] = "malformed"
                 return {"error": "A non-empty `query` is required."}
             language = detect_language(query, None, "en").detected or "en"
-            hits = await self.knowledge.search(tenant.id, query, 4, language=language)
+            hits, dropped = screened(await self.knowledge.search(tenant.id, query, 4, language=language))
             good = [h for h in hits if h.similarity >= (tenant.knowledge.min_score or h.floor)]
+            if dropped:
+                entry["dropped"] = dropped
             for hit in good:
                 citations.setdefault(hit.url, Citation(hit.title, hit.url, hit.heading))
             entry |= {"outcome": "ok", "query": query, "hits": [h.doc_id for h in good]}
@@ -185,7 +189,7 @@ class LLMAssistant:
             return {"error": "The company's systems are not connected."}
         try:
             found = await tool.run(connector, customer_id, parsed, "")
-            result = _view(name, found, parsed)
+            result = redact_value(_view(name, found, parsed))
             entry["outcome"] = "ok" if "error" not in result else "not_found"
         except ConnectorError as exc:
             log.warning("%s failed for %s: %s", name, tenant.id, exc)

@@ -21,6 +21,7 @@ from pathlib import Path
 from app import audit_command, kb_commands, triage_command
 from app.errors import FrontlineError
 from app.settings import PROJECT_ROOT, Settings, load_settings
+from guardrails.pii import install_log_redaction
 
 
 def _auth_secret(settings: Settings) -> str:
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()  # no email, phone, card, IBAN, national id or street address in the logs
     for name, value in (("HOST", args.__dict__.get("host")), ("PORT", args.__dict__.get("port")),
                         ("DATA_DIR", args.__dict__.get("data_dir"))):
         if value is not None:

@@ -29,7 +29,7 @@ from app.domain import (
     new_id,
 )
 from app.flows import Choice, FlowContext, FlowReply, FlowState, default_runner
-from app.grounded import kb_answer
+from app.grounded import kb_answer, screened
 from app.i18n import say
 from app.intents import IntentClassifier
 from app.llm import LLMClient, ProviderError, TokenSink
@@ -41,6 +41,7 @@ from connectors.base import Connector
 from connectors.tools import WRITE_TOOLS
 from guardrails import run_checks
 from guardrails.actions import verified_customer
+from guardrails.injection import no_injection
 from guardrails.input import RateLimiter, max_length, not_empty, printable_text
 from knowledge.index import KnowledgeIndex
 
@@ -132,12 +133,16 @@ class Engine:
         lang = conversation.language or runtime.tenant.default_language
         blocked, verdicts = run_checks(
             [not_empty, max_length(self.max_message_chars), printable_text,
-             lambda _text: self.rate_limiter.check(conversation.id)],
+             lambda _text: self.rate_limiter.check(conversation.id), no_injection],
             turn.text)
         stages.mark("guard_input")
         trace: dict[str, Any] = {"guardrails": [v.as_trace() for v in verdicts]}
         if blocked is not None:
             log.info("input refused in %s: %s (%s)", conversation.id, blocked.check, blocked.reason)
+            if blocked.check == "prompt_injection":  # a security event, not just a bad message
+                await self.audit.record("customer", "input.injection_refused", tenant=runtime.tenant.id,
+                                        subject=conversation.id, outcome="refused",
+                                        detail={"message_id": incoming.id, "reason": blocked.reason})
             text = say(blocked.reply_key or "error.generic", lang, limit=self.max_message_chars)
             trace["decision"] = {"action": "refuse_input", "rule": blocked.check}
             return await self._reply(conversation, incoming, text, trace, stages, updates={},
@@ -189,8 +194,11 @@ class Engine:
                 decision = Decision(Action.HANDOFF, "model_requested_handoff", runtime.tenant.escalation.queue,
                                     llm_answer.handoff_reason, priority=1)
         elif decision.action is Action.ANSWER:
-            hits = await self.knowledge.search(runtime.tenant.id, turn.text, limit=5, language=lang)
+            hits, dropped = screened(await self.knowledge.search(runtime.tenant.id, turn.text, limit=5,
+                                                                 language=lang))
             stages.mark("retrieve")
+            if dropped:
+                trace["retrieval_dropped"] = dropped
             trace["retrieval"] = [{"id": h.point_id, "doc": h.doc_id, "rrf": round(h.score, 5),
                                    "similarity": round(h.similarity, 4)} for h in hits]
             floor = runtime.tenant.knowledge.min_score

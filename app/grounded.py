@@ -6,12 +6,16 @@ the article they came from.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from app.domain import Citation
 from app.i18n import say, status_name
 from connectors.base import Order
+from guardrails.injection import detect_document_injection
 from knowledge.index import Hit
+
+log = logging.getLogger(__name__)
 
 MAX_QUOTE_CHARS = 900
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -24,6 +28,21 @@ def quote(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
         boundary = max(cut.rfind("\n\n"), max((m.end() for m in _SENTENCE_END.finditer(cut)), default=-1))
         text = (cut[:boundary] if boundary > limit // 3 else cut).rstrip() + " …"
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
+
+
+def screened(hits: list[Hit]) -> tuple[list[Hit], list[str]]:
+    """Passages safe to quote or show a model, and the ids of those that read as instructions
+    to an AI (indirect prompt injection): those are never used, and the reason is logged."""
+    kept, dropped = [], []
+    for hit in hits:
+        finding = detect_document_injection(hit.text)
+        if finding.is_injection:
+            log.warning("help-center passage %s (%s) not used: it reads as a prompt injection (%s)",
+                        hit.point_id, hit.doc_id, ", ".join(finding.signals))
+            dropped.append(hit.point_id)
+        else:
+            kept.append(hit)
+    return kept, dropped
 
 
 def kb_answer(hits: list[Hit], lang: str) -> tuple[str, tuple[Citation, ...]]:

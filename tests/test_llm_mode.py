@@ -193,3 +193,15 @@ async def test_every_turn_records_sentiment_entities_and_priority_with_its_parts
     assert sum(parts.values()) == angry_trace["priority"]["score"]
     assert parts["customer_value"] > 0 and parts["sla"] > 0  # an enterprise account, from the CRM
     assert angry_trace["priority"]["score"] > calm_trace["priority"]["score"]
+
+
+async def test_the_provider_never_sees_personal_data_but_the_transcript_keeps_it(services, fake_llm):
+    text = ("Does the hub work with older routers? I'm at 221B Baker Street, reach me at dana.silva@example.com "
+            "or +44 20 7946 0958; my card 4111 1111 1111 1111 is on file.")
+    outcome, _, _ = await handle(services, fake_llm, reply("Yes, any 2.4 GHz router works."), text=text)
+    sent = json.dumps(fake_llm.requests[-1]["messages"])
+    for secret in ("4111 1111 1111 1111", "dana.silva@example.com", "7946 0958", "221B Baker"):
+        assert secret not in sent, secret
+    assert "[CARD]" in sent and "[EMAIL]" in sent and "[PHONE]" in sent and "[ADDRESS]" in sent, sent
+    stored = await services.conversations.messages(outcome.conversation.id)
+    assert any(m.content == text for m in stored)  # the customer's own chat shows what they typed
