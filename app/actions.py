@@ -30,6 +30,7 @@ from app.store.actions import (
 from connectors.base import Connector, Receipt
 from connectors.tools import ToolArgumentsError, write_tool
 from guardrails.action_policy import ActionPolicy, Outcome, Usage, rule_on
+from guardrails.pii import redact_value
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ class GuardedActions:
 def _audited(entry: LedgerEntry) -> dict[str, Any]:
     """The arguments as audited: no personal data (a reset email, a street address) in the log."""
     hidden = {"email", "address", "body"}
-    return {k: ("[withheld]" if k in hidden else v) for k, v in entry.arguments.items()}
+    return {k: ("[withheld]" if k in hidden else redact_value(v)) for k, v in entry.arguments.items()}
 
 
 def _result(entry: LedgerEntry, *, replayed: bool) -> ActionResult:
