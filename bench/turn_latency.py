@@ -295,6 +295,7 @@ def tenant_file(folder: Path, llm: dict[str, Any] | None) -> Path:
     tenant = yaml.safe_load((DEMO / "tenant.yaml").read_text(encoding="utf-8"))
     tenant["knowledge"]["paths"] = [str(DEMO / "helpcenter")]
     tenant["intents"] = str(DEMO / "intents.yaml")
+    tenant["actions"] = str(DEMO / "actions.yaml")
     tenant["connector"]["options"]["seed"] = str(DEMO / "crm.json")
     if llm is not None:
         tenant["llm"] = llm
