@@ -12,7 +12,7 @@ the policy version it was judged under.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.domain import Identity
@@ -54,7 +54,6 @@ class ActionResult:
     replayed: bool = False
     approval_id: str | None = None
     policy_version: str = ""
-    trace: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -164,7 +163,7 @@ class GuardedActions:
 
     async def _hold(self, scope: ActionScope, request: ActionRequest, entry: LedgerEntry, summary: str, rule: str,
                     why: str) -> ActionResult:
-        held = LedgerEntry(**{**entry.__dict__, "status": PENDING_APPROVAL})
+        held = replace(entry, status=PENDING_APPROVAL)
         async with self.ledger.db.transaction() as tx:
             if not await self.ledger.claim(held, tx=tx):
                 return ActionResult("in_progress", policy_version=entry.policy_version)

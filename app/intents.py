@@ -50,10 +50,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.errors import ConfigError
+from app.config_file import load_config_file
 from knowledge.embedder import Embedder
 
 __all__ = ["DEFAULT_RULES", "HUMAN_REQUEST", "Calibration", "IntentClassifier", "IntentResult", "Rule",
@@ -136,14 +135,7 @@ class IntentClassifier:
     @classmethod
     def from_file(cls, embedder: Embedder, path: Path, **options: Any) -> IntentClassifier:
         """Build from a tenant's intents YAML (`intents: {name: {description, examples}}`)."""
-        try:
-            parsed = _IntentFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ConfigError(f"Intent file {path} is unusable: {exc}") from None
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}"
-                                 for e in exc.errors())
-            raise ConfigError(f"Intent file {path} is unusable: {problems}") from None
+        parsed = load_config_file(path, _IntentFile, "Intent file")
         return cls(embedder, {name: spec.examples for name, spec in parsed.intents.items()}, **options)
 
     @property

@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator
 
+from app.config_file import load_config_file
 from app.errors import ConfigError
 from app.llm import LLMConfig
 from guardrails.action_policy import DEFAULT_POLICY, ActionPolicy, load_action_policy
@@ -98,21 +98,7 @@ class Tenant(BaseModel):
 
 def load_tenant(path: Path) -> Tenant:
     """Read and validate one tenant file; any problem becomes a ConfigError naming the file."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"Tenant file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"Tenant file {path} is not readable YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"Tenant file {path} must contain a mapping at the top level")
-    try:
-        tenant = Tenant.model_validate({**raw, "root": path.resolve().parent})
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"Tenant file {path} is invalid: {problems}") from None
+    tenant = load_config_file(path, Tenant, "Tenant file", root=path.resolve().parent)
     if tenant.actions is not None:
         tenant._policy = load_action_policy(tenant.resolve(tenant.actions))
     return tenant

@@ -39,7 +39,7 @@ from app.store.audit import AuditLog, verify
 from connectors.demo_sqlite import DemoSqliteConnector
 from connectors.registry import ConnectorContext, open_connector
 from guardrails.action_policy import ActionPolicy
-from tests.support.fake_company_api import TOKEN, FakeCompanyAPI
+from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, connector_options
 
 UNLIMITED = ActionPolicy.model_validate({"version": "bench", "actions": {"send_invoice_copy": {}}})
 HELD = ActionPolicy.model_validate({"version": "bench", "actions": {"send_invoice_copy": {"approval": "always"}}})
@@ -94,17 +94,7 @@ async def gate_figures(n: int, folder: Path) -> dict[str, Any]:
 async def rest_figures(n: int, folder: Path) -> dict[str, Any]:
     api = FakeCompanyAPI().start()
     os.environ["BENCH_COMPANY_TOKEN"] = TOKEN
-    options = {
-        "base_url": api.url, "auth": {"header": "Authorization", "value": "Bearer ${BENCH_COMPANY_TOKEN}"},
-        "timeout_seconds": 5, "retries": 0,
-        "endpoints": {
-            "orders": {"method": "GET", "path": "/customers/{customer_id}/orders", "items": "data"},
-            "send_invoice_copy": {"method": "POST", "path": "/customers/{customer_id}/invoices/{invoice_id}/send"},
-        },
-        "fields": {"order": {"id": "number", "status": "state", "total": "total.amount",
-                             "currency": "total.currency", "carrier": "shipping.carrier",
-                             "tracking_number": "shipping.tracking", "items": "lines"}},
-    }
+    options = connector_options(api.url, "BENCH_COMPANY_TOKEN", timeout_seconds=5, retries=0)
     try:
         rest = await open_connector("rest", options, ConnectorContext("bench", folder, folder))
         try:

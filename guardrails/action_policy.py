@@ -23,10 +23,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.errors import ConfigError
+from app.config_file import load_config_file
 from connectors.tools import WRITE_TOOLS
 
 
@@ -87,19 +86,7 @@ DEFAULT_POLICY = ActionPolicy(version="builtin-default-2026.11", actions={
 
 def load_action_policy(path: Path) -> ActionPolicy:
     """Read and validate a policy file; any problem is a ConfigError naming the file and the field."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"Action policy file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"Action policy {path} is not readable YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"Action policy {path} must contain a mapping at the top level")
-    try:
-        return ActionPolicy.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"Action policy {path} is invalid: {problems}") from None
+    return load_config_file(path, ActionPolicy, "Action policy file")
 
 
 class Outcome(StrEnum):

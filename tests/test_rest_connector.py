@@ -26,44 +26,23 @@ from connectors.registry import ConnectorContext, open_connector
 from connectors.resilience import Backoff, parse_retry_after
 from connectors.rest import RestConnector
 from connectors.rest_config import load_config
-from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, answer, drop, huge, not_json, slow
+from tests.support.fake_company_api import (
+    TOKEN,
+    FakeCompanyAPI,
+    answer,
+    connector_options,
+    drop,
+    huge,
+    not_json,
+    slow,
+)
 
 ORDERS = "/customers/cus_1/orders"
 
 
 def options(api: FakeCompanyAPI, **overrides: Any) -> dict[str, Any]:
     """The tenant options for the fake company, as an operator would write them."""
-    base: dict[str, Any] = {
-        "base_url": api.url,
-        "auth": {"header": "Authorization", "value": "Bearer ${FAKE_COMPANY_TOKEN}"},
-        "timeout_seconds": 2,
-        "retries": 2,
-        "backoff_seconds": 0.001,
-        "breaker": {"failures": 5, "reset_seconds": 30},
-        "endpoints": {
-            "customer": {"method": "GET", "path": "/customers/{customer_id}"},
-            "orders": {"method": "GET", "path": "/customers/{customer_id}/orders", "items": "data"},
-            "order": {"method": "get", "path": "/customers/{customer_id}/orders/{order_id}"},
-            "invoices": {"method": "GET", "path": "/customers/{customer_id}/invoices", "items": "data"},
-            "subscriptions": {"method": "GET", "path": "/customers/{customer_id}/subscriptions", "items": "data"},
-            "cancel_order": {"method": "POST", "path": "/customers/{customer_id}/orders/{order_id}/cancel"},
-            "change_shipping_address": {"method": "POST",
-                                        "path": "/customers/{customer_id}/orders/{order_id}/address"},
-            "send_invoice_copy": {"method": "POST", "path": "/customers/{customer_id}/invoices/{invoice_id}/send"},
-            "request_refund": {"method": "POST", "path": "/customers/{customer_id}/refunds"},
-            "cancel_subscription": {"method": "POST",
-                                    "path": "/customers/{customer_id}/subscriptions/{subscription_id}/cancel"},
-            "send_password_reset": {"method": "POST", "path": "/password-resets"},
-            "create_ticket": {"method": "POST", "path": "/tickets"},
-        },
-        "fields": {
-            "customer": {"email": "contact.email"},
-            "order": {"id": "number", "status": "state", "total": "total.amount", "currency": "total.currency",
-                      "carrier": "shipping.carrier", "tracking_number": "shipping.tracking", "items": "lines"},
-        },
-        "defaults": {"customer": {"sla_tier": "standard"}},
-    }
-    return {**base, **overrides}
+    return connector_options(api.url, "FAKE_COMPANY_TOKEN", **overrides)
 
 
 class Clock:

@@ -14,7 +14,7 @@ from app.engine import Turn
 from app.i18n import say
 from app.services import build_services
 from app.settings import Settings
-from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, answer
+from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, answer, connector_options
 from tests.support.server import PROJECT_ROOT
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -26,32 +26,6 @@ CUSTOMER = "cus_3"  # BW-20417 processing, BW-20388 delivered, INV-2026-0417
 RETRIES = 2
 # the help center's order articles: the real index, without embedding all of it for four chats
 ARTICLES = ("track-your-order", "order-statuses-explained", "cancel-an-order")
-
-
-def company_options(url: str) -> dict[str, Any]:
-    """`connector.options` as an operator would write them for the fake company's dialect."""
-    return {
-        "base_url": url,
-        "auth": {"header": "Authorization", "value": f"Bearer ${{{TOKEN_VARIABLE}}}"},
-        "timeout_seconds": 2,
-        "retries": RETRIES,
-        "backoff_seconds": 0.01,
-        "endpoints": {
-            "customer": {"method": "GET", "path": "/customers/{customer_id}"},
-            "orders": {"method": "GET", "path": "/customers/{customer_id}/orders", "items": "data"},
-            "order": {"method": "GET", "path": "/customers/{customer_id}/orders/{order_id}"},
-            "invoices": {"method": "GET", "path": "/customers/{customer_id}/invoices", "items": "data"},
-            "subscriptions": {"method": "GET", "path": "/customers/{customer_id}/subscriptions", "items": "data"},
-            "cancel_order": {"method": "POST", "path": "/customers/{customer_id}/orders/{order_id}/cancel"},
-            "create_ticket": {"method": "POST", "path": "/tickets"},
-        },
-        "fields": {
-            "customer": {"email": "contact.email"},
-            "order": {"id": "number", "status": "state", "total": "total.amount", "currency": "total.currency",
-                      "carrier": "shipping.carrier", "tracking_number": "shipping.tracking", "items": "lines"},
-        },
-        "defaults": {"customer": {"sla_tier": "standard"}},
-    }
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +44,8 @@ async def services(tmp_path_factory, api):
     tenant["knowledge"]["paths"] = [str(demo / "helpcenter" / f"{slug}.md") for slug in ARTICLES]
     tenant["intents"] = str(demo / "intents.yaml")
     tenant["actions"] = str(demo / "actions.yaml")
-    tenant["connector"] = {"type": "rest", "options": company_options(api.url)}
+    options = connector_options(api.url, TOKEN_VARIABLE, retries=RETRIES, backoff_seconds=0.01)
+    tenant["connector"] = {"type": "rest", "options": options}
     (folder / "tenant.yaml").write_text(yaml.safe_dump(tenant))
     settings = Settings(data_dir=folder / "data", tenants=[folder / "tenant.yaml"])
     with pytest.MonkeyPatch.context() as env:

@@ -307,3 +307,38 @@ class FakeCompanyAPI:
                     self.wfile.write(chunk[: fault.huge - start])
 
         return Handler
+
+
+def connector_options(url: str, token_variable: str, **overrides: Any) -> dict[str, Any]:
+    """`connector.options` as an operator would write them for this company's API dialect."""
+    base: dict[str, Any] = {
+        "base_url": url,
+        "auth": {"header": "Authorization", "value": f"Bearer ${{{token_variable}}}"},
+        "timeout_seconds": 2,
+        "retries": 2,
+        "backoff_seconds": 0.001,
+        "breaker": {"failures": 5, "reset_seconds": 30},
+        "endpoints": {
+            "customer": {"method": "GET", "path": "/customers/{customer_id}"},
+            "orders": {"method": "GET", "path": "/customers/{customer_id}/orders", "items": "data"},
+            "order": {"method": "get", "path": "/customers/{customer_id}/orders/{order_id}"},
+            "invoices": {"method": "GET", "path": "/customers/{customer_id}/invoices", "items": "data"},
+            "subscriptions": {"method": "GET", "path": "/customers/{customer_id}/subscriptions", "items": "data"},
+            "cancel_order": {"method": "POST", "path": "/customers/{customer_id}/orders/{order_id}/cancel"},
+            "change_shipping_address": {"method": "POST",
+                                        "path": "/customers/{customer_id}/orders/{order_id}/address"},
+            "send_invoice_copy": {"method": "POST", "path": "/customers/{customer_id}/invoices/{invoice_id}/send"},
+            "request_refund": {"method": "POST", "path": "/customers/{customer_id}/refunds"},
+            "cancel_subscription": {"method": "POST",
+                                    "path": "/customers/{customer_id}/subscriptions/{subscription_id}/cancel"},
+            "send_password_reset": {"method": "POST", "path": "/password-resets"},
+            "create_ticket": {"method": "POST", "path": "/tickets"},
+        },
+        "fields": {
+            "customer": {"email": "contact.email"},
+            "order": {"id": "number", "status": "state", "total": "total.amount", "currency": "total.currency",
+                      "carrier": "shipping.carrier", "tracking_number": "shipping.tracking", "items": "lines"},
+        },
+        "defaults": {"customer": {"sla_tier": "standard"}},
+    }
+    return {**base, **overrides}
