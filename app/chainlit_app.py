@@ -59,6 +59,7 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
 
 chainlit_server.router.lifespan_context = _lifespan
 install_routes(chainlit_server, lambda: RUNTIME.services)
+
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
 
 
@@ -98,6 +99,7 @@ async def _start() -> None:
         if agent is None:
             return
         RUNTIME.sessions.add_agent(agent.email, session.id)
+        RUNTIME.require().presence.session_opened(session.id, agent.email, agent.tenants)
         await cl.Message(content=f"Signed in as **{agent.name}**. {console.HELP}",
                          author=console.CONSOLE).send()
         await console.show_queue(agent)
@@ -125,6 +127,8 @@ async def _resume(thread: dict[str, Any]) -> None:
 @cl.on_chat_end
 async def _end() -> None:
     RUNTIME.sessions.remove_session(cl.context.session.id)
+    if RUNTIME.services is not None:
+        RUNTIME.services.presence.session_closed(cl.context.session.id)
 
 
 # -- messages ----------------------------------------------------------------------------
@@ -218,6 +222,16 @@ async def _open(action: cl.Action) -> None:
                              author=console.CONSOLE).send()
             return
         await console.open_conversation(agent, conversation)
+
+
+@cl.action_callback("send_suggestion")
+async def _send_suggestion(action: cl.Action) -> None:
+    """The agent sent the suggested reply, edited in the console or as it was drafted."""
+    if agent := await _agent_for_action():
+        payload = action.payload
+        await console.send_to_customer(agent, str(payload.get("text", "")),
+                                       conversation_id=str(payload.get("conversation", "")) or None,
+                                       suggestion_id=str(payload.get("suggestion", "")) or None)
 
 
 @cl.action_callback("approve")

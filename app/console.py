@@ -1,22 +1,24 @@
 """The agent console inside the Chainlit UI: the queue, claiming, live chat, and release.
 
-Agents work by buttons (Claim, Resolve, Hand back) or by typing commands:
-`/queue`, `/claim <id>`, `/resolve`, `/handback`, `/trace`, `/help` (approvals have their
-own commands, in app/console_approvals.py). Anything else an agent
-types goes to the customer of the conversation they have open.
+Agents work by buttons (Claim, Resolve, Hand back, the editable suggested reply) or by typing:
+`/queue`, `/claim <id>`, `/takeover <id>`, `/resolve`, `/handback [note]`, `/note <text>`,
+`/suggest`, `/trace`, `/help` (approvals have their own commands, in app/console_approvals.py).
+Anything else an agent types goes to the customer of the conversation they have open,
+translated into the customer's language when the tenant has a translator.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 
 import chainlit as cl
 
 from app import trace_view
-from app.domain import Conversation, Message
+from app.console_view import queue_line, render_packet, short, suggestion_text
+from app.domain import Conversation, ConversationId, Message
 from app.errors import OwnershipConflict
-from app.handoff import HandoffPacket
 from app.relay import deliver
 from app.runtime import RUNTIME
 from app.store.accounts import Agent
@@ -25,22 +27,20 @@ log = logging.getLogger(__name__)
 
 CONSOLE = "Console"
 ACTIVE = "active_conversation"
-HELP = ("Commands: `/queue` shows waiting customers, `/claim <id>` takes one, `/resolve` closes "
-        "the open conversation, `/handback` returns it to the assistant, `/trace` shows why the "
-        "assistant answered as it did, `/approvals` lists actions waiting for your approval "
-        "(`/approve <id>`, `/reject <id> [note]`; the note goes to the customer). Anything else you "
-        "type is sent to the customer of the open conversation.")
+HELP = ("Commands: `/queue` shows waiting customers by priority and SLA, `/claim <id>` takes one, `/takeover <id>` "
+        "takes a conversation from the assistant, `/resolve` closes the open conversation (the customer is asked "
+        "for a rating), `/handback [note]` returns it to the assistant (the note tells it what you did), `/note "
+        "<text>` adds an internal note, `/suggest` drafts a reply, `/trace` shows why the assistant answered as it "
+        "did, `/approvals` lists actions waiting for your approval (`/approve <id>`, `/reject <id> [note]`). "
+        "Anything else you type is sent to the customer of the open conversation.")
 TRACE_TURNS = 3  # assistant turns `/trace` shows, the latest last
+CSAT_CHOICES = ("1", "2", "3", "4", "5")
 
 
 def author_name(name: str) -> str:
     """Chainlit avatars need author names of [a-zA-Z0-9_ .-]."""
     cleaned = re.sub(r"[^a-zA-Z0-9_ .-]", "", name).strip()
     return cleaned or "Agent"
-
-
-def short(conversation_id: str) -> str:
-    return conversation_id[:8]
 
 
 async def current_agent() -> Agent | None:
@@ -50,49 +50,55 @@ async def current_agent() -> Agent | None:
     return await RUNTIME.require().accounts.agent(user.identifier)
 
 
+async def say(text: str, actions: list[cl.Action] | None = None) -> None:
+    await cl.Message(content=text, author=CONSOLE, actions=actions or []).send()
+
+
 async def show_queue(agent: Agent) -> None:
     services = RUNTIME.require()
-    queued = await services.desk.queue_for(agent)
+    waiting = await services.desk.queue_for(agent)
     mine = await services.conversations.assigned_to(agent.email)
-    lines = [f"**Queue** — {len(queued)} waiting"]
+    now = datetime.now(UTC)
+    lines = [f"**Queue** — {len(waiting)} waiting, most urgent first"]
     actions = []
-    for conversation in queued[:20]:
-        reason = await services.conversations.latest_handoff_reason(conversation.id) or ""
-        lines.append(f"- `{short(conversation.id)}` · {conversation.tenant} · priority "
-                     f"{conversation.priority} · {conversation.language or '?'} · {reason}")
-        actions.append(cl.Action(name="claim", label=f"Claim {short(conversation.id)}",
-                                 payload={"conversation": conversation.id}))
+    for entry in waiting[:20]:
+        lines.append(queue_line(entry, now))
+        actions.append(cl.Action(name="claim", label=f"Claim {short(entry.conversation.id)}",
+                                 payload={"conversation": entry.conversation.id}))
     if mine:
         lines.append(f"\n**Yours** — {len(mine)} open")
         for conversation in mine:
-            lines.append(f"- `{short(conversation.id)}` · {conversation.tenant}")
+            lines.append(f"- `{short(conversation.id)}` · {conversation.tenant} · {conversation.language or '?'}")
             actions.append(cl.Action(name="open", label=f"Open {short(conversation.id)}",
                                      payload={"conversation": conversation.id}))
-    if not queued and not mine:
+    incidents = [i for i in await services.handoffs.open_incidents() if agent.serves(i["tenant"])]
+    for incident in incidents:
+        lines.append(f"\n⚠ **Incident** `{short(incident['id'])}` · {incident['tenant']} · {incident['topic']} · "
+                     f"{incident['customers']} customers since {incident['opened_at'][:16].replace('T', ' ')} UTC")
+    if not waiting and not mine:
         lines.append("Nobody is waiting.")
-    await cl.Message(content="\n".join(lines), author=CONSOLE, actions=actions).send()
-
-
-def render_packet(packet: HandoffPacket) -> str:
-    c = packet.conversation
-    who = f"verified customer `{c.customer_id}`" if c.customer_id else "guest (not signed in)"
-    lines = [f"**Conversation `{short(c.id)}`** · {c.tenant} · {who} · language {c.language or '?'}",
-             f"Reason: {packet.reason or '—'} · last intent: {packet.last_intent or '—'}", ""]
-    if packet.last_trace:
-        lines += [trace_view.understood_markdown(packet.last_trace), ""]
-    lines.append("**Transcript**")
-    for message in packet.transcript[-30:]:
-        text = message.content if len(message.content) < 600 else message.content[:600] + " …"
-        lines.append(f"- **{message.author}** ({message.role.value}): {text}")
-    return "\n".join(lines)
+    await say("\n".join(lines), actions)
 
 
 async def open_conversation(agent: Agent, conversation: Conversation) -> None:
+    """Show the packet, with the release buttons and an editable suggested reply."""
     services = RUNTIME.require()
     cl.user_session.set(ACTIVE, conversation.id)
-    packet = await services.desk.packet(conversation.id)
+    packet = await services.desk.packet(conversation.id, agent, suggest=True)
     assert packet is not None
-    await cl.Message(content=render_packet(packet), author=CONSOLE, actions=release_actions(conversation.id)).send()
+    await say(render_packet(packet, datetime.now(UTC)), release_actions(conversation.id))
+    if packet.suggested_reply:
+        await show_suggestion(conversation.id, packet.suggested_reply)
+
+
+async def show_suggestion(conversation_id: str, suggestion: dict[str, object]) -> None:
+    element = cl.CustomElement(name="SuggestedReply", display="inline", props={
+        "suggestion": suggestion["id"], "conversation": conversation_id, "text": suggestion["text"],
+        "language": suggestion.get("language"), "method": suggestion["method"]})
+    await cl.Message(content=suggestion_text(dict(suggestion)), author=CONSOLE, elements=[element],
+                     actions=[cl.Action(name="send_suggestion", label="Send as is", payload={
+                         "suggestion": suggestion["id"], "conversation": conversation_id,
+                         "text": suggestion["text"]})]).send()
 
 
 def release_actions(conversation_id: str) -> list[cl.Action]:
@@ -101,43 +107,57 @@ def release_actions(conversation_id: str) -> list[cl.Action]:
                       payload={"conversation": conversation_id})]
 
 
-async def to_customer(conversation_id: str, message: Message) -> None:
+async def to_customer(conversation_id: str, message: Message, actions: list[cl.Action] | None = None) -> None:
     """Push a stored message live into the customer's open chat sessions."""
     author = author_name(message.author)
 
     async def send() -> None:
-        await cl.Message(content=message.content, author=author, id=message.id).send()
+        await cl.Message(content=message.content, author=author, id=message.id, actions=actions or []).send()
 
     for session_id in RUNTIME.sessions.customer_sessions(conversation_id):
         await deliver(session_id, send)
 
 
+def csat_buttons() -> list[cl.Action]:
+    return [cl.Action(name="reply", label=score, payload={"value": score, "label": score}) for score in CSAT_CHOICES]
+
+
 async def to_agent(conversation: Conversation, message: Message) -> None:
-    """Push a customer's stored message live into the owning agent's console sessions."""
+    """Push a customer's stored message live into the owning agent's console sessions, in
+    the agent's language when it can be translated (the original is shown with it)."""
     if not conversation.assigned_agent:
         return
+    services = RUNTIME.require()
+    agent = await services.accounts.agent(conversation.assigned_agent)
+    if agent is None:
+        return
+    shown = await services.desk.for_agent(message, conversation, agent)
+    text = message.content
+    if shown.translated:
+        text = f"{shown.text}\n\n_{conversation.language}: “{message.content}”_"
+    elif conversation.language and conversation.language != agent.language:
+        text = f"{message.content}\n\n_({conversation.language}; no translator configured)_"
 
     async def send() -> None:
         active = cl.user_session.get(ACTIVE)
         prefix = "" if active == conversation.id else f"[`{short(conversation.id)}`] "
-        await cl.Message(content=prefix + message.content, author="Customer").send()
+        await cl.Message(content=prefix + text, author="Customer").send()
 
-    for session_id in RUNTIME.sessions.agent_sessions(conversation.assigned_agent):
+    for session_id in RUNTIME.sessions.agent_sessions(agent.email):
         await deliver(session_id, send)
 
 
 async def announce_queued(conversation: Conversation) -> None:
     """Tell every online agent who serves this tenant that someone is waiting."""
     services = RUNTIME.require()
-    reason = await services.conversations.latest_handoff_reason(conversation.id) or ""
+    entries = [e for e in await services.handoffs.queue([conversation.tenant]) if e.conversation.id == conversation.id]
+    if not entries:
+        return
+    line = queue_line(entries[0], datetime.now(UTC))
 
     async def send() -> None:
-        await cl.Message(
-            content=f"New in queue: `{short(conversation.id)}` · {conversation.tenant} · "
-                    f"priority {conversation.priority} · {reason}",
-            author=CONSOLE,
-            actions=[cl.Action(name="claim", label=f"Claim {short(conversation.id)}",
-                               payload={"conversation": conversation.id})]).send()
+        await say(f"New in queue:\n{line}", [cl.Action(name="claim", label=f"Claim {short(conversation.id)}",
+                                                        payload={"conversation": conversation.id})])
 
     for email, session_ids in RUNTIME.sessions.agents():
         agent = await services.accounts.agent(email)
@@ -146,72 +166,104 @@ async def announce_queued(conversation: Conversation) -> None:
                 await deliver(session_id, send)
 
 
-async def claim(agent: Agent, conversation_ref: str) -> None:
+async def claim(agent: Agent, conversation_ref: str, *, take_over: bool = False) -> None:
     services = RUNTIME.require()
-    conversation_id = await resolve_reference(agent, conversation_ref)
+    conversation_id = await resolve_reference(agent, conversation_ref, live=take_over)
     if conversation_id is None:
-        await cl.Message(content=f"No waiting conversation matches `{conversation_ref}`.",
-                         author=CONSOLE).send()
+        kind = "conversation" if take_over else "waiting conversation"
+        await say(f"No {kind} matches `{conversation_ref.strip() or '…'}`.")
         return
     try:
-        conversation, note = await services.desk.claim(conversation_id, agent)
+        conversation, note = await services.desk.claim(conversation_id, agent, take_over=take_over)
     except OwnershipConflict as exc:
-        await cl.Message(content=f"Could not claim `{short(conversation_id)}`: {exc}",
-                         author=CONSOLE).send()
+        await say(f"Could not claim `{short(conversation_id)}`: {exc}")
         return
-    await open_conversation(agent, conversation)
     await to_customer(conversation.id, note)
+    await open_conversation(agent, conversation)
 
 
-async def resolve_reference(agent: Agent, ref: str) -> str | None:
-    """A full id, or the 8-character prefix the console shows."""
+async def resolve_reference(agent: Agent, ref: str, *, live: bool = False) -> str | None:
+    """A full id, or the 8-character prefix the console shows, among the agent's queue and
+    conversations (and, with `live`, those the assistant is handling)."""
     ref = ref.strip().strip("`")
     if len(ref) < 4:
         return None
     services = RUNTIME.require()
-    candidates = await services.desk.queue_for(agent) + await services.conversations.assigned_to(agent.email)
+    candidates = [e.conversation for e in await services.desk.queue_for(agent)]
+    candidates += await services.conversations.assigned_to(agent.email)
+    if live:
+        candidates += await services.conversations.live(None if "*" in agent.tenants else agent.tenants)
     matches = {c.id for c in candidates if c.id == ref or c.id.startswith(ref)}
     return matches.pop() if len(matches) == 1 else None
 
 
-async def release(agent: Agent, conversation_id: str | None, how: str) -> None:
+async def release(agent: Agent, conversation_id: str | None, how: str, note: str = "") -> None:
     services = RUNTIME.require()
     if not conversation_id:
-        await cl.Message(content="No conversation is open. Claim one from `/queue` first.",
-                         author=CONSOLE).send()
+        await say("No conversation is open. Claim one from `/queue` first.")
         return
     try:
         if how == "resolve":
-            conversation, note = await services.desk.resolve(conversation_id, agent)
+            released = await services.desk.resolve(conversation_id, agent)
         else:
-            conversation, note = await services.desk.hand_back(conversation_id, agent)
+            released = await services.desk.hand_back(conversation_id, agent, note)
     except OwnershipConflict as exc:
-        await cl.Message(content=f"Could not {how} `{short(conversation_id)}`: {exc}",
-                         author=CONSOLE).send()
+        await say(f"Could not {how} `{short(conversation_id)}`: {exc}")
         return
     if cl.user_session.get(ACTIVE) == conversation_id:
         cl.user_session.set(ACTIVE, None)
-    done = "resolved" if how == "resolve" else "handed back to the assistant"
-    await cl.Message(content=f"`{short(conversation.id)}` {done}.", author=CONSOLE).send()
-    await to_customer(conversation.id, note)
+    done = "resolved; the customer is asked for a rating" if how == "resolve" else "handed back to the assistant"
+    await say(f"`{short(conversation_id)}` {done}.")
+    for message in released.notes:
+        await to_customer(conversation_id, message,
+                          csat_buttons() if message.metadata.get("event") == "csat.ask" else None)
 
 
 async def handle_agent_message(agent: Agent, text: str) -> None:
     command, _, argument = text.strip().partition(" ")
     command = command.lower()
+    active = cl.user_session.get(ACTIVE)
     if command in ("/queue", "/q"):
         await show_queue(agent)
-    elif command == "/claim":
-        await claim(agent, argument)
-    elif command in ("/resolve", "/handback"):
-        target = (await resolve_reference(agent, argument)) if argument else cl.user_session.get(ACTIVE)
-        await release(agent, target, command[1:])
+    elif command in ("/claim", "/takeover"):
+        await claim(agent, argument, take_over=command == "/takeover")
+    elif command == "/resolve":
+        target = (await resolve_reference(agent, argument)) if argument else active
+        await release(agent, target, "resolve")
+    elif command == "/handback":
+        await release(agent, active, "handback", argument)
+    elif command == "/note":
+        await add_note(agent, active, argument)
+    elif command == "/suggest":
+        await suggest(agent, active)
     elif command == "/trace":
         await show_traces(agent, argument)
     elif command in ("/help", "/?"):
-        await cl.Message(content=HELP, author=CONSOLE).send()
+        await say(HELP)
     else:
         await send_to_customer(agent, text)
+
+
+async def add_note(agent: Agent, conversation_id: str | None, text: str) -> None:
+    if not conversation_id:
+        await say("No conversation is open, so there is nothing to note on.")
+        return
+    try:
+        await RUNTIME.require().desk.add_note(conversation_id, agent, text)
+    except OwnershipConflict as exc:
+        await say(str(exc))
+        return
+    await say(f"Note added to `{short(conversation_id)}` (the customer does not see it).")
+
+
+async def suggest(agent: Agent, conversation_id: str | None) -> None:
+    services = RUNTIME.require()
+    conversation = await services.conversations.get(ConversationId(conversation_id)) if conversation_id else None
+    if conversation is None:
+        await say("No conversation is open. Claim one first.")
+        return
+    transcript = await services.conversations.messages(conversation.id, limit=50)
+    await show_suggestion(conversation.id, await services.desk.suggest(conversation, transcript, agent))
 
 
 async def show_traces(agent: Agent, ref: str = "") -> None:
@@ -219,41 +271,39 @@ async def show_traces(agent: Agent, ref: str = "") -> None:
     a queued or assigned one named by `ref`."""
     conversation_id = (await resolve_reference(agent, ref)) if ref.strip() else cl.user_session.get(ACTIVE)
     if not conversation_id:
-        text = (f"No waiting or assigned conversation matches `{ref.strip()}`." if ref.strip()
-                else "No conversation is open. Claim one, or name one: `/trace <id>`.")
-        await cl.Message(content=text, author=CONSOLE).send()
+        await say(f"No waiting or assigned conversation matches `{ref.strip()}`." if ref.strip()
+                  else "No conversation is open. Claim one, or name one: `/trace <id>`.")
         return
     turns = await trace_view.assistant_turns(RUNTIME.require().conversations, conversation_id)
     if not turns:
-        await cl.Message(content=f"`{short(conversation_id)}` has no assistant turns yet.",
-                         author=CONSOLE).send()
+        await say(f"`{short(conversation_id)}` has no assistant turns yet.")
         return
     shown = turns[-TRACE_TURNS:]
     head = (f"**Decision traces** · `{short(conversation_id)}` · last {len(shown)} of {len(turns)} "
             "assistant turns, oldest first")
-    body = "\n\n".join(trace_view.turn_markdown(turn) for turn in shown)
-    await cl.Message(content=f"{head}\n\n{body}", author=CONSOLE).send()
+    await say(f"{head}\n\n" + "\n\n".join(trace_view.turn_markdown(turn) for turn in shown))
 
 
-async def send_to_customer(agent: Agent, text: str) -> None:
+async def send_to_customer(agent: Agent, text: str, *, conversation_id: str | None = None,
+                           suggestion_id: str | None = None) -> None:
     services = RUNTIME.require()
-    conversation_id = cl.user_session.get(ACTIVE)
+    conversation_id = conversation_id or cl.user_session.get(ACTIVE)
     if not conversation_id:
-        await cl.Message(content="No conversation is open, so that message went nowhere. "
-                         + HELP, author=CONSOLE).send()
+        await say("No conversation is open, so that message went nowhere. " + HELP)
         return
     if not text.strip() or len(text) > services.settings.max_message_chars:
-        await cl.Message(content=f"Messages must be 1–{services.settings.max_message_chars} "
-                         "characters; nothing was sent.", author=CONSOLE).send()
+        await say(f"Messages must be 1–{services.settings.max_message_chars} characters; nothing was sent.")
         return
     try:
-        message = await services.desk.post_agent_message(conversation_id, agent, text)
+        message = await services.desk.post_agent_message(conversation_id, agent, text, suggestion_id=suggestion_id)
     except OwnershipConflict as exc:
         cl.user_session.set(ACTIVE, None)
-        await cl.Message(content=str(exc), author=CONSOLE).send()
+        await say(str(exc))
         return
     await to_customer(conversation_id, message)
+    if message.metadata.get("original"):
+        await say(f"Sent, translated for the customer: “{message.content}”")
 
 
-__all__ = ["announce_queued", "claim", "handle_agent_message", "open_conversation",
-           "release", "show_queue", "show_traces", "to_agent", "to_customer"]
+__all__ = ["announce_queued", "claim", "handle_agent_message", "open_conversation", "release",
+           "send_to_customer", "show_queue", "show_traces", "to_agent", "to_customer"]

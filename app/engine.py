@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from app.actions import ActionRequest, ActionResult, ActionScope, GuardedActions
@@ -28,15 +29,21 @@ from app.domain import (
     Role,
     new_id,
 )
+from app.escalation import Escalation, Escalator
+from app.escalation_signals import detect as detect_signals
 from app.flows import Choice, FlowContext, FlowReply, FlowState, default_runner
 from app.grounded import kb_answer, screened
 from app.i18n import say
+from app.intake import HandoffIntake, Intake
 from app.intents import IntentClassifier
 from app.llm import LLMClient, ProviderError, TokenSink
-from app.policy import Action, Decision, after_miss, decide, task_candidates
+from app.packet import build_packet
+from app.policy import Action, Decision, decide, task_candidates
+from app.queues import AgentsOnline
 from app.store import AuditLog, ConversationStore, UsageStore
+from app.store.handoffs import HandoffRequest, HandoffStore
 from app.tenants import Tenant
-from app.triage import triage
+from app.triage import Triage, triage
 from connectors.base import Connector
 from connectors.tools import WRITE_TOOLS
 from guardrails import run_checks
@@ -46,6 +53,13 @@ from guardrails.input import RateLimiter, max_length, not_empty, printable_text
 from knowledge.index import KnowledgeIndex
 
 log = logging.getLogger(__name__)
+
+EventSink = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # tenant, event, payload: the webhooks
+CSAT_SCORES = frozenset("12345")
+
+
+def _handoff_decision(escalation: Escalation) -> Decision:
+    return Decision(Action.HANDOFF, escalation.trigger, escalation.queue, escalation.reason, priority=escalation.rank)
 
 ASSISTANT_AUTHOR = "Assistant"
 STORED_TEXT_LIMIT = 100_000  # what is kept of an oversized message (it is still refused)
@@ -96,8 +110,15 @@ class _Stages:
 class Engine:
     def __init__(self, conversations: ConversationStore, knowledge: KnowledgeIndex,
                  tenants: dict[str, TenantRuntime], audit: AuditLog, usage: UsageStore, actions: GuardedActions, *,
-                 max_message_chars: int = 4000, rate_limiter: RateLimiter | None = None) -> None:
+                 max_message_chars: int = 4000, rate_limiter: RateLimiter | None = None,
+                 handoffs: HandoffStore | None = None, agents_online: AgentsOnline = lambda _tenant: 0,
+                 events: EventSink | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.conversations = conversations
+        self.handoffs = handoffs or HandoffStore(conversations.db)
+        self.escalator = Escalator(self.handoffs)
+        self.intake = HandoffIntake(self.handoffs, agents_online)
+        self.events = events
+        self.clock = clock
         self.knowledge = knowledge
         self.tenants = tenants
         self.audit = audit
@@ -126,9 +147,19 @@ class Engine:
             metadata={"truncated": True} if len(turn.text) > STORED_TEXT_LIMIT else {})
         await self.conversations.add_message(incoming)
         stages.mark("store_input")
-        if conversation.state in (Ownership.QUEUED, Ownership.HUMAN):
-            return TurnOutcome(conversation, incoming, None,
-                               relay_to_agent=conversation.state is Ownership.HUMAN)
+        if conversation.state is Ownership.HUMAN:
+            return TurnOutcome(conversation, incoming, None, relay_to_agent=True)
+        if conversation.state is Ownership.QUEUED:
+            return await self._while_queued(runtime, conversation, incoming, turn)
+        score = (turn.choice or turn.text).strip()
+        if conversation.state is Ownership.RESOLVED and score in CSAT_SCORES:
+            rated = await self.handoffs.answer_csat(conversation.id, int(score))
+            if rated is not None:
+                await self._emit(conversation.tenant, "csat.recorded", {
+                    "conversation_id": conversation.id, "agent": rated["agent"], "score": rated["score"]})
+                text = say("csat.thanks", conversation.language)
+                return await self._reply(conversation, incoming, text, {"decision": {"action": "csat"}}, stages,
+                                         updates={}, reply_id=turn.reply_id)
 
         lang = conversation.language or runtime.tenant.default_language
         blocked, verdicts = run_checks(
@@ -157,7 +188,16 @@ class Engine:
         stages.mark("triage")
         trace.update(understood.as_trace())
         lang, intent, entities = understood.language.language, understood.intent, understood.entities
+        signals = detect_signals(turn.text)
+        if signals:
+            trace["signals"] = [signal.as_trace() for signal in signals]
+        policy, now = runtime.tenant.handoff_policy, self.clock()
+        escalation = await self.escalator.before_answer(
+            policy, understood, signals, tenant=runtime.tenant.id, user=turn.identity.user_identifier,
+            conversation_id=conversation.id, now=now)
         decision = decide(intent, turn.identity, conversation, runtime.tenant, self.flows.tasks)
+        if escalation is not None:
+            decision = _handoff_decision(escalation)
         updates: dict[str, Any] = {"language": lang}
         citations: tuple[Citation, ...] = ()
         scope = ActionScope(runtime.tenant.id, conversation.id, turn.identity, lang, runtime.connector,
@@ -191,8 +231,8 @@ class Engine:
             text, citations = llm_answer.text, llm_answer.citations
             updates["misses"] = 0
             if llm_answer.handoff_reason:
-                decision = Decision(Action.HANDOFF, "model_requested_handoff", runtime.tenant.escalation.queue,
-                                    llm_answer.handoff_reason, priority=1)
+                escalation = Escalator.requested_by_model(policy, understood, llm_answer.handoff_reason)
+                decision = _handoff_decision(escalation)
         elif decision.action is Action.ANSWER:
             hits, dropped = screened(await self.knowledge.search(runtime.tenant.id, turn.text, limit=5,
                                                                  language=lang))
@@ -214,29 +254,110 @@ class Engine:
                 text = await self._record_task(task, runtime, conversation, trace)
             else:
                 updates["misses"] = conversation.misses + 1
-                escalation = after_miss(conversation, runtime.tenant)
+                escalation = self.escalator.after_miss(policy, understood, signals, misses=updates["misses"])
                 if escalation is None:
                     text = say("kb.no_answer", lang)
                 else:
-                    decision = escalation
-                    text = say("handoff.after_misses", lang) + " " + say("handoff.queued", lang)
+                    decision = _handoff_decision(escalation)
+                    text = say("handoff.after_misses", lang)
         elif decision.action is Action.SIGN_IN:
             verdict = verified_customer(turn.identity)
             trace["guardrails"].append(verdict.as_trace())
             text = say(verdict.reply_key or "account.sign_in_needed", lang)
         elif decision.action is Action.HANDOFF:
-            text = say("handoff.queued", lang)
+            text = ""
         else:
             text = say(f"smalltalk.{intent.name}", lang)
+        if task is not None and task.outcome == "failed" and escalation is None:
+            updates["misses"] = conversation.misses + 1  # a failed attempt counts like an unanswered question
+            escalation = self.escalator.after_miss(policy, understood, [], misses=updates["misses"])
+            if escalation is not None:
+                decision = _handoff_decision(escalation)
+
+        intake = None
+        if escalation is not None and decision.action is Action.HANDOFF:
+            transcript = [*history, incoming]
+            email = (understood.customer.email if understood.customer is not None
+                     else (entities.emails[0] if entities.emails else None))
+            intake = await self.intake.take(escalation, policy=policy, conversation=conversation,
+                                            transcript=transcript, email=email, lang=lang, act=act, now=now)
+            text = " ".join(part for part in (text, intake.text) if part)
+            trace["handoff"] = {**intake.placement.as_trace(), "trigger": escalation.trigger,
+                                "policy_version": policy.version, "follow_up": intake.follow_up,
+                                "incident": escalation.incident.id if escalation.incident else None}
 
         if pending is not None or task is not None:
             updates["flow"] = task.state.dump() if task is not None and task.state is not None else None
         trace["decision"] = decision.as_trace()
         held = tuple(str(a["approval"]) for a in (task.actions if task is not None else ())
                      if a.get("outcome") == "pending_approval" and not a.get("replayed") and a.get("approval"))
-        return await self._reply(conversation, incoming, text, trace, stages, updates=updates,
-                                 decision=decision, citations=citations, reply_id=turn.reply_id,
-                                 choices=task.choices if task is not None else (), approvals=held)
+        outcome = await self._reply(conversation, incoming, text, trace, stages, updates=updates,
+                                    decision=decision, citations=citations, reply_id=turn.reply_id,
+                                    choices=task.choices if task is not None else (), approvals=held,
+                                    handoff=intake.request if intake is not None else None)
+        if outcome.queued and intake is not None and escalation is not None:
+            await self._queued(outcome.conversation, intake, escalation, understood)
+        return outcome
+
+    async def _while_queued(self, runtime: TenantRuntime, conversation: Conversation, incoming: Message,
+                            turn: Turn) -> TurnOutcome:
+        """A customer writing while they wait: a follow-up email taken, or now and then their
+        place in line; otherwise silence (the agent sees the message with the transcript)."""
+        lang = conversation.language or runtime.tenant.default_language
+        scope = ActionScope(runtime.tenant.id, conversation.id, turn.identity, lang, runtime.connector,
+                            runtime.tenant.action_policy)
+
+        async def act(request: ActionRequest) -> ActionResult:
+            return await self.actions.perform(scope, request)
+
+        transcript = await self.conversations.messages(conversation.id, limit=HISTORY_MESSAGES * 3)
+        text = await self.intake.while_queued(conversation, incoming, transcript, lang, act, self.clock())
+        reply = None
+        if text is not None:
+            message = Message(turn.reply_id or MessageId(new_id()), conversation.id, Role.ASSISTANT,
+                              ASSISTANT_AUTHOR, text, metadata={"event": "handoff.waiting"})
+            if await self.conversations.add_message_in_state(message, Ownership.QUEUED):
+                reply = message
+                handoff = await self.handoffs.latest(conversation.id)
+                if handoff is not None and (handoff.follow_up or {}).get("status") == "ticket":
+                    await self._emit(conversation.tenant, "handoff.follow_up", {
+                        "conversation_id": conversation.id, **(handoff.follow_up or {})})
+        fresh = await self.conversations.get(conversation.id)
+        assert fresh is not None
+        return TurnOutcome(fresh, incoming, reply, relay_to_agent=fresh.state is Ownership.HUMAN)
+
+    async def _queued(self, conversation: Conversation, intake: Intake, escalation: Escalation,
+                      understood: Triage) -> None:
+        """After the handoff is committed: its packet, the audit event and the webhooks."""
+        handoff = await self.handoffs.latest(conversation.id)
+        assert handoff is not None
+        transcript = await self.conversations.messages(conversation.id, limit=200)
+        traces = await self.conversations.traces(conversation.id)
+        if intake.follow_up is not None:
+            await self.handoffs.update(handoff.id, follow_up=intake.follow_up)
+            handoff = replace(handoff, follow_up=intake.follow_up)
+        packet = build_packet(conversation, transcript, traces, handoff, understood.customer)
+        await self.handoffs.update(handoff.id, packet=packet.as_dict())
+        await self.audit.record("assistant", "handoff.requested", tenant=conversation.tenant, subject=conversation.id,
+                                policy_version=handoff.policy_version, outcome=escalation.trigger,
+                                detail={"queue": handoff.queue, "level": handoff.level, "due_at": handoff.due_at,
+                                        "reason": handoff.reason, "incident": handoff.incident_id})
+        if escalation.incident is not None and escalation.incident.new:
+            incident = escalation.incident
+            await self.audit.record("assistant", "incident.opened", tenant=conversation.tenant, subject=incident.id,
+                                    policy_version=handoff.policy_version,
+                                    detail={"topic": incident.topic, "customers": incident.customers})
+            await self._emit(conversation.tenant, "incident.opened", {
+                "incident_id": incident.id, "topic": incident.topic, "customers": incident.customers,
+                "opened_at": incident.opened_at})
+        await self._emit(conversation.tenant, "handoff.requested", {
+            "conversation_id": conversation.id, "queue": handoff.queue, "trigger": handoff.trigger,
+            "level": handoff.level, "due_at": handoff.due_at, "summary": packet.summary,
+            "language": packet.language, "follow_up": intake.follow_up, "incident_id": handoff.incident_id})
+
+    async def _emit(self, tenant: str, event: str, payload: dict[str, Any]) -> None:
+        if self.events is not None:
+            await self.events(tenant, event, payload)
 
     async def _llm_answer(self, turn: Turn, runtime: TenantRuntime, conversation: Conversation,
                           history: list[Message], lang: str, trace: dict[str, Any],
@@ -281,7 +402,8 @@ class Engine:
     async def _reply(self, conversation: Conversation, incoming: Message, text: str, trace: dict[str, Any],
                      stages: _Stages, *, updates: dict[str, Any], decision: Decision | None = None,
                      citations: tuple[Citation, ...] = (), reply_id: MessageId | None = None,
-                     choices: tuple[Choice, ...] = (), approvals: tuple[str, ...] = ()) -> TurnOutcome:
+                     choices: tuple[Choice, ...] = (), approvals: tuple[str, ...] = (),
+                     handoff: HandoffRequest | None = None) -> TurnOutcome:
         metadata: dict[str, Any] = {"citations": [c.__dict__ for c in citations]}
         if choices:
             metadata["choices"] = [c.__dict__ for c in choices]
@@ -290,9 +412,6 @@ class Engine:
         stages.mark("compose")
         trace["latency_ms"] = stages.marks
         trace.setdefault("mode", "grounded")
-        handoff = None
-        if decision is not None and decision.action is Action.HANDOFF:
-            handoff = (decision.queue or "general", decision.reason or decision.rule, decision.priority)
         committed = await self.conversations.save_assistant_reply(
             message, trace, updates=updates, handoff=handoff)
         fresh = await self.conversations.get(conversation.id)
@@ -300,9 +419,5 @@ class Engine:
         if not committed:  # a human took the conversation while we were composing
             log.info("reply dropped in %s: %s owns it now", conversation.id, fresh.state)
             return TurnOutcome(fresh, incoming, None, relay_to_agent=fresh.state is Ownership.HUMAN)
-        if handoff:
-            await self.audit.record("assistant", "handoff.requested", tenant=conversation.tenant,
-                                    subject=conversation.id, detail={"queue": handoff[0],
-                                                                     "reason": handoff[1]})
         return TurnOutcome(fresh, incoming, message, citations, queued=handoff is not None, choices=choices,
                            approvals=approvals)

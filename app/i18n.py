@@ -10,6 +10,7 @@ from typing import Final
 
 from app.action_phrases import ACTION_PHRASES
 from app.flow_phrases import FLOW_PHRASES
+from app.handoff_phrases import HANDOFF_PHRASES
 
 _CATALOG: Final[dict[str, dict[str, str]]] = {
     "welcome": {
@@ -221,6 +222,7 @@ STATUS_NAMES: Final[dict[str, dict[str, str]]] = {
 
 _CATALOG.update(FLOW_PHRASES)
 _CATALOG.update(ACTION_PHRASES)
+_CATALOG.update(HANDOFF_PHRASES)
 
 
 def say(key: str, lang: str | None, **values: object) -> str:

@@ -15,7 +15,8 @@ from app.domain import Conversation, Identity
 from app.intents import IntentResult
 from app.tenants import Tenant
 
-POLICY_VERSION = "builtin-2026.11.3"  # .3: a guest is asked to sign in rather than to choose between account tasks
+# .4: escalations (which queue, how urgent) come from the tenant's handoff policy (app/escalation.py)
+POLICY_VERSION = "builtin-2026.11.4"
 
 
 class Action(StrEnum):
@@ -23,7 +24,7 @@ class Action(StrEnum):
     TASK = "task"  # run (start or continue) a task flow: app/flows
     CLARIFY = "clarify"  # ask which of several tasks the customer means
     SIGN_IN = "ask_sign_in"
-    HANDOFF = "handoff"
+    HANDOFF = "handoff"  # decided by the tenant's handoff policy (app/escalation.py), not here
     SMALLTALK = "smalltalk"
 
 
@@ -52,9 +53,6 @@ CLARIFY_FLOOR = 0.35  # a task this likely is worth offering when the help cente
 
 def decide(intent: IntentResult, identity: Identity, conversation: Conversation,
            tenant: Tenant, tasks: Mapping[str, bool] = BUILTIN_TASKS) -> Decision:
-    if intent.name == "human_handoff":
-        return Decision(Action.HANDOFF, "customer_asked_for_human", tenant.escalation.queue,
-                        "The customer asked for a person.", priority=2)
     if intent.name in tasks:
         rivals = [name for name, p in intent.runners_up[:1]
                   if name in tasks and intent.confidence - p < AMBIGUOUS_MARGIN]
@@ -70,15 +68,6 @@ def decide(intent: IntentResult, identity: Identity, conversation: Conversation,
     if intent.name in SMALLTALK:
         return Decision(Action.SMALLTALK, f"smalltalk_{intent.name}")
     return Decision(Action.ANSWER, "answer_from_knowledge_base")
-
-
-def after_miss(conversation: Conversation, tenant: Tenant) -> Decision | None:
-    """Escalate when the knowledge base has failed the customer `max_misses` times in a row."""
-    if conversation.misses + 1 >= tenant.escalation.max_misses:
-        return Decision(Action.HANDOFF, "repeated_no_answer", tenant.escalation.queue,
-                        f"No help-center answer found {conversation.misses + 1} times in a row.",
-                        priority=1)
-    return None
 
 
 def task_candidates(intent: IntentResult, tasks: Mapping[str, bool] = BUILTIN_TASKS) -> list[str]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app.actions import GuardedActions
 from app.approvals import ApprovalDesk
@@ -14,10 +16,14 @@ from app.engine import Engine, TenantRuntime
 from app.handoff import HandoffDesk
 from app.intents import IntentClassifier
 from app.llm import LLMClient
+from app.presence import Presence
 from app.settings import Settings
 from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore
 from app.store.actions import ActionLedger, ApprovalStore
+from app.store.handoffs import HandoffStore
+from app.store.webhooks import WebhookOutbox
 from app.tenants import Tenant, TenantRegistry
+from app.webhooks import WebhookDispatcher
 from connectors.registry import ConnectorContext, open_connector
 from knowledge.documents import load_folder
 from knowledge.embedder import Embedder, open_embedders
@@ -40,6 +46,9 @@ class Services:
     desk: HandoffDesk
     approvals: ApprovalDesk
     sync_reports: dict[str, SyncReport]
+    handoffs: HandoffStore
+    presence: Presence
+    webhooks: WebhookOutbox
 
 
 async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> dict[str, SyncReport]:
@@ -72,7 +81,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         accounts = AccountStore(db)
         for agent in settings.agents:
             await accounts.seed_agent(agent.email, agent.name, agent.password.get_secret_value(),
-                                      agent.role, agent.tenants)
+                                      agent.role, agent.tenants, agent.language)
         conversations, audit = ConversationStore(db), AuditLog(db)
 
         embedder, multilingual = open_embedders(
@@ -98,10 +107,25 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
 
         approvals = ApprovalStore(db)
         actions = GuardedActions(ActionLedger(db), approvals, audit)
+        handoffs, presence, outbox = HandoffStore(db), Presence(), WebhookOutbox(db)
+        dispatcher = WebhookDispatcher(outbox)
+        stack.push_async_callback(dispatcher.close)
+        delivery = asyncio.create_task(dispatcher.run(), name="webhook-delivery")
+        stack.callback(delivery.cancel)
+
+        async def emit(tenant_id: str, event: str, payload: dict[str, Any]) -> None:
+            """Queue a handoff event for the tenant's webhooks; delivery retries until they answer."""
+            tenant = tenants.get(tenant_id)
+            if tenant is not None and tenant.handoff_policy.webhooks:
+                await outbox.enqueue(tenant_id, event, payload, tenant.handoff_policy.webhooks)
+                dispatcher.wake()
+
         engine = Engine(conversations, knowledge, runtimes, audit, UsageStore(db), actions,
-                        max_message_chars=settings.max_message_chars)
-        yield Services(settings, tenants, db, accounts, conversations, FeedbackStore(db), audit,
-                       knowledge, engine, HandoffDesk(conversations, audit, tenants),
+                        max_message_chars=settings.max_message_chars, handoffs=handoffs,
+                        agents_online=presence.count, events=emit)
+        desk = HandoffDesk(conversations, handoffs, audit, tenants, runtimes, knowledge, emit)
+        yield Services(settings, tenants, db, accounts, conversations, FeedbackStore(db), audit, knowledge,
+                       engine, desk,
                        ApprovalDesk(approvals, actions, conversations, audit,
                                     {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}),
-                       reports)
+                       reports, handoffs, presence, outbox)

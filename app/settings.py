@@ -23,6 +23,7 @@ class AgentAccount(BaseModel):
     password: SecretStr
     role: str = "agent"
     tenants: list[str] = Field(default_factory=lambda: ["*"])
+    language: str = Field(default="en", pattern=r"^[a-z]{2}$", description="customers' messages are shown in it")
 
 
 def _default_agents() -> list[AgentAccount]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator
 
 from app.config_file import load_config_file
 from app.errors import ConfigError
+from app.handoff_policy import DEFAULT_HANDOFF_POLICY, HandoffPolicy, load_handoff_policy
 from app.llm import LLMConfig
 from guardrails.action_policy import DEFAULT_POLICY, ActionPolicy, load_action_policy
 
@@ -47,11 +48,6 @@ class ConnectorConfig(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class EscalationConfig(BaseModel):
-    max_misses: int = Field(default=2, ge=1, le=10)
-    queue: str = "general"
-
-
 class Tenant(BaseModel):
     """One company. `llm` unset: the assistant answers in grounded mode (no model)."""
 
@@ -63,15 +59,28 @@ class Tenant(BaseModel):
     intents: Path | None = None
     connector: ConnectorConfig | None = None
     actions: Path | None = Field(default=None, description="the action policy file (limits, approvals)")
-    escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+    handoff: Path | None = Field(default=None, description="the handoff policy file (triggers, queues, SLAs)")
     llm: LLMConfig | None = None
     root: Path = Field(default=Path("."), exclude=True)
     _policy: ActionPolicy = PrivateAttr(default=DEFAULT_POLICY)
+    _handoff: HandoffPolicy = PrivateAttr(default=DEFAULT_HANDOFF_POLICY)
 
     @property
     def action_policy(self) -> ActionPolicy:
         """The tenant's action policy (the built-in default when it names no file)."""
         return self._policy
+
+    @property
+    def handoff_policy(self) -> HandoffPolicy:
+        """When to bring in a person, which queue, and by when (built-in default without a file)."""
+        return self._handoff
+
+    @field_validator("handoff", mode="before")
+    @classmethod
+    def _a_file(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            raise ValueError("name the handoff policy file (e.g. handoff: handoff.yaml); see docs/handoff.md")
+        return value
 
     @field_validator("id")
     @classmethod
@@ -101,6 +110,8 @@ def load_tenant(path: Path) -> Tenant:
     tenant = load_config_file(path, Tenant, "Tenant file", root=path.resolve().parent)
     if tenant.actions is not None:
         tenant._policy = load_action_policy(tenant.resolve(tenant.actions))
+    if tenant.handoff is not None:
+        tenant._handoff = load_handoff_policy(tenant.resolve(tenant.handoff))
     return tenant
 
 

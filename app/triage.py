@@ -25,7 +25,7 @@ from app.priority import Priority, score_priority
 from app.sentiment import Sentiment, assess
 from app.store import ConversationStore
 from app.tenants import SUPPORTED_LANGUAGES
-from connectors.base import CustomerDirectory
+from connectors.base import Customer, CustomerDirectory
 
 log = logging.getLogger(__name__)
 DetectorFactory.seed = 0  # langdetect is random unless seeded
@@ -72,6 +72,7 @@ class Triage:
     entities: Entities
     sentiment: Sentiment
     priority: Priority
+    customer: Customer | None = None  # the verified customer's CRM record, when it could be read
 
     def as_trace(self) -> dict[str, Any]:
         lang = self.language
@@ -111,4 +112,4 @@ async def triage(text: str, *, classifier: IntentClassifier, connector: Customer
     contacts = await conversations.recent_contacts(identity.user_identifier, days=7)
     priority = score_priority(customer=customer, sentiment=sentiment, intent=intent.name,
                               repeat_contacts=max(contacts - 1, 0), today=today)
-    return Triage(language, intent, entities, sentiment, priority)
+    return Triage(language, intent, entities, sentiment, priority, customer)

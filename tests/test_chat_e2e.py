@@ -76,13 +76,14 @@ async def test_a_german_question_is_answered_from_the_english_article(server, cl
 
 
 async def test_agent_takes_over_and_hands_back(server, clients):
+    agent, _ = await agent_console(server, clients)
     chat = await customer(server, clients)
     queued = (await chat.reply_to("I want to talk to a human"))["output"]
-    assert "support team" in queued, queued
+    assert "support team" in queued and "in line; the expected wait is about" in queued, queued
 
-    agent, _ = await agent_console(server, clients)
     conversation = chat.thread_id
-    assert conversation and conversation[:8] in "".join(m["output"] for m in agent.messages)
+    assert conversation
+    await agent.wait_for(lambda e: e["output"].startswith("New in queue") and conversation[:8] in e["output"])
 
     mark = len(chat.messages)
     await agent.send(f"/claim {conversation[:8]}")
@@ -132,7 +133,14 @@ async def test_agent_claims_and_resolves_with_buttons_and_customer_can_return(se
     mark = len(chat.messages)
     await agent.click(resolve)
     await chat.wait_for(lambda e: "marked this conversation as resolved" in e["output"], after=mark)
-    await agent.wait_for(lambda e: "resolved." in e["output"])
+    await agent.wait_for(lambda e: "resolved; the customer is asked for a rating" in e["output"])
+
+    # the satisfaction check: five buttons under the question; the score is stored
+    asked = await chat.wait_for(lambda e: "How did we do?" in e["output"], after=mark)
+    buttons = await chat.buttons_for(asked["id"], 5)
+    mark = len(chat.messages)
+    await chat.click(buttons["4"])
+    await chat.wait_for(lambda e: "Thank you for your rating!" in e["output"], after=mark)
 
     answer = (await chat.reply_to("How do I download an invoice?"))["output"]
     assert "Source: [Download your invoices" in answer, answer
@@ -143,7 +151,7 @@ async def test_two_unanswered_questions_bring_in_a_human(server, clients):
     first = (await chat.reply_to("Do you sell used tractors?"))["output"]
     assert "couldn't find that" in first, first
     second = (await chat.reply_to("What about lawn mowers with diesel engines?"))["output"]
-    assert "support team" in second, second
+    assert "couldn't find the answer" in second and "Leave your email address" in second, second
     # queued: the assistant now stays silent and the message waits for the agent
     mark = len(chat.messages)
     await chat.send("hello?")

@@ -128,9 +128,9 @@ async def test_a_person_taking_over_clears_the_half_finished_task(services):
     chat = Chat(services, "cus_1001")
     await chat.say("Could you send a copy of invoice INV-2026-0079?")
     assert (await services.conversations.get(chat.id)).flow is not None
-    await services.conversations.transition(chat.id, expect=Ownership.ASSISTANT, to=Ownership.QUEUED, agent=None)
-    await services.conversations.transition(chat.id, expect=Ownership.QUEUED, to=Ownership.HUMAN, agent="a@x")
-    await services.conversations.transition(chat.id, expect=Ownership.HUMAN, to=Ownership.ASSISTANT, agent=None)
+    await services.conversations.transition(chat.id, expect=(Ownership.ASSISTANT,), to=Ownership.QUEUED, agent=None)
+    await services.conversations.transition(chat.id, expect=(Ownership.QUEUED,), to=Ownership.HUMAN, agent="a@x")
+    await services.conversations.transition(chat.id, expect=(Ownership.HUMAN,), to=Ownership.ASSISTANT, agent=None)
     assert (await services.conversations.get(chat.id)).flow is None
     answer, _ = await chat.say("yes")  # no longer a confirmation of anything
     assert "on its way" not in answer, answer

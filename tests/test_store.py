@@ -9,6 +9,7 @@ import pytest
 from app.domain import ConversationId, Identity, Message, MessageId, Ownership, Role, TenantId, new_id
 from app.errors import OwnershipConflict, StoreError
 from app.store import AccountStore, ConversationStore, Database, FeedbackStore
+from app.store.handoffs import HandoffRequest
 
 
 @pytest.fixture
@@ -28,7 +29,8 @@ def assistant(conversation: str, text: str) -> Message:
 async def queued_conversation(store: ConversationStore, conversation_id: str) -> None:
     await store.ensure(conversation_id, Identity(TenantId("demo"), "guest:demo:x"))
     committed = await store.save_assistant_reply(
-        assistant(conversation_id, "queued"), {}, updates={}, handoff=("general", "asked", 2))
+        assistant(conversation_id, "queued"), {}, updates={}, handoff=HandoffRequest(
+            "general", "asked", "human_request", "high", 2, "2026-11-21T10:15:00.000Z", "test-1"))
     assert committed
 
 
@@ -43,14 +45,14 @@ async def test_migrations_apply_once_and_create_every_table(tmp_path):
     async with Database.open(path) as db:  # reopening applies nothing twice
         applied = await db.fetch_all("SELECT name FROM schema_migrations")
         assert [r[0] for r in applied] == ["m001_initial", "m002_llm_usage", "m003_pending_flow",
-                                          "m004_guarded_actions"]
+                                          "m004_guarded_actions", "m005_handoff_desk"]
 
 
 async def test_two_agents_claiming_at_once_have_exactly_one_winner(db):
     store = ConversationStore(db)
     await queued_conversation(store, "c1")
     results = await asyncio.gather(
-        *(store.transition("c1", expect=Ownership.QUEUED, to=Ownership.HUMAN, agent=f"a{i}@x")
+        *(store.transition("c1", expect=(Ownership.QUEUED,), to=Ownership.HUMAN, agent=f"a{i}@x")
           for i in range(5)),
         return_exceptions=True)
     winners = [r for r in results if not isinstance(r, Exception)]
@@ -66,7 +68,7 @@ async def test_assistant_reply_is_dropped_when_a_human_took_over_meanwhile(db):
     await store.ensure("c2", Identity(TenantId("demo"), "guest:demo:y"))
     await store.add_message(customer("c2", "hello?"))
     # the assistant is composing when an agent takes the conversation directly
-    await store.transition("c2", expect=Ownership.ASSISTANT, to=Ownership.HUMAN, agent="a@x")
+    await store.transition("c2", expect=(Ownership.ASSISTANT,), to=Ownership.HUMAN, agent="a@x")
     late = assistant("c2", "an answer nobody should see")
     assert await store.save_assistant_reply(late, {"x": 1}, updates={}) is False
     contents = [m.content for m in await store.messages(ConversationId("c2"))]
@@ -77,11 +79,11 @@ async def test_assistant_reply_is_dropped_when_a_human_took_over_meanwhile(db):
 async def test_release_needs_the_owning_agent(db):
     store = ConversationStore(db)
     await queued_conversation(store, "c3")
-    await store.transition("c3", expect=Ownership.QUEUED, to=Ownership.HUMAN, agent="a@x")
+    await store.transition("c3", expect=(Ownership.QUEUED,), to=Ownership.HUMAN, agent="a@x")
     with pytest.raises(OwnershipConflict, match="human by a@x"):
-        await store.transition("c3", expect=Ownership.HUMAN, to=Ownership.ASSISTANT, agent=None,
+        await store.transition("c3", expect=(Ownership.HUMAN,), to=Ownership.ASSISTANT, agent=None,
                                require_agent="b@x")
-    back = await store.transition("c3", expect=Ownership.HUMAN, to=Ownership.ASSISTANT, agent=None,
+    back = await store.transition("c3", expect=(Ownership.HUMAN,), to=Ownership.ASSISTANT, agent=None,
                                   require_agent="a@x")
     assert back.state is Ownership.ASSISTANT and back.assigned_agent is None and back.misses == 0
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain import new_id, utcnow
+from app.errors import StoreError
 from app.store.database import Database
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
@@ -49,6 +50,7 @@ class Agent:
     name: str
     role: str
     tenants: list[str]
+    language: str = "en"  # the console shows customers' messages in it (when a translator is configured)
 
     def serves(self, tenant: str) -> bool:
         return "*" in self.tenants or tenant in self.tenants
@@ -79,7 +81,7 @@ class AccountStore:
         return user
 
     async def seed_agent(self, email: str, name: str, password: str, role: str,
-                         tenants: list[str]) -> None:
+                         tenants: list[str], language: str = "en") -> None:
         """Create or update an agent; the password hash changes only if the password did."""
         existing = await self.db.fetch_one(
             "SELECT password_hash FROM agents WHERE email = ?", (email.lower(),))
@@ -90,21 +92,58 @@ class AccountStore:
         )
         async with self.db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO agents (email, name, role, tenants, password_hash, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET name = excluded.name,"
-                " role = excluded.role, tenants = excluded.tenants,"
+                "INSERT INTO agents (email, name, role, tenants, password_hash, updated_at, language)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET name = excluded.name,"
+                " role = excluded.role, tenants = excluded.tenants, language = excluded.language,"
                 " password_hash = excluded.password_hash, updated_at = excluded.updated_at",
-                (email.lower(), name, role, json.dumps(tenants), password_hash, utcnow()),
+                (email.lower(), name, role, json.dumps(tenants), password_hash, utcnow(), language),
             )
 
     async def authenticate_agent(self, email: str, password: str) -> Agent | None:
         row = await self.db.fetch_one("SELECT * FROM agents WHERE email = ?", (email.strip().lower(),))
         if row is None or not check_password(password, row["password_hash"]):
             return None
-        return Agent(row["email"], row["name"], row["role"], json.loads(row["tenants"]))
+        return _agent(row)
 
     async def agent(self, email: str) -> Agent | None:
         row = await self.db.fetch_one("SELECT * FROM agents WHERE email = ?", (email.lower(),))
+        return _agent(row) if row is not None else None
+
+    async def issue_token(self, email: str, label: str = "") -> str:
+        """A new Queue API token for an agent. Only its hash is stored: show it once."""
+        if await self.agent(email) is None:
+            raise StoreError(f"No agent with email {email!r}.")
+        token = "flt_" + secrets.token_urlsafe(32)
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO agent_tokens (token_hash, agent_email, label, created_at) VALUES (?, ?, ?, ?)",
+                (_token_hash(token), email.lower(), label[:100], utcnow()))
+        return token
+
+    async def agent_for_token(self, token: str) -> Agent | None:
+        """The agent a bearer token belongs to, unless it is unknown or revoked."""
+        if not token.startswith("flt_") or len(token) > 200:
+            return None
+        digest = _token_hash(token)
+        row = await self.db.fetch_one(
+            "SELECT a.* FROM agent_tokens t JOIN agents a ON a.email = t.agent_email"
+            " WHERE t.token_hash = ? AND t.revoked_at IS NULL", (digest,))
         if row is None:
             return None
-        return Agent(row["email"], row["name"], row["role"], json.loads(row["tenants"]))
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE agent_tokens SET last_used_at = ? WHERE token_hash = ?", (utcnow(), digest))
+        return _agent(row)
+
+    async def revoke_tokens(self, email: str) -> int:
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute("UPDATE agent_tokens SET revoked_at = ? WHERE agent_email = ?"
+                                      " AND revoked_at IS NULL", (utcnow(), email.lower()))
+            return cursor.rowcount
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()  # tokens are 256-bit random: no salt or stretching needed
+
+
+def _agent(row: Any) -> Agent:
+    return Agent(row["email"], row["name"], row["role"], json.loads(row["tenants"]), row["language"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
@@ -26,6 +26,9 @@ from app.domain import (
 )
 from app.errors import OwnershipConflict
 from app.store.database import Database
+
+if TYPE_CHECKING:
+    from app.store.handoffs import HandoffRequest
 
 
 def _conversation(row: aiosqlite.Row) -> Conversation:
@@ -118,7 +121,7 @@ class ConversationStore:
 
     async def delete(self, conversation_id: str) -> None:
         async with self.db.transaction() as tx:
-            for table in ("feedback", "decision_traces", "handoffs"):
+            for table in ("feedback", "decision_traces", "agent_notes", "suggestions", "csat", "handoffs"):
                 await tx.execute(f"DELETE FROM {table} WHERE conversation_id = ?", (conversation_id,))
             await tx.execute(  # nobody is left to tell the result
                 "UPDATE approvals SET status = 'withdrawn' WHERE conversation_id = ? AND status = 'pending'",
@@ -145,6 +148,16 @@ class ConversationStore:
         )
         return cursor.rowcount == 1
 
+    async def add_message_in_state(self, message: Message, state: Ownership) -> bool:
+        """Store a message only while the conversation is in `state` (the assistant speaking
+        to a queued customer must not talk over an agent who just claimed them)."""
+        async with self.db.transaction() as tx:
+            row = await (await tx.execute("SELECT state FROM conversations WHERE id = ?",
+                                          (message.conversation_id,))).fetchone()
+            if row is None or row["state"] != state.value:
+                return False
+            return await self.add_message(message, tx=tx)
+
     async def messages(self, conversation_id: ConversationId, limit: int = 500) -> list[Message]:
         rows = await self.db.fetch_all(
             "SELECT * FROM (SELECT *, rowid AS seq FROM messages WHERE conversation_id = ?"
@@ -155,12 +168,12 @@ class ConversationStore:
 
     async def save_assistant_reply(
         self, message: Message, trace: dict[str, Any], *, updates: dict[str, Any],
-        handoff: tuple[str, str, int] | None = None,
+        handoff: HandoffRequest | None = None,
     ) -> bool:
         """Commit the assistant's reply only if the assistant still owns the conversation.
 
         `updates` sets conversation columns (language, misses, flow) in the same transaction;
-        `handoff` (queue, reason, priority) moves the conversation to the queue with it.
+        `handoff` moves the conversation to the queue with it.
         Returns False, storing nothing, when a human took over meanwhile.
         """
         allowed = {"language", "misses", "priority", "flow"}
@@ -188,16 +201,23 @@ class ConversationStore:
                  message.conversation_id),
             )
             if handoff:
-                queue, reason, priority = handoff
                 await tx.execute(
                     "UPDATE conversations SET queue = ?, priority = ?, assigned_agent = NULL"
-                    " WHERE id = ?", (queue, priority, message.conversation_id))
+                    " WHERE id = ?", (handoff.queue, handoff.rank, message.conversation_id))
                 await tx.execute(
-                    "INSERT INTO handoffs (conversation_id, queue, reason, priority, requested_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (message.conversation_id, queue, reason, priority, message.created_at),
+                    "INSERT INTO handoffs (conversation_id, queue, reason, priority, requested_at, trigger_rule,"
+                    " level, due_at, policy_version, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (message.conversation_id, handoff.queue, handoff.reason, handoff.rank, message.created_at,
+                     handoff.trigger, handoff.level, handoff.due_at, handoff.policy_version, handoff.incident_id),
                 )
         return True
+
+    async def traces(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The decision traces of the conversation's assistant turns, oldest first."""
+        rows = await self.db.fetch_all(
+            "SELECT trace FROM decision_traces WHERE conversation_id = ? ORDER BY created_at, rowid",
+            (conversation_id,))
+        return [json.loads(r["trace"]) for r in rows]
 
     async def trace(self, message_id: str) -> dict[str, Any] | None:
         row = await self.db.fetch_one(
@@ -207,38 +227,47 @@ class ConversationStore:
     # -- ownership --------------------------------------------------------------------
 
     async def transition(
-        self, conversation_id: str, *, expect: Ownership, to: Ownership, agent: str | None,
+        self, conversation_id: str, *, expect: tuple[Ownership, ...], to: Ownership, agent: str | None,
         require_agent: str | None = None, note: Message | None = None,
     ) -> Conversation:
-        """Move `expect` -> `to` atomically, or raise OwnershipConflict naming the real state."""
+        """Move from one of `expect` to `to` atomically, or raise OwnershipConflict naming the real state.
+
+        An agent taking over a conversation nobody queued opens a handoff row for it, so
+        every stretch a person owned a conversation has one.
+        """
         now = utcnow()
         async with self.db.transaction() as tx:
+            row = await (await tx.execute("SELECT state, assigned_agent FROM conversations WHERE id = ?",
+                                          (conversation_id,))).fetchone()
+            if row is None:
+                raise OwnershipConflict("That conversation does not exist.")
+            states = ", ".join(f"'{state.value}'" for state in expect)
             sql = "UPDATE conversations SET state = ?, assigned_agent = ?, updated_at = ?"
             params: list[Any] = [to.value, agent, now]
-            if to is not Ownership.ASSISTANT or expect is not Ownership.ASSISTANT:
+            if to is not Ownership.ASSISTANT or Ownership.ASSISTANT not in expect:
                 sql += ", flow = NULL"  # a task half-asked before a person stepped in is stale
             if to is Ownership.ASSISTANT:
                 sql += ", misses = 0"
-            sql += " WHERE id = ? AND state = ?"
-            params += [conversation_id, expect.value]
+            sql += f" WHERE id = ? AND state IN ({states})"
+            params.append(conversation_id)
             if require_agent is not None:
                 sql += " AND assigned_agent = ?"
                 params.append(require_agent)
             cursor = await tx.execute(sql, tuple(params))
             if cursor.rowcount != 1:
-                row = await (await tx.execute(
-                    "SELECT state, assigned_agent FROM conversations WHERE id = ?",
-                    (conversation_id,))).fetchone()
-                if row is None:
-                    raise OwnershipConflict("That conversation does not exist.")
                 holder = f" by {row['assigned_agent']}" if row["assigned_agent"] else ""
-                raise OwnershipConflict(
-                    f"The conversation is {row['state']}{holder}, not {expect.value}.")
+                wanted = " or ".join(state.value for state in expect)
+                raise OwnershipConflict(f"The conversation is {row['state']}{holder}, not {wanted}.")
             if to is Ownership.HUMAN:
+                if row["state"] != Ownership.QUEUED.value:
+                    await tx.execute(
+                        "INSERT INTO handoffs (conversation_id, queue, reason, priority, requested_at, trigger_rule,"
+                        " level) VALUES (?, 'direct', 'An agent took the conversation over.', 0, ?, 'agent_takeover',"
+                        " 'normal')", (conversation_id, now))
                 await tx.execute(
                     "UPDATE handoffs SET claimed_by = ?, claimed_at = ? WHERE conversation_id = ?"
                     " AND claimed_at IS NULL", (agent, now, conversation_id))
-            elif expect is Ownership.HUMAN:
+            elif Ownership.HUMAN in expect:
                 outcome = "resolved" if to is Ownership.RESOLVED else "handed_back"
                 await tx.execute(
                     "UPDATE handoffs SET closed_at = ?, outcome = ? WHERE conversation_id = ?"
@@ -249,15 +278,16 @@ class ConversationStore:
         assert conversation is not None
         return conversation
 
-    async def queue(self, tenants: list[str] | None) -> list[Conversation]:
-        """Queued conversations, most urgent first, then oldest first."""
-        sql = "SELECT * FROM conversations WHERE state = 'queued'"
-        params: tuple[Any, ...] = ()
+    async def live(self, tenants: list[str] | None, limit: int = 50) -> list[Conversation]:
+        """Customer conversations the assistant is handling, most recently active first (an
+        agent may take one over)."""
+        sql = "SELECT * FROM conversations WHERE kind = 'customer' AND state IN ('assistant', 'resolved')"
+        params: list[Any] = []
         if tenants is not None:
             sql += f" AND tenant IN ({', '.join('?' for _ in tenants)})"
-            params = tuple(tenants)
-        sql += " ORDER BY priority DESC, updated_at ASC"
-        return [_conversation(r) for r in await self.db.fetch_all(sql, params)]
+            params += tenants
+        rows = await self.db.fetch_all(sql + " ORDER BY updated_at DESC LIMIT ?", (*params, limit))
+        return [_conversation(r) for r in rows]
 
     async def assigned_to(self, agent: str) -> list[Conversation]:
         rows = await self.db.fetch_all(

@@ -199,4 +199,87 @@ async def m004_guarded_actions(tx: aiosqlite.Connection) -> None:
     await tx.execute("CREATE INDEX approvals_by_status ON approvals(tenant, status, requested_at)")
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage, m003_pending_flow, m004_guarded_actions]
+async def m005_handoff_desk(tx: aiosqlite.Connection) -> None:
+    """Queues with SLA deadlines, incidents, the agent's notes and suggested replies,
+    satisfaction checks, agent API tokens and the webhook outbox."""
+    for column in ("trigger_rule TEXT", "level TEXT NOT NULL DEFAULT 'normal'", "due_at TEXT",
+                   "policy_version TEXT", "packet TEXT", "follow_up TEXT", "incident_id TEXT", "noticed_at TEXT"):
+        await tx.execute(f"ALTER TABLE handoffs ADD COLUMN {column}")
+    await tx.execute("CREATE INDEX handoffs_open ON handoffs(closed_at, queue, due_at)")
+    await tx.execute("ALTER TABLE agents ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")
+    await tx.execute("""CREATE TABLE issue_reports (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        user_identifier TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    )""")
+    await tx.execute("CREATE INDEX issue_reports_recent ON issue_reports(tenant, topic, at)")
+    await tx.execute("""CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        customers INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+        closed_at TEXT
+    )""")
+    await tx.execute("CREATE INDEX incidents_open ON incidents(tenant, topic, status)")
+    await tx.execute("""CREATE TABLE agent_notes (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id),
+        agent TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""")
+    await tx.execute("CREATE INDEX agent_notes_by_conversation ON agent_notes(conversation_id, created_at)")
+    await tx.execute("""CREATE TABLE suggestions (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id),
+        agent TEXT NOT NULL,
+        method TEXT NOT NULL,
+        suggested TEXT NOT NULL,
+        sent TEXT,
+        outcome TEXT NOT NULL DEFAULT 'offered'
+            CHECK (outcome IN ('offered', 'sent_as_is', 'edited', 'discarded')),
+        similarity REAL,
+        created_at TEXT NOT NULL,
+        decided_at TEXT
+    )""")
+    await tx.execute("CREATE INDEX suggestions_by_conversation ON suggestions(conversation_id, created_at)")
+    await tx.execute("""CREATE TABLE csat (
+        handoff_id INTEGER PRIMARY KEY REFERENCES handoffs(id),
+        conversation_id TEXT NOT NULL REFERENCES conversations(id),
+        agent TEXT,
+        score INTEGER CHECK (score BETWEEN 1 AND 5),
+        asked_at TEXT NOT NULL,
+        answered_at TEXT
+    )""")
+    await tx.execute("""CREATE TABLE agent_tokens (
+        token_hash TEXT PRIMARY KEY,
+        agent_email TEXT NOT NULL REFERENCES agents(email),
+        label TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    )""")
+    await tx.execute("""CREATE TABLE webhook_outbox (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        event TEXT NOT NULL,
+        url TEXT NOT NULL,
+        secret_env TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT
+    )""")
+    await tx.execute("CREATE INDEX webhook_outbox_due ON webhook_outbox(status, next_attempt_at)")
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage, m003_pending_flow, m004_guarded_actions,
+                               m005_handoff_desk]

@@ -1,0 +1,121 @@
+"""Taking a conversation into the human queue, and looking after the customer while it waits.
+
+An escalation becomes a queue entry with an SLA deadline; the customer hears why a person is
+coming and the expected wait. When nobody can take it (closed hours, nobody online), the
+request is captured for follow-up: a ticket in the company's helpdesk through the action
+gate, reaching a verified customer at their account email and a guest at the address they
+give. The conversation stays queued either way, so whoever comes online first answers it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.actions import ActionRequest, ActionResult
+from app.domain import Conversation, Message
+from app.entities import extract_entities
+from app.escalation import Escalation
+from app.handoff_policy import LEVELS, HandoffPolicy, Level, level_of, rank
+from app.i18n import say
+from app.queues import AgentsOnline, Placement, place
+from app.store.handoffs import HandoffRecord, HandoffRequest, HandoffStore, iso, parse_iso
+
+log = logging.getLogger(__name__)
+
+Act = Callable[[ActionRequest], Awaitable[ActionResult]]
+NOTICE_EVERY = timedelta(minutes=2)  # a waiting customer hears their place at most this often
+TICKET_MESSAGES = 30
+
+
+@dataclass(frozen=True)
+class Intake:
+    request: HandoffRequest
+    placement: Placement
+    text: str  # what the customer is told, after the reply's own opening
+    follow_up: dict[str, str] | None  # {"status": "ticket"|"awaiting_email"|"failed", ...}
+
+
+def ticket_body(reason: str, transcript: list[Message]) -> str:
+    lines = [f"Handed over: {reason}", "", "Conversation so far:"]
+    for message in transcript[-TICKET_MESSAGES:]:
+        lines.append(f"{message.author} ({message.role.value}): {message.content[:1000]}")
+    return "\n".join(lines)
+
+
+class HandoffIntake:
+    def __init__(self, store: HandoffStore, agents_online: AgentsOnline) -> None:
+        self.store = store
+        self.agents_online = agents_online
+
+    async def take(self, escalation: Escalation, *, policy: HandoffPolicy, conversation: Conversation,
+                   transcript: list[Message], email: str | None, lang: str, act: Act, now: datetime) -> Intake:
+        """Place the conversation and say what happens next (creating the follow-up ticket if
+        nobody can take it now)."""
+        placement = await place(policy, self.store, self.agents_online, tenant=conversation.tenant,
+                                queue=escalation.queue, level=escalation.level, rank=escalation.rank, now=now)
+        request = HandoffRequest(escalation.queue, escalation.reason, escalation.trigger, escalation.level,
+                                 escalation.rank, placement.due_at, policy.version,
+                                 escalation.incident.id if escalation.incident else None)
+        opening = say(f"handoff.why.{escalation.trigger}", lang) if escalation.trigger in _WHY else ""
+        parts = [opening]
+        follow_up = None
+        if placement.available:
+            parts.append(say("handoff.queued", lang))
+            parts.append(say("handoff.wait", lang, position=placement.ahead + 1, minutes=placement.wait_minutes))
+        else:
+            parts.append(say("handoff.nobody_online", lang) if placement.open_now
+                         else say("handoff.closed", lang, hours=placement.hours))
+            if policy.follow_up == "ticket":
+                follow_up, said = await self.follow_up(conversation, escalation.reason, escalation.level, transcript,
+                                                       email, lang, act, attempt=0)
+                parts.append(said)
+        return Intake(request, placement, " ".join(p for p in parts if p), follow_up)
+
+    async def follow_up(self, conversation: Conversation, reason: str, level: str, transcript: list[Message],
+                        email: str | None, lang: str, act: Act, *, attempt: int) -> tuple[dict[str, str], str]:
+        if not email:
+            return {"status": "awaiting_email"}, say("handoff.ask_email", lang)
+        result = await act(ActionRequest(
+            "create_ticket", {"subject": f"Chat follow-up: {reason}"[:200], "body": ticket_body(reason, transcript),
+                              "priority": level, "email": email},
+            idempotency_key=f"handoff-ticket:{conversation.id}:{len(transcript)}:{attempt}"))
+        if result.outcome in ("done", "submitted") and result.reference:
+            return ({"status": "ticket", "ticket": result.reference, "email": email},
+                    say("handoff.ticket_created", lang, ticket=result.reference, email=email))
+        log.warning("follow-up ticket for %s not created: %s %s", conversation.id, result.outcome, result.reason)
+        return {"status": "failed", "reason": result.rule or result.outcome}, say("handoff.ticket_failed", lang)
+
+    async def while_queued(self, conversation: Conversation, incoming: Message, transcript: list[Message],
+                           lang: str, act: Act, now: datetime) -> str | None:
+        """What to tell a customer who writes while waiting: a follow-up email taken, or (at
+        most every two minutes) their place in line. None: stay quiet, the agent will see it."""
+        handoff = await self.store.latest(conversation.id)
+        if handoff is None:
+            return None
+        follow_up = handoff.follow_up or {}
+        if follow_up.get("status") == "awaiting_email":
+            emails = extract_entities(incoming.content, language=lang).emails
+            if not emails:
+                return say("handoff.email_invalid", lang) if "@" in incoming.content else None
+            captured, said = await self.follow_up(conversation, handoff.reason, handoff.level, transcript, emails[0],
+                                                  lang, act, attempt=1)
+            await self.store.update(handoff.id, follow_up=captured, noticed_at=iso(now))
+            return said
+        if handoff.noticed_at and now - parse_iso(handoff.noticed_at) < NOTICE_EVERY:
+            return None
+        if handoff.noticed_at is None and now - parse_iso(handoff.requested_at) < NOTICE_EVERY:
+            return None
+        ahead = await self.store.ahead_of(conversation.tenant, handoff.queue, rank(_level(handoff)),
+                                          handoff.due_at or handoff.requested_at)
+        await self.store.update(handoff.id, noticed_at=iso(now))
+        return say("handoff.still_waiting", lang, position=ahead + 1)
+
+
+_WHY = frozenset({"incident", "regulatory", "high_value_urgent", "frustration", "technical_fault"})
+
+
+def _level(handoff: HandoffRecord) -> Level:
+    return level_of(LEVELS.index(handoff.level)) if handoff.level in LEVELS else "normal"

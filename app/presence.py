@@ -1,0 +1,47 @@
+"""Which agents are available right now, per tenant: the queue's "agents online".
+
+An agent is online while a console session is open, and for a few minutes after each Queue
+API call (a helpdesk polling the API is someone at work). Kept in memory: presence is
+about this process's live connections; beyond one process it belongs in the relay's
+pub/sub store too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+API_PRESENCE_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class _Seen:
+    tenants: tuple[str, ...]  # "*" serves every tenant
+    until: float | None  # None: while the session lasts
+
+
+class Presence:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._sessions: dict[str, tuple[str, _Seen]] = {}  # session id -> (agent, seen)
+        self._api: dict[str, _Seen] = {}  # agent -> last API call
+
+    def session_opened(self, session_id: str, agent: str, tenants: list[str]) -> None:
+        self._sessions[session_id] = (agent, _Seen(tuple(tenants), None))
+
+    def session_closed(self, session_id: str) -> None:
+        self._sessions.pop(session_id, None)
+
+    def api_call(self, agent: str, tenants: list[str]) -> None:
+        self._api[agent] = _Seen(tuple(tenants), self._clock() + API_PRESENCE_SECONDS)
+
+    def online(self, tenant: str) -> list[str]:
+        """Agents serving `tenant` who are online now, sorted."""
+        now = self._clock()
+        seen = [(agent, s) for agent, s in self._sessions.values()] + list(self._api.items())
+        return sorted({agent for agent, s in seen
+                       if (s.until is None or s.until > now) and ("*" in s.tenants or tenant in s.tenants)})
+
+    def count(self, tenant: str) -> int:
+        return len(self.online(tenant))
