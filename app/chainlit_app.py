@@ -6,6 +6,7 @@ Started by `frontline serve` (see app/cli.py), which sets the environment Chainl
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -17,16 +18,18 @@ from chainlit.server import sio
 from app import console, console_approvals
 from app.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
 from app.datalayer import FrontlineDataLayer
-from app.domain import ConversationId, MessageId, new_id
+from app.domain import ConversationId, MessageId, Ownership, new_id
 from app.engine import ASSISTANT_AUTHOR, Turn
 from app.errors import AuthError, FrontlineError
 from app.i18n import say
+from app.queue_api import install_queue_api
 from app.runtime import RUNTIME
 from app.services import build_services
 from app.settings import load_settings
 from app.web import install_routes, socket_origin_policy
 
 log = logging.getLogger("frontline")
+OWNERSHIP_CHECK_SECONDS = 0.1  # while a model streams, how often the assistant re-reads who owns the chat
 
 
 # -- start-up ----------------------------------------------------------------------------
@@ -45,9 +48,16 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
             raise SystemExit(1) from None
         origins = sorted(set(settings.own_origins).union(
             *(t.widget.allowed_origins for t in services.tenants)))
+        import chainlit.config
+        import chainlit.server
         from chainlit.config import config
 
         config.project.allow_origins[:] = origins  # the CORS middleware holds this list
+        # Chainlit keeps session files (custom elements' props too) in one folder of the working
+        # directory and deletes it at shutdown; each server keeps its own, in its data folder.
+        files = settings.data_dir / "session-files"
+        files.mkdir(parents=True, exist_ok=True)
+        chainlit.config.FILES_DIRECTORY = chainlit.server.FILES_DIRECTORY = files
         for name, report in services.sync_reports.items():
             log.info("help center %s: %s", name, report.summary())
         RUNTIME.services = services
@@ -59,6 +69,7 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
 
 chainlit_server.router.lifespan_context = _lifespan
 install_routes(chainlit_server, lambda: RUNTIME.services)
+install_queue_api(chainlit_server, lambda: RUNTIME.services)
 
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
 
@@ -161,10 +172,21 @@ async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str
     services = RUNTIME.require()
     language = None
     answer = cl.Message(content="", author=ASSISTANT_AUTHOR, id=new_id())  # streamed into, in LLM mode
-    streaming = False
+    streaming, silenced, checked = False, False, time.monotonic()
 
     async def on_token(token: str) -> None:
-        nonlocal streaming
+        """Stream the model's words, until a person takes the conversation over mid-answer."""
+        nonlocal streaming, silenced, checked
+        if silenced:
+            return
+        if time.monotonic() - checked > OWNERSHIP_CHECK_SECONDS:
+            checked = time.monotonic()
+            current = await services.conversations.get(ConversationId(thread_id))
+            if current is not None and current.state is not Ownership.ASSISTANT:
+                silenced = True
+                if streaming:
+                    await answer.remove()
+                return
         streaming = True
         await answer.stream_token(token)
 
@@ -187,7 +209,7 @@ async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str
         answer.actions = [cl.Action(name="reply", label=c.label, payload={"value": c.value, "label": c.label})
                           for c in outcome.choices]
         await answer.send()
-    elif streaming:  # a person took the conversation while the model was answering
+    elif streaming and not silenced:  # a person took the conversation while the model was answering
         await answer.remove()
     if outcome.queued:
         await console.announce_queued(conversation)

@@ -59,10 +59,11 @@ class Suggestion:
 
 
 def latest_customer_text(transcript: list[Message]) -> str:
-    """What the customer has written since the company (agent or assistant) last spoke."""
+    """What the customer has written since a person last answered (the assistant's replies
+    do not count: an agent picks up what the assistant could not settle)."""
     pending: list[str] = []
     for message in reversed(transcript):
-        if message.role in (Role.AGENT, Role.ASSISTANT):
+        if message.role is Role.AGENT:
             break
         if message.role is Role.CUSTOMER and message.content.strip():
             pending.append(message.content.strip())

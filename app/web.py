@@ -43,7 +43,7 @@ class WidgetSessionRequest(BaseModel):
     locale: str | None = Field(default=None, max_length=35)
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
+def json_error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
 
@@ -64,30 +64,30 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
     async def widget_session(request: Request) -> Response:
         current = services()
         if current is None:
-            return _error(503, "starting", "Frontline is starting; try again in a few seconds.")
+            return json_error(503, "starting", "Frontline is starting; try again in a few seconds.")
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
-            return _error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+            return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
         try:
             payload = WidgetSessionRequest.model_validate_json(body or b"{}")
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
                                  for e in exc.errors())
-            return _error(400, "invalid_request", f"Expected JSON {{\"tenant\": \"<id>\"}}: {problems}")
+            return json_error(400, "invalid_request", f"Expected JSON {{\"tenant\": \"<id>\"}}: {problems}")
         tenant = current.tenants.get(payload.tenant)
         if tenant is None:
-            return _error(404, "unknown_tenant", f"No tenant with id {payload.tenant!r}.")
+            return json_error(404, "unknown_tenant", f"No tenant with id {payload.tenant!r}.")
         origin = request.headers.get("origin")
         if origin and origin not in allowed_origins(current, tenant.id):
             log.warning("widget session refused for %s from origin %s", tenant.id, origin)
-            return _error(403, "origin_not_allowed", f"The origin {origin} may not embed this widget.")
+            return json_error(403, "origin_not_allowed", f"The origin {origin} may not embed this widget.")
         customer_id = None
         if payload.identity is not None:
             try:
                 customer_id = verify_identity_token(tenant, payload.identity)
             except AuthError as exc:
                 log.info("identity token refused for tenant %s: %s", tenant.id, exc)
-                return _error(401, "invalid_identity", str(exc))
+                return json_error(401, "invalid_identity", str(exc))
         fields = customer_user_fields(tenant, customer_id, payload.locale)
         if customer_id is None and (returning := _returning_guest(request, tenant.id)):
             fields["identifier"] = returning  # same guest after a reload: their chat resumes
@@ -132,10 +132,10 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
             return HTMLResponse("<h1>Article not found</h1>", status_code=404)
         return HTMLResponse(render_article(tenant.name, document.title, document.body))
 
-    _move_catch_all_last(app)
+    move_catch_all_last(app)
 
 
-def _move_catch_all_last(app: FastAPI) -> None:
+def move_catch_all_last(app: FastAPI) -> None:
     """Chainlit serves its single-page app from `/{full_path:path}`, which would answer every
     GET added after it; put it (or the included router holding it) back at the end."""
 

@@ -144,11 +144,11 @@ async def suggest(knowledge, transcript, *, llm=None, language="en"):
                                llm=llm, company="Brightwave", agent_name="Maya")
 
 
-async def test_latest_customer_text_is_what_came_after_the_last_company_message():
+async def test_latest_customer_text_is_what_came_after_a_person_last_answered():
     transcript = [message(Role.CUSTOMER, "old question"), message(Role.AGENT, "answer", "Maya"),
-                  message(Role.CUSTOMER, "first"), message(Role.SYSTEM, "Maya joined"),
-                  message(Role.CUSTOMER, "second")]
-    assert latest_customer_text(transcript) == "first\nsecond"
+                  message(Role.CUSTOMER, "first"), message(Role.ASSISTANT, "I've asked a person to join"),
+                  message(Role.SYSTEM, "Maya joined"), message(Role.CUSTOMER, "second")]
+    assert latest_customer_text(transcript) == "first\nsecond"  # the assistant's holding reply does not count
     assert latest_customer_text(transcript[:2]) == ""
 
 

@@ -121,6 +121,14 @@ class ChatClient:
         await self._wait(self.actions, lambda _: sum(map(matches, self.actions)) >= count, timeout, 0)
         return {a["payload"]["value"]: a for a in self.actions if matches(a)}
 
+    async def wait_for_stream(self, timeout: float = 20.0) -> str:
+        """The id of a message a model has started streaming into (waiting until one starts)."""
+        async def started() -> str:
+            async with self._changed:
+                await self._changed.wait_for(lambda: bool(self.streamed))
+                return next(iter(self.streamed))
+        return await asyncio.wait_for(started(), timeout)
+
     async def _wait(self, events: list[Event], predicate: Callable[[Event], bool], timeout: float,
                     after: int) -> Event:
         async def find() -> Event:

@@ -1,0 +1,259 @@
+"""The Queue API: a company's own helpdesk works Frontline's queue over JSON at /api/v1.
+
+It is the console without the Chainlit UI: the same HandoffDesk calls, so a claim, a
+message or a release means exactly what it means in the console, and the customer sees the
+result live in the same way (app/console.py pushes it into their open chat sessions).
+
+Agents authenticate with a bearer token from `AccountStore.issue_token`; only its hash is
+stored. A conversation of a company the agent doesn't serve answers 404, like one that
+doesn't exist, so a token never reveals another company's conversations.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+
+from app.console import csat_buttons, to_customer
+from app.domain import Conversation, ConversationId
+from app.errors import OwnershipConflict
+from app.handoff import MAX_NOTE_CHARS, Released
+from app.store.accounts import Agent
+from app.store.handoffs import HandoffRecord
+from app.web import MAX_BODY_BYTES, json_error, move_catch_all_last
+
+if TYPE_CHECKING:
+    from app.services import Services
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1"
+_MAX_ID_CHARS = 100
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class _Empty(BaseModel):
+    """The body of calls that take none: `{}` or nothing, and nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClaimRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    take_over: StrictBool = False  # also take a conversation the assistant is handling
+
+
+class MessageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)  # the upper bound is the server's max_message_chars
+    suggestion_id: str | None = Field(default=None, max_length=_MAX_ID_CHARS)
+
+
+class NoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
+
+
+class HandbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
+
+
+@dataclass(frozen=True)
+class _Caller:
+    services: Services
+    agent: Agent
+
+
+def _invalid(message: str) -> JSONResponse:
+    return json_error(400, "invalid_request", message)
+
+
+def _not_found(conversation_id: str) -> JSONResponse:
+    return json_error(404, "not_found", f"No conversation {conversation_id[:_MAX_ID_CHARS]!r}.")
+
+
+def _conflict(exc: OwnershipConflict) -> JSONResponse:
+    return json_error(409, "conflict", str(exc))
+
+
+def queue_item(conversation: Conversation, handoff: HandoffRecord) -> dict[str, Any]:
+    """One waiting conversation as a helpdesk lists it: enough to sort, route and pick."""
+    return {"id": conversation.id, "tenant": conversation.tenant, "language": conversation.language,
+            "queue": handoff.queue, "trigger": handoff.trigger, "reason": handoff.reason, "level": handoff.level,
+            "due_at": handoff.due_at, "requested_at": handoff.requested_at, "follow_up": handoff.follow_up,
+            "incident_id": handoff.incident_id, "customer_id": conversation.customer_id}
+
+
+async def _body(request: Request, model: type[Model]) -> Model | JSONResponse:
+    """The JSON body as `model` (an absent body means the defaults), capped like the widget's."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+    try:
+        return model.model_validate_json(raw.strip() or b"{}")
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        return _invalid(f"Invalid request body: {problems}")
+
+
+def install_queue_api(app: FastAPI, services: Callable[[], Services | None]) -> None:
+    """Add the /api/v1 routes, then keep Chainlit's catch-all page route behind them (it
+    answers every GET it comes before)."""
+
+    async def authenticate(request: Request) -> _Caller | JSONResponse:
+        current = services()
+        if current is None:
+            return json_error(503, "starting", "Frontline is starting; try again in a few seconds.")
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        agent = (await current.accounts.agent_for_token(token.strip())
+                 if scheme.lower() == "bearer" and token.strip() else None)
+        if agent is None:
+            log.info("queue api %s %s refused: no valid token", request.method, request.url.path)
+            response = json_error(401, "unauthorized", "Send a valid API token: Authorization: Bearer flt_...")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        current.presence.api_call(agent.email, agent.tenants)  # a helpdesk at work counts as online
+        return _Caller(current, agent)
+
+    async def conversation_for(caller: _Caller, conversation_id: str) -> Conversation | None:
+        """The conversation, or None when it doesn't exist or belongs to a company the agent
+        doesn't serve (the same answer for both: its existence is not disclosed)."""
+        if len(conversation_id) > _MAX_ID_CHARS:
+            return None
+        conversation = await caller.services.conversations.get(ConversationId(conversation_id))
+        return conversation if conversation and caller.agent.serves(conversation.tenant) else None
+
+    async def prepare(request: Request, conversation_id: str, model: type[Model],
+                      call: str) -> tuple[_Caller, Conversation, Model] | JSONResponse:
+        """Authenticate, read the body, find the conversation: every conversation call starts so."""
+        caller = await authenticate(request)
+        if isinstance(caller, Response):
+            return caller
+        body = await _body(request, model)
+        if isinstance(body, Response):
+            return body
+        conversation = await conversation_for(caller, conversation_id)
+        if conversation is None:
+            return _not_found(conversation_id)
+        log.info("queue api %s by %s <%s> on %s", call, caller.agent.name, caller.agent.email, conversation.id)
+        return caller, conversation, body
+
+    async def push(released: Released) -> None:
+        """What the customer sees after a release, live, as the console sends it."""
+        for message in released.notes:
+            await to_customer(released.conversation.id, message,
+                              csat_buttons() if message.metadata.get("event") == "csat.ask" else None)
+
+    @app.get(f"{PREFIX}/queue")
+    async def queue(request: Request) -> Response:
+        caller = await authenticate(request)
+        if isinstance(caller, Response):
+            return caller
+        name = request.query_params.get("queue")
+        entries = await caller.services.desk.queue_for(caller.agent)
+        if name is not None:
+            entries = [e for e in entries if e.handoff.queue == name]
+        log.info("queue api queue by %s <%s>: %d waiting", caller.agent.name, caller.agent.email, len(entries))
+        return JSONResponse({"conversations": [queue_item(e.conversation, e.handoff) for e in entries]})
+
+    @app.get(PREFIX + "/conversations/{conversation_id}")
+    async def packet(request: Request, conversation_id: str) -> Response:
+        prepared = await prepare(request, conversation_id, _Empty, "packet")
+        if isinstance(prepared, Response):
+            return prepared
+        caller, conversation, _ = prepared
+        suggest = request.query_params.get("suggest", "false").lower()
+        if suggest not in ("true", "false", "1", "0"):
+            return _invalid("suggest: expected true or false")
+        found = await caller.services.desk.packet(conversation.id, caller.agent, suggest=suggest in ("true", "1"))
+        if found is None:
+            return _not_found(conversation_id)
+        return JSONResponse(found.as_dict())
+
+    @app.post(PREFIX + "/conversations/{conversation_id}/claim")
+    async def claim(request: Request, conversation_id: str) -> Response:
+        prepared = await prepare(request, conversation_id, ClaimRequest, "claim")
+        if isinstance(prepared, Response):
+            return prepared
+        caller, conversation, body = prepared
+        try:
+            claimed, joined = await caller.services.desk.claim(conversation.id, caller.agent, take_over=body.take_over)
+        except OwnershipConflict as exc:  # someone else got there first: the loser is told why
+            return _conflict(exc)
+        await to_customer(claimed.id, joined)
+        return JSONResponse({"conversation": claimed.id, "state": claimed.state.value, "agent": caller.agent.email})
+
+    @app.post(PREFIX + "/conversations/{conversation_id}/messages")
+    async def message(request: Request, conversation_id: str) -> Response:
+        prepared = await prepare(request, conversation_id, MessageRequest, "message")
+        if isinstance(prepared, Response):
+            return prepared
+        caller, conversation, body = prepared
+        limit = caller.services.settings.max_message_chars
+        if not body.text.strip() or len(body.text) > limit:
+            return _invalid(f"text: must be 1-{limit} characters and not blank")
+        try:
+            sent = await caller.services.desk.post_agent_message(conversation.id, caller.agent, body.text,
+                                                                 suggestion_id=body.suggestion_id)
+        except OwnershipConflict as exc:
+            return _conflict(exc)
+        await to_customer(conversation.id, sent)
+        return JSONResponse({"id": sent.id, "content": sent.content, "translated": bool(sent.metadata.get("original"))},
+                            status_code=201)
+
+    @app.post(PREFIX + "/conversations/{conversation_id}/notes")
+    async def note(request: Request, conversation_id: str) -> Response:
+        prepared = await prepare(request, conversation_id, NoteRequest, "note")
+        if isinstance(prepared, Response):
+            return prepared
+        caller, conversation, body = prepared
+        if not body.text.strip():
+            return _invalid("text: must not be blank")
+        try:
+            added = await caller.services.desk.add_note(conversation.id, caller.agent, body.text)
+        except OwnershipConflict as exc:
+            return _conflict(exc)
+        return JSONResponse({"id": added.id, "conversation": conversation.id, "agent": added.agent,
+                             "text": added.text, "created_at": added.created_at}, status_code=201)
+
+    @app.post(PREFIX + "/conversations/{conversation_id}/resolve")
+    async def resolve(request: Request, conversation_id: str) -> Response:
+        prepared = await prepare(request, conversation_id, _Empty, "resolve")
+        if isinstance(prepared, Response):
+            return prepared
+        caller, conversation, _ = prepared
+        try:
+            released = await caller.services.desk.resolve(conversation.id, caller.agent)
+        except OwnershipConflict as exc:
+            return _conflict(exc)
+        await push(released)
+        return JSONResponse({"conversation": conversation.id, "state": released.conversation.state.value})
+
+    @app.post(PREFIX + "/conversations/{conversation_id}/handback")
+    async def handback(request: Request, conversation_id: str) -> Response:
+        prepared = await prepare(request, conversation_id, HandbackRequest, "handback")
+        if isinstance(prepared, Response):
+            return prepared
+        caller, conversation, body = prepared
+        try:
+            released = await caller.services.desk.hand_back(conversation.id, caller.agent, body.note)
+        except OwnershipConflict as exc:
+            return _conflict(exc)
+        await push(released)
+        return JSONResponse({"conversation": conversation.id, "state": released.conversation.state.value})
+
+    move_catch_all_last(app)
