@@ -6,6 +6,7 @@
     frontline triage TEXT      show how a message is understood and decided (app/triage_command.py)
     frontline trace ID         show the decision traces stored with a conversation's replies
     frontline audit verify     check the audit log's hash chain (app/audit_command.py)
+    frontline token issue EMAIL   a Queue API token for an agent (app/token_command.py)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from app import audit_command, kb_commands, triage_command
+from app import audit_command, kb_commands, token_command, triage_command
 from app.errors import FrontlineError
 from app.settings import PROJECT_ROOT, Settings, load_settings
 from guardrails.pii import install_log_redaction
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     kb_commands.add_parser(commands)
     triage_command.add_parser(commands)
     audit_command.add_parser(commands)
+    token_command.add_parser(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -104,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "audit":
             logging.getLogger().setLevel(logging.WARNING)
             return asyncio.run(audit_command.run(settings, args))
+        if args.command == "token":
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(token_command.run(settings, args))
         return setup(settings)
     except FrontlineError as exc:
         print(f"error: {exc}", file=sys.stderr)
