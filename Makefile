@@ -40,3 +40,4 @@ bench: setup
 	$(UV) run --frozen python bench/demo_intents.py
 	$(UV) run --frozen python bench/guardrails.py
 	$(UV) run --frozen python bench/actions.py
+	$(UV) run --frozen python bench/handoff.py

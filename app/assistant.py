@@ -82,10 +82,18 @@ def system_prompt(company: str, language: str, help_center_language: str = "en")
 
 
 def _history(messages: list[Message]) -> list[dict[str, Any]]:
+    """The conversation as the model reads it. What a human agent said and noted is marked as
+    theirs, so after a hand-back the assistant resumes knowing what the person did."""
     turns = []
     for message in messages[-HISTORY_MESSAGES:]:
+        content = message.content
+        if message.role is Role.AGENT:
+            content = f"[{message.author}, a human agent of the team] {content}"
+        elif message.role is Role.SYSTEM and message.metadata.get("note"):
+            content = (f"[{message.metadata.get('agent_name', 'The agent')} handed the conversation back to you "
+                       f"with this note: {message.metadata['note']}]")
         role = "user" if message.role is Role.CUSTOMER else "assistant"
-        turns.append({"role": role, "content": redact(message.content)})  # the provider never sees PII
+        turns.append({"role": role, "content": redact(content)})  # the provider never sees PII
     return turns
 
 

@@ -22,6 +22,9 @@ from app.handoff_policy import HandoffPolicy, Level, level_of, rank
 from app.store.handoffs import HandoffStore, IncidentRecord
 from app.triage import Triage
 
+# Sentiment signals that show anger (app/sentiment.py). "threat_to_leave" and "repetition" raise
+# the priority, but on their own they are a customer saying what they want, which a task handles.
+AFFECT = frozenset({"negative_words", "profanity", "all_caps", "exclamations", "repeated_failures", "legal_threat"})
 _KIND_NAMES = {"data_deletion": "a request to delete personal data", "legal_threat": "legal or regulator language",
                "accessibility": "an accessibility complaint"}
 
@@ -78,7 +81,8 @@ class Escalator:
             return self._make("human_request", triggers.human_request.queue, triggers.human_request.priority,
                               understood, "The customer asked for a person.")
         mood = understood.sentiment
-        if triggers.frustration.enabled and mood.frustration >= triggers.frustration.threshold:
+        upset = set(mood.signals) & AFFECT  # wanting to cancel, or asking again, is not anger by itself
+        if triggers.frustration.enabled and mood.frustration >= triggers.frustration.threshold and upset:
             signals_text = ", ".join(mood.signals) or "strong negative language"
             return self._make("frustration", triggers.frustration.queue, triggers.frustration.priority, understood,
                               f"The customer is very frustrated ({mood.frustration:.2f}: {signals_text}).")
@@ -109,4 +113,4 @@ class Escalator:
     def requested_by_model(policy: HandoffPolicy, understood: Triage, reason: str) -> Escalation:
         """The model (LLM mode) decided a person should take over: the human-request route."""
         trigger = policy.triggers.human_request
-        return Escalator._make("model_requested", trigger.queue, trigger.priority, understood, reason)
+        return Escalator._make("model_requested_handoff", trigger.queue, trigger.priority, understood, reason)

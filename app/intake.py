@@ -58,7 +58,7 @@ class HandoffIntake:
                                 queue=escalation.queue, level=escalation.level, rank=escalation.rank, now=now)
         request = HandoffRequest(escalation.queue, escalation.reason, escalation.trigger, escalation.level,
                                  escalation.rank, placement.due_at, policy.version,
-                                 escalation.incident.id if escalation.incident else None)
+                                 escalation.incident.id if escalation.incident else None, requested_at=iso(now))
         opening = say(f"handoff.why.{escalation.trigger}", lang) if escalation.trigger in _WHY else ""
         parts = [opening]
         follow_up = None
@@ -109,7 +109,7 @@ class HandoffIntake:
         if handoff.noticed_at is None and now - parse_iso(handoff.requested_at) < NOTICE_EVERY:
             return None
         ahead = await self.store.ahead_of(conversation.tenant, handoff.queue, rank(_level(handoff)),
-                                          handoff.due_at or handoff.requested_at)
+                                          handoff.due_at or handoff.requested_at, handoff.id)
         await self.store.update(handoff.id, noticed_at=iso(now))
         return say("handoff.still_waiting", lang, position=ahead + 1)
 

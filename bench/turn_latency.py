@@ -296,6 +296,7 @@ def tenant_file(folder: Path, llm: dict[str, Any] | None) -> Path:
     tenant["knowledge"]["paths"] = [str(DEMO / "helpcenter")]
     tenant["intents"] = str(DEMO / "intents.yaml")
     tenant["actions"] = str(DEMO / "actions.yaml")
+    tenant["handoff"] = str(DEMO / "handoff.yaml")
     tenant["connector"]["options"]["seed"] = str(DEMO / "crm.json")
     if llm is not None:
         tenant["llm"] = llm

@@ -270,3 +270,27 @@ async def test_a_handoff_survives_a_server_restart(tmp_path, people):
             await back.close()
     finally:
         server.stop()
+
+
+async def test_after_a_hand_back_the_model_knows_what_the_agent_did(llm_server, fake_llm, people):
+    customer, agent = people
+    alex = await agent()
+    chat = await customer()
+    conversation = await queued_by(chat, "I need a person about a double charge")
+    await alex.wait_for(lambda e: e["output"].startswith("New in queue") and conversation[:8] in e["output"])
+    fake_llm.script.clear()
+    await alex.send(f"/claim {conversation[:8]}")
+    await chat.wait_for(lambda e: "joined the chat" in e["output"])
+    await alex.send("I've refunded the duplicate charge of $19.99; it shows in 3-5 days.")
+    await chat.wait_for(lambda e: "duplicate charge" in e.get("output", ""))
+    mark = len(chat.messages)
+    await alex.send("/handback Refunded duplicate charge INV-2026-0142, customer informed")
+    back = await chat.wait_for(lambda e: "I'm back to help" in e.get("output", ""), after=mark)
+    assert "Refunded duplicate charge INV-2026-0142" in back["output"]  # the customer sees the note too
+
+    fake_llm.queue(reply("You're welcome! The refund from Alex should appear within 3-5 days."))
+    answer = await chat.reply_to("Thanks! When will I see the money?")
+    assert answer["output"] == "You're welcome! The refund from Alex should appear within 3-5 days."
+    sent = "\n".join(str(m.get("content")) for m in fake_llm.requests[-1]["messages"])
+    assert "[Alex Rivera, a human agent of the team] I've refunded the duplicate charge" in sent
+    assert "handed the conversation back to you with this note: Refunded duplicate charge INV-2026-0142" in sent

@@ -24,6 +24,7 @@ def llm_server(tmp_path_factory, fake_llm):
     demo = PROJECT_ROOT / "demo"
     tenant = yaml.safe_load((demo / "tenant.yaml").read_text())
     tenant |= {"intents": str(demo / "intents.yaml"), "actions": str(demo / "actions.yaml"),
+               "handoff": str(demo / "handoff.yaml"),
                "llm": {"model": "openai/gpt-4o-mini", "api_base": fake_llm.url, "timeout": 5, "retries": 0}}
     tenant["knowledge"]["paths"] = [str(demo / "helpcenter")]
     tenant["connector"]["options"]["seed"] = str(demo / "crm.json")

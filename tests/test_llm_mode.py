@@ -38,6 +38,7 @@ async def services(tmp_path_factory, fake_llm):
     tenant["knowledge"]["paths"] = [str(demo / "helpcenter")]
     tenant["intents"] = str(demo / "intents.yaml")
     tenant["actions"] = str(demo / "actions.yaml")
+    tenant["handoff"] = str(demo / "handoff.yaml")
     tenant["connector"]["options"]["seed"] = str(demo / "crm.json")
     tenant["llm"] = {"model": "openai/gpt-4o-mini", "fallbacks": ["openai/gpt-4o"], "api_base": fake_llm.url,
                      "timeout": 1.5, "retries": 0, "breaker_failures": 2, "breaker_cooldown": 1}

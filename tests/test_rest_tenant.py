@@ -44,6 +44,7 @@ async def services(tmp_path_factory, api):
     tenant["knowledge"]["paths"] = [str(demo / "helpcenter" / f"{slug}.md") for slug in ARTICLES]
     tenant["intents"] = str(demo / "intents.yaml")
     tenant["actions"] = str(demo / "actions.yaml")
+    tenant["handoff"] = str(demo / "handoff.yaml")
     options = connector_options(api.url, TOKEN_VARIABLE, retries=RETRIES, backoff_seconds=0.01)
     tenant["connector"] = {"type": "rest", "options": options}
     (folder / "tenant.yaml").write_text(yaml.safe_dump(tenant))

@@ -207,7 +207,8 @@ class ConversationStore:
                 await tx.execute(
                     "INSERT INTO handoffs (conversation_id, queue, reason, priority, requested_at, trigger_rule,"
                     " level, due_at, policy_version, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (message.conversation_id, handoff.queue, handoff.reason, handoff.rank, message.created_at,
+                    (message.conversation_id, handoff.queue, handoff.reason, handoff.rank,
+                     handoff.requested_at or message.created_at,
                      handoff.trigger, handoff.level, handoff.due_at, handoff.policy_version, handoff.incident_id),
                 )
         return True

@@ -39,6 +39,7 @@ class HandoffRequest:
     due_at: str
     policy_version: str
     incident_id: str | None = None
+    requested_at: str | None = None  # the engine's clock; None: the reply's time
 
 
 @dataclass(frozen=True)
@@ -135,13 +136,14 @@ class HandoffStore:
         } if rows else {}
         return [QueueEntry(_conversation(r), _record(handoffs[r["h_id"]])) for r in rows]
 
-    async def ahead_of(self, tenant: str, queue: str, rank: int, due_at: str) -> int:
-        """How many waiting conversations of this queue an agent will take before this one."""
+    async def ahead_of(self, tenant: str, queue: str, rank: int, due_at: str, handoff_id: int | None = None) -> int:
+        """How many waiting conversations of this queue an agent will take before this one
+        (`handoff_id` None: one not queued yet, which goes after its equals)."""
         row = await self.db.fetch_one(
             f"SELECT count(*) FROM conversations c JOIN handoffs h ON {_LATEST}"
             " WHERE c.state = 'queued' AND c.tenant = ? AND h.queue = ?"
-            " AND (c.priority > ? OR (c.priority = ? AND h.due_at < ?))",
-            (tenant, queue, rank, rank, due_at))
+            " AND (c.priority > ? OR (c.priority = ? AND (h.due_at < ? OR (h.due_at = ? AND h.id < ?))))",
+            (tenant, queue, rank, rank, due_at, due_at, handoff_id if handoff_id is not None else 2**62))
         return int(row[0]) if row else 0
 
     async def recent_waits(self, tenant: str, queue: str, limit: int = 20) -> list[float]:
