@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -34,16 +34,15 @@ from app.escalation_signals import detect as detect_signals
 from app.flows import Choice, FlowContext, FlowReply, FlowState, default_runner
 from app.grounded import kb_answer, screened
 from app.i18n import say
-from app.intake import HandoffIntake, Intake
+from app.intake import HandoffIntake
 from app.intents import IntentClassifier
 from app.llm import LLMClient, ProviderError, TokenSink
-from app.packet import build_packet
 from app.policy import Action, Decision, decide, task_candidates
 from app.queues import AgentsOnline
 from app.store import AuditLog, ConversationStore, UsageStore
 from app.store.handoffs import HandoffRequest, HandoffStore
 from app.tenants import Tenant
-from app.triage import Triage, triage
+from app.triage import triage
 from connectors.base import Connector
 from connectors.tools import WRITE_TOOLS
 from guardrails import run_checks
@@ -116,7 +115,7 @@ class Engine:
         self.conversations = conversations
         self.handoffs = handoffs or HandoffStore(conversations.db)
         self.escalator = Escalator(self.handoffs)
-        self.intake = HandoffIntake(self.handoffs, agents_online)
+        self.intake = HandoffIntake(self.handoffs, agents_online, conversations, audit, events)
         self.events = events
         self.clock = clock
         self.knowledge = knowledge
@@ -155,7 +154,7 @@ class Engine:
         if conversation.state is Ownership.RESOLVED and score in CSAT_SCORES:
             rated = await self.handoffs.answer_csat(conversation.id, int(score))
             if rated is not None:
-                await self._emit(conversation.tenant, "csat.recorded", {
+                await self.intake.emit(conversation.tenant, "csat.recorded", {
                     "conversation_id": conversation.id, "agent": rated["agent"], "score": rated["score"]})
                 text = say("csat.thanks", conversation.language)
                 return await self._reply(conversation, incoming, text, {"decision": {"action": "csat"}}, stages,
@@ -296,7 +295,7 @@ class Engine:
                                     choices=task.choices if task is not None else (), approvals=held,
                                     handoff=intake.request if intake is not None else None)
         if outcome.queued and intake is not None and escalation is not None:
-            await self._queued(outcome.conversation, intake, escalation, understood)
+            await self.intake.record(outcome.conversation, intake, escalation, understood.customer)
         return outcome
 
     async def _while_queued(self, runtime: TenantRuntime, conversation: Conversation, incoming: Message,
@@ -318,46 +317,9 @@ class Engine:
                               ASSISTANT_AUTHOR, text, metadata={"event": "handoff.waiting"})
             if await self.conversations.add_message_in_state(message, Ownership.QUEUED):
                 reply = message
-                handoff = await self.handoffs.latest(conversation.id)
-                if handoff is not None and (handoff.follow_up or {}).get("status") == "ticket":
-                    await self._emit(conversation.tenant, "handoff.follow_up", {
-                        "conversation_id": conversation.id, **(handoff.follow_up or {})})
         fresh = await self.conversations.get(conversation.id)
         assert fresh is not None
         return TurnOutcome(fresh, incoming, reply, relay_to_agent=fresh.state is Ownership.HUMAN)
-
-    async def _queued(self, conversation: Conversation, intake: Intake, escalation: Escalation,
-                      understood: Triage) -> None:
-        """After the handoff is committed: its packet, the audit event and the webhooks."""
-        handoff = await self.handoffs.latest(conversation.id)
-        assert handoff is not None
-        transcript = await self.conversations.messages(conversation.id, limit=200)
-        traces = await self.conversations.traces(conversation.id)
-        if intake.follow_up is not None:
-            await self.handoffs.update(handoff.id, follow_up=intake.follow_up)
-            handoff = replace(handoff, follow_up=intake.follow_up)
-        packet = build_packet(conversation, transcript, traces, handoff, understood.customer)
-        await self.handoffs.update(handoff.id, packet=packet.as_dict())
-        await self.audit.record("assistant", "handoff.requested", tenant=conversation.tenant, subject=conversation.id,
-                                policy_version=handoff.policy_version, outcome=escalation.trigger,
-                                detail={"queue": handoff.queue, "level": handoff.level, "due_at": handoff.due_at,
-                                        "reason": handoff.reason, "incident": handoff.incident_id})
-        if escalation.incident is not None and escalation.incident.new:
-            incident = escalation.incident
-            await self.audit.record("assistant", "incident.opened", tenant=conversation.tenant, subject=incident.id,
-                                    policy_version=handoff.policy_version,
-                                    detail={"topic": incident.topic, "customers": incident.customers})
-            await self._emit(conversation.tenant, "incident.opened", {
-                "incident_id": incident.id, "topic": incident.topic, "customers": incident.customers,
-                "opened_at": incident.opened_at})
-        await self._emit(conversation.tenant, "handoff.requested", {
-            "conversation_id": conversation.id, "queue": handoff.queue, "trigger": handoff.trigger,
-            "level": handoff.level, "due_at": handoff.due_at, "summary": packet.summary,
-            "language": packet.language, "follow_up": intake.follow_up, "incident_id": handoff.incident_id})
-
-    async def _emit(self, tenant: str, event: str, payload: dict[str, Any]) -> None:
-        if self.events is not None:
-            await self.events(tenant, event, payload)
 
     async def _llm_answer(self, turn: Turn, runtime: TenantRuntime, conversation: Conversation,
                           history: list[Message], lang: str, trace: dict[str, Any],

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from app.actions import ActionRequest, ActionResult
 from app.domain import Conversation, Message
@@ -20,8 +21,14 @@ from app.entities import extract_entities
 from app.escalation import Escalation
 from app.handoff_policy import LEVELS, HandoffPolicy, Level, level_of, rank
 from app.i18n import say
+from app.packet import build_packet
 from app.queues import AgentsOnline, Placement, place
+from app.store import AuditLog, ConversationStore
 from app.store.handoffs import HandoffRecord, HandoffRequest, HandoffStore, iso, parse_iso
+from connectors.base import Customer
+
+if TYPE_CHECKING:
+    from app.engine import EventSink
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +53,48 @@ def ticket_body(reason: str, transcript: list[Message]) -> str:
 
 
 class HandoffIntake:
-    def __init__(self, store: HandoffStore, agents_online: AgentsOnline) -> None:
+    def __init__(self, store: HandoffStore, agents_online: AgentsOnline, conversations: ConversationStore,
+                 audit: AuditLog, events: EventSink | None = None) -> None:
         self.store = store
         self.agents_online = agents_online
+        self.conversations = conversations
+        self.audit = audit
+        self.events = events
+
+    async def emit(self, tenant: str, event: str, payload: dict[str, Any]) -> None:
+        if self.events is not None:
+            await self.events(tenant, event, payload)
+
+    async def record(self, conversation: Conversation, intake: Intake, escalation: Escalation,
+                     customer: Customer | None) -> None:
+        """After the handoff is committed: its packet, the audit events and the webhooks."""
+        handoff = await self.store.latest(conversation.id)
+        assert handoff is not None
+        if intake.follow_up is not None:
+            await self.store.update(handoff.id, follow_up=intake.follow_up)
+            handoff = replace(handoff, follow_up=intake.follow_up)
+        packet = build_packet(conversation, await self.conversations.messages(conversation.id, limit=200),
+                              await self.conversations.traces(conversation.id), handoff, customer)
+        await self.store.update(handoff.id, packet=packet.as_dict())
+        await self.audit.record("assistant", "handoff.requested", tenant=conversation.tenant, subject=conversation.id,
+                                policy_version=handoff.policy_version, outcome=escalation.trigger,
+                                detail={"queue": handoff.queue, "level": handoff.level, "due_at": handoff.due_at,
+                                        "reason": handoff.reason, "incident": handoff.incident_id})
+        incident = escalation.incident
+        if incident is not None and incident.new:
+            await self.audit.record("assistant", "incident.opened", tenant=conversation.tenant, subject=incident.id,
+                                    policy_version=handoff.policy_version,
+                                    detail={"topic": incident.topic, "customers": incident.customers})
+            await self.emit(conversation.tenant, "incident.opened", {
+                "incident_id": incident.id, "topic": incident.topic, "customers": incident.customers,
+                "opened_at": incident.opened_at})
+        await self.emit(conversation.tenant, "handoff.requested", {
+            "conversation_id": conversation.id, "queue": handoff.queue, "trigger": handoff.trigger,
+            "level": handoff.level, "due_at": handoff.due_at, "summary": packet.summary,
+            "language": packet.language, "follow_up": intake.follow_up, "incident_id": handoff.incident_id})
+        if (intake.follow_up or {}).get("status") == "ticket":
+            await self.emit(conversation.tenant, "handoff.follow_up", {"conversation_id": conversation.id,
+                                                                       **(intake.follow_up or {})})
 
     async def take(self, escalation: Escalation, *, policy: HandoffPolicy, conversation: Conversation,
                    transcript: list[Message], email: str | None, lang: str, act: Act, now: datetime) -> Intake:
@@ -103,6 +149,9 @@ class HandoffIntake:
             captured, said = await self.follow_up(conversation, handoff.reason, handoff.level, transcript, emails[0],
                                                   lang, act, attempt=1)
             await self.store.update(handoff.id, follow_up=captured, noticed_at=iso(now))
+            if captured.get("status") == "ticket":
+                await self.emit(conversation.tenant, "handoff.follow_up", {"conversation_id": conversation.id,
+                                                                           **captured})
             return said
         if handoff.noticed_at and now - parse_iso(handoff.noticed_at) < NOTICE_EVERY:
             return None
