@@ -270,6 +270,22 @@ async def test_the_same_fault_from_three_customers_opens_an_incident_and_the_thi
     reply = (await services.conversations.messages(third.id))[-1].content
     assert reply.startswith(say("handoff.why.incident", "de")), reply
 
+    # a fourth customer joins the open incident: crisis too, and no second incident is opened
+    world.now = INCIDENT_TIME + timedelta(minutes=5)
+    fourth = Chat(services)
+    _, trace = await fourth.say("the app crashes every time I open it")
+    joined = await expect_handoff(services, fourth, trace, queue="crisis", trigger="incident", level="urgent",
+                                  at=world.now)
+    assert joined.incident_id == row.incident_id
+    assert len(await services.db.fetch_all("SELECT 1 FROM audit_events WHERE action = 'incident.opened'")) == 1
+
+    # after a whole quiet window the incident is over: the next report is an ordinary one
+    world.now = INCIDENT_TIME + timedelta(minutes=5 + 16)
+    after = Chat(services)
+    _, trace = await after.say("The app keeps crashing")
+    assert trace["decision"]["rule"] != "incident"
+    assert not [i for i in await services.handoffs.open_incidents("demo") if i["topic"] == "app"]
+
 
 async def test_a_legal_threat_that_is_also_very_angry_goes_to_compliance_not_general(services, world):
     text = "This is a disgrace, you are useless and I'm furious!!! I'm calling my lawyer"

@@ -169,15 +169,23 @@ class HandoffStore:
     async def report_issue(self, tenant: str, topic: str, user: str, conversation_id: str, *,
                            customers: int, window_minutes: float, now: datetime) -> IncidentRecord | None:
         """Record that a customer reports `topic`; the open incident for it, opened now if
-        `customers` different customers reported it within the window."""
+        `customers` different customers reported it within the window. An incident with no
+        report for a whole window is closed."""
         since = iso(now - timedelta(minutes=window_minutes))
         async with self.db.transaction() as tx:
+            last = await (await tx.execute(
+                "SELECT max(at) FROM issue_reports WHERE tenant = ? AND topic = ?", (tenant, topic))).fetchone()
             await tx.execute(
                 "INSERT INTO issue_reports (tenant, topic, user_identifier, conversation_id, at)"
                 " VALUES (?, ?, ?, ?, ?)", (tenant, topic, user, conversation_id, iso(now)))
             row = await (await tx.execute(
                 "SELECT * FROM incidents WHERE tenant = ? AND topic = ? AND status = 'open'", (tenant, topic)
             )).fetchone()
+            if row is not None and last[0] is not None and last[0] < since:
+                # quiet for a whole window: the incident is over, and this report starts counting afresh
+                await tx.execute("UPDATE incidents SET status = 'closed', closed_at = ? WHERE id = ?",
+                                 (iso(now), row["id"]))
+                row = None
             if row is not None:
                 return IncidentRecord(row["id"], tenant, topic, row["opened_at"], row["customers"], new=False)
             counted = await (await tx.execute(
