@@ -19,6 +19,7 @@ from app import trace_view
 from app.console_view import queue_line, render_packet, short, suggestion_text
 from app.domain import Conversation, ConversationId, Message
 from app.errors import OwnershipConflict
+from app.handoff import Released
 from app.relay import deliver
 from app.runtime import RUNTIME
 from app.store.accounts import Agent
@@ -214,8 +215,13 @@ async def release(agent: Agent, conversation_id: str | None, how: str, note: str
         cl.user_session.set(ACTIVE, None)
     done = "resolved; the customer is asked for a rating" if how == "resolve" else "handed back to the assistant"
     await say(f"`{short(conversation_id)}` {done}.")
+    await announce_release(released)
+
+
+async def announce_release(released: Released) -> None:
+    """What the customer sees live after a release: who left, and the rating question with its buttons."""
     for message in released.notes:
-        await to_customer(conversation_id, message,
+        await to_customer(released.conversation.id, message,
                           csat_buttons() if message.metadata.get("event") == "csat.ask" else None)
 
 
@@ -305,5 +311,5 @@ async def send_to_customer(agent: Agent, text: str, *, conversation_id: str | No
         await say(f"Sent, translated for the customer: “{message.content}”")
 
 
-__all__ = ["announce_queued", "claim", "handle_agent_message", "open_conversation", "release",
+__all__ = ["announce_queued", "announce_release", "claim", "handle_agent_message", "open_conversation", "release",
            "send_to_customer", "show_queue", "show_traces", "to_agent", "to_customer"]

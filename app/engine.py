@@ -199,12 +199,7 @@ class Engine:
             decision = _handoff_decision(escalation)
         updates: dict[str, Any] = {"language": lang}
         citations: tuple[Citation, ...] = ()
-        scope = ActionScope(runtime.tenant.id, conversation.id, turn.identity, lang, runtime.connector,
-                            runtime.tenant.action_policy)
-
-        async def act(request: ActionRequest) -> ActionResult:
-            return await self.actions.perform(scope, request)
-
+        act = self._actor(runtime, conversation.id, turn.identity, lang)
         ctx = FlowContext(runtime.connector, turn.identity, conversation.id, lang, turn.text, entities, date.today(),
                           turn.choice, act, runtime.tenant.action_policy)
 
@@ -298,17 +293,23 @@ class Engine:
             await self.intake.record(outcome.conversation, intake, escalation, understood.customer)
         return outcome
 
-    async def _while_queued(self, runtime: TenantRuntime, conversation: Conversation, incoming: Message,
-                            turn: Turn) -> TurnOutcome:
-        """A customer writing while they wait: a follow-up email taken, or now and then their
-        place in line; otherwise silence (the agent sees the message with the transcript)."""
-        lang = conversation.language or runtime.tenant.default_language
-        scope = ActionScope(runtime.tenant.id, conversation.id, turn.identity, lang, runtime.connector,
+    def _actor(self, runtime: TenantRuntime, conversation_id: str, identity: Identity,
+               lang: str) -> Callable[[ActionRequest], Awaitable[ActionResult]]:
+        """Writes for this turn, bound to the verified identity and the tenant's policy."""
+        scope = ActionScope(runtime.tenant.id, conversation_id, identity, lang, runtime.connector,
                             runtime.tenant.action_policy)
 
         async def act(request: ActionRequest) -> ActionResult:
             return await self.actions.perform(scope, request)
 
+        return act
+
+    async def _while_queued(self, runtime: TenantRuntime, conversation: Conversation, incoming: Message,
+                            turn: Turn) -> TurnOutcome:
+        """A customer writing while they wait: a follow-up email taken, or now and then their
+        place in line; otherwise silence (the agent sees the message with the transcript)."""
+        lang = conversation.language or runtime.tenant.default_language
+        act = self._actor(runtime, conversation.id, turn.identity, lang)
         transcript = await self.conversations.messages(conversation.id, limit=HISTORY_MESSAGES * 3)
         text = await self.intake.while_queued(conversation, incoming, transcript, lang, act, self.clock())
         reply = None

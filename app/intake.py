@@ -19,7 +19,7 @@ from app.actions import ActionRequest, ActionResult
 from app.domain import Conversation, Message
 from app.entities import extract_entities
 from app.escalation import Escalation
-from app.handoff_policy import LEVELS, HandoffPolicy, Level, level_of, rank
+from app.handoff_policy import LEVELS, HandoffPolicy, Level, rank
 from app.i18n import say
 from app.packet import build_packet
 from app.queues import AgentsOnline, Placement, place
@@ -167,4 +167,4 @@ _WHY = frozenset({"incident", "regulatory", "high_value_urgent", "frustration", 
 
 
 def _level(handoff: HandoffRecord) -> Level:
-    return level_of(LEVELS.index(handoff.level)) if handoff.level in LEVELS else "normal"
+    return next((level for level in LEVELS if level == handoff.level), "normal")

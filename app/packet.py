@@ -65,7 +65,7 @@ def _actions(traces: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return tried
 
 
-def _tried_sentence(transcript: list[Message], traces: list[dict[str, Any]], actions: list[dict[str, Any]]) -> str:
+def _tried_sentence(transcript: list[Message], actions: list[dict[str, Any]]) -> str:
     answered = [m for m in transcript if m.role is Role.ASSISTANT and m.metadata.get("citations")]
     articles = sorted({c["title"] for m in answered for c in m.metadata["citations"] if c.get("title")})
     parts = []
@@ -74,14 +74,11 @@ def _tried_sentence(transcript: list[Message], traces: list[dict[str, Any]], act
                                for a in actions[-4:]))
     if articles:
         parts.append(f"quoted {', '.join(articles[:3])}")
-    misses = sum(1 for t in traces if (t.get("decision") or {}).get("rule") in ("repeated_no_answer",
-                                                                                "answer_from_knowledge_base")
-                 and not t.get("retrieval_answered", True))
     agents = sorted({m.author for m in transcript if m.role is Role.AGENT})
     if agents:
         parts.append(f"earlier handled by {', '.join(agents)}")
     if not parts:
-        return "The assistant had not resolved anything yet." if not misses else f"{misses} questions went unanswered."
+        return "The assistant had not resolved anything yet."
     return "Tried: " + "; ".join(parts) + "."
 
 
@@ -111,7 +108,7 @@ def build_packet(conversation: Conversation, transcript: list[Message], traces: 
         mood = f"; mood {sentiment['label']} (frustration {sentiment['frustration']})" if sentiment else ""
         third = (f"Handed over ({handoff.trigger or 'request'}): {handoff.reason.rstrip('.')} — "
                  f"{handoff.level} priority, reply due by {handoff.due_at or 'n/a'}{mood}.")
-    summary = " ".join((first, _tried_sentence(transcript, traces, actions), third))
+    summary = " ".join((first, _tried_sentence(transcript, actions), third))
     customer_info = None
     if customer is not None:
         customer_info = {"id": customer.id, "name": customer.name, "plan": customer.plan,

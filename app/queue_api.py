@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from app.console import csat_buttons, to_customer
+from app.console import announce_release, to_customer
 from app.domain import Conversation, ConversationId
 from app.errors import OwnershipConflict
-from app.handoff import MAX_NOTE_CHARS, Released
+from app.handoff import MAX_NOTE_CHARS
 from app.store.accounts import Agent
 from app.store.handoffs import HandoffRecord
-from app.web import MAX_BODY_BYTES, json_error, move_catch_all_last
+from app.web import json_error, move_catch_all_last, read_json_body
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -95,21 +95,6 @@ def queue_item(conversation: Conversation, handoff: HandoffRecord) -> dict[str, 
             "incident_id": handoff.incident_id, "customer_id": conversation.customer_id}
 
 
-async def _body(request: Request, model: type[Model]) -> Model | JSONResponse:
-    """The JSON body as `model` (an absent body means the defaults), capped like the widget's."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
-    try:
-        return model.model_validate_json(raw.strip() or b"{}")
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-        return _invalid(f"Invalid request body: {problems}")
-
-
 def install_queue_api(app: FastAPI, services: Callable[[], Services | None]) -> None:
     """Add the /api/v1 routes, then keep Chainlit's catch-all page route behind them (it
     answers every GET it comes before)."""
@@ -143,7 +128,7 @@ def install_queue_api(app: FastAPI, services: Callable[[], Services | None]) -> 
         caller = await authenticate(request)
         if isinstance(caller, Response):
             return caller
-        body = await _body(request, model)
+        body = await read_json_body(request, model, "Invalid request body")
         if isinstance(body, Response):
             return body
         conversation = await conversation_for(caller, conversation_id)
@@ -151,12 +136,6 @@ def install_queue_api(app: FastAPI, services: Callable[[], Services | None]) -> 
             return _not_found(conversation_id)
         log.info("queue api %s by %s <%s> on %s", call, caller.agent.name, caller.agent.email, conversation.id)
         return caller, conversation, body
-
-    async def push(released: Released) -> None:
-        """What the customer sees after a release, live, as the console sends it."""
-        for message in released.notes:
-            await to_customer(released.conversation.id, message,
-                              csat_buttons() if message.metadata.get("event") == "csat.ask" else None)
 
     @app.get(f"{PREFIX}/queue")
     async def queue(request: Request) -> Response:
@@ -240,7 +219,7 @@ def install_queue_api(app: FastAPI, services: Callable[[], Services | None]) -> 
             released = await caller.services.desk.resolve(conversation.id, caller.agent)
         except OwnershipConflict as exc:
             return _conflict(exc)
-        await push(released)
+        await announce_release(released)
         return JSONResponse({"conversation": conversation.id, "state": released.conversation.state.value})
 
     @app.post(PREFIX + "/conversations/{conversation_id}/handback")
@@ -253,7 +232,7 @@ def install_queue_api(app: FastAPI, services: Callable[[], Services | None]) -> 
             released = await caller.services.desk.hand_back(conversation.id, caller.agent, body.note)
         except OwnershipConflict as exc:
             return _conflict(exc)
-        await push(released)
+        await announce_release(released)
         return JSONResponse({"conversation": conversation.id, "state": released.conversation.state.value})
 
     move_catch_all_last(app)

@@ -111,8 +111,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         handoffs, presence, outbox = HandoffStore(db), Presence(), WebhookOutbox(db)
         dispatcher = WebhookDispatcher(outbox)
         stack.push_async_callback(dispatcher.close)
-        delivery = asyncio.create_task(dispatcher.run(), name="webhook-delivery")
-        stack.callback(delivery.cancel)
+        if any(tenant.handoff_policy.webhooks for tenant in tenants):  # nothing to poll for otherwise
+            delivery = asyncio.create_task(dispatcher.run(), name="webhook-delivery")
+            stack.callback(delivery.cancel)
 
         async def emit(tenant_id: str, event: str, payload: dict[str, Any]) -> None:
             """Queue a handoff event for the tenant's webhooks; delivery retries until they answer."""

@@ -8,7 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import jwt
 from chainlit.auth import create_jwt, set_auth_cookie
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import cookie_parser
 
 from app.auth import customer_user_fields, sign_identity_token, verify_identity_token
+from app.config_file import validation_problems
 from app.errors import AuthError
 from app.settings import PROJECT_ROOT
 from knowledge.chunking import anchor_for
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from app.services import Services
 
 log = logging.getLogger(__name__)
+Body = TypeVar("Body", bound=BaseModel)
 
 DEMO_SITE = PROJECT_ROOT / "demo" / "site" / "index.html"
 _DOC_ID = re.compile(r"^[a-z0-9][a-z0-9/.-]{0,300}$")
@@ -45,6 +47,21 @@ class WidgetSessionRequest(BaseModel):
 
 def json_error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+async def read_json_body(request: Request, model: type[Body], what: str) -> Body | JSONResponse:
+    """The request's JSON body as `model` (no body: the model's defaults), or the error to
+    answer: 413 beyond MAX_BODY_BYTES, 400 naming every field that fails (after `what`)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+    try:
+        return model.model_validate_json(raw.strip() or b"{}")
+    except ValidationError as exc:
+        return json_error(400, "invalid_request", f"{what}: {validation_problems(exc, 'body')}")
 
 
 def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> None:
@@ -65,15 +82,9 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
         current = services()
         if current is None:
             return json_error(503, "starting", "Frontline is starting; try again in a few seconds.")
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
-        try:
-            payload = WidgetSessionRequest.model_validate_json(body or b"{}")
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
-                                 for e in exc.errors())
-            return json_error(400, "invalid_request", f"Expected JSON {{\"tenant\": \"<id>\"}}: {problems}")
+        payload = await read_json_body(request, WidgetSessionRequest, 'Expected JSON {"tenant": "<id>"}')
+        if isinstance(payload, Response):
+            return payload
         tenant = current.tenants.get(payload.tenant)
         if tenant is None:
             return json_error(404, "unknown_tenant", f"No tenant with id {payload.tenant!r}.")

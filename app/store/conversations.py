@@ -295,9 +295,3 @@ class ConversationStore:
             "SELECT * FROM conversations WHERE state = 'human' AND assigned_agent = ?"
             " ORDER BY updated_at", (agent,))
         return [_conversation(r) for r in rows]
-
-    async def latest_handoff_reason(self, conversation_id: str) -> str | None:
-        row = await self.db.fetch_one(
-            "SELECT reason FROM handoffs WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
-            (conversation_id,))
-        return row["reason"] if row else None

@@ -199,18 +199,6 @@ class HandoffStore:
                              (incident.id, tenant, topic, incident.opened_at, seen))
             return incident
 
-    async def incident_conversations(self, incident_topic: str, tenant: str, since: str) -> list[str]:
-        rows = await self.db.fetch_all(
-            "SELECT DISTINCT conversation_id FROM issue_reports WHERE tenant = ? AND topic = ? AND at >= ?",
-            (tenant, incident_topic, since))
-        return [r["conversation_id"] for r in rows]
-
-    async def close_incident(self, incident_id: str) -> bool:
-        async with self.db.transaction() as tx:
-            cursor = await tx.execute("UPDATE incidents SET status = 'closed', closed_at = ? WHERE id = ?"
-                                      " AND status = 'open'", (utcnow(), incident_id))
-            return cursor.rowcount == 1
-
     async def open_incidents(self, tenant: str | None = None) -> list[dict[str, Any]]:
         sql, params = "SELECT * FROM incidents WHERE status = 'open'", ()
         if tenant:
@@ -269,11 +257,6 @@ class HandoffStore:
             await tx.execute("UPDATE csat SET score = ?, answered_at = ? WHERE handoff_id = ?",
                              (score, at, row["handoff_id"]))
             return {**dict(row), "score": score, "answered_at": at}
-
-    async def open_csat(self, conversation_id: str) -> bool:
-        row = await self.db.fetch_one(
-            "SELECT 1 FROM csat WHERE conversation_id = ? AND answered_at IS NULL", (conversation_id,))
-        return row is not None
 
     async def csat_scores(self, tenant: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT s.* FROM csat s JOIN conversations c ON c.id = s.conversation_id WHERE s.score IS NOT NULL"
