@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from app.config_file import load_config_file
 from app.errors import ConfigError
@@ -51,6 +51,8 @@ class ConnectorConfig(BaseModel):
 class Tenant(BaseModel):
     """One company. `llm` unset: the assistant answers in grounded mode (no model)."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt or retired key must not be ignored silently
+
     id: str
     name: str
     default_language: str = "en"
@@ -74,6 +76,13 @@ class Tenant(BaseModel):
     def handoff_policy(self) -> HandoffPolicy:
         """When to bring in a person, which queue, and by when (built-in default without a file)."""
         return self._handoff
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "escalation" in data:
+            raise ValueError("escalation: replaced by `handoff: <file>`, a handoff policy (see docs/handoff.md)")
+        return data
 
     @field_validator("handoff", mode="before")
     @classmethod

@@ -103,6 +103,14 @@ async def test_agent_takes_over_and_hands_back(server, clients):
     assert from_agent["name"] == "Alex Rivera"
     assert not [m for m in chat.messages[mark_chat:] if m["name"] == "Assistant"]
 
+    # an internal note stays in the console; a fresh suggestion can be drafted on demand
+    mark_agent = len(agent.messages)
+    await agent.send("/note Router is a dual-band model, asked about 2.4 GHz")
+    await agent.wait_for(lambda e: "Note added" in e["output"], after=mark_agent)
+    await agent.send("/suggest")
+    await agent.wait_for(lambda e: e["output"].startswith("**Suggested reply**"), after=mark_agent)
+    assert not [m for m in chat.messages[mark_chat:] if "dual-band" in m.get("output", "")]
+
     # hand back: the assistant answers again
     mark = len(chat.messages)
     await agent.send("/handback")

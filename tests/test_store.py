@@ -9,7 +9,7 @@ import pytest
 from app.domain import ConversationId, Identity, Message, MessageId, Ownership, Role, TenantId, new_id
 from app.errors import OwnershipConflict, StoreError
 from app.store import AccountStore, ConversationStore, Database, FeedbackStore
-from app.store.handoffs import HandoffRequest
+from app.store.handoffs import HandoffRequest, HandoffStore
 
 
 @pytest.fixture
@@ -134,3 +134,15 @@ async def test_agent_passwords_are_hashed_and_checked(db):
     assert await accounts.authenticate_agent("alex@example.com", "s3cret-pass") is not None
     assert await accounts.authenticate_agent("alex@example.com", "wrong") is None
     assert await accounts.authenticate_agent("nobody@example.com", "s3cret-pass") is None
+
+
+async def test_conversations_with_the_same_deadline_keep_their_order_in_line(db):
+    store, handoffs = ConversationStore(db), HandoffStore(db)
+    for conversation_id in ("t1", "t2"):  # same priority, same SLA deadline
+        await queued_conversation(store, conversation_id)
+    first, second = await handoffs.latest("t1"), await handoffs.latest("t2")
+    assert first is not None and second is not None and first.due_at == second.due_at
+    assert await handoffs.ahead_of("demo", "general", 2, first.due_at, first.id) == 0
+    assert await handoffs.ahead_of("demo", "general", 2, second.due_at, second.id) == 1
+    assert await handoffs.ahead_of("demo", "general", 2, first.due_at) == 2  # a newcomer goes after its equals
+    assert [e.conversation.id for e in await handoffs.queue(["demo"])] == ["t1", "t2"]
