@@ -131,7 +131,7 @@ class GuardedActions:
             return ActionResult(PENDING_APPROVAL, "approval", "already waiting for an agent",
                                 approval_id=approval.id if approval else None, replayed=True,
                                 policy_version=entry.policy_version)
-        if entry.status == RUNNING and not entry.stale:
+        if entry.status == RUNNING and not entry.stale(self.ledger.clock()):
             return ActionResult("in_progress", policy_version=entry.policy_version)
         if entry.status in (FAILED, RUNNING):
             return None  # try again: the connector's own idempotency key makes the retry safe

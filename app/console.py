@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
 
 import chainlit as cl
 
@@ -59,7 +58,7 @@ async def show_queue(agent: Agent) -> None:
     services = RUNTIME.require()
     waiting = await services.desk.queue_for(agent)
     mine = await services.conversations.assigned_to(agent.email)
-    now = datetime.now(UTC)
+    now = services.clock()
     lines = [f"**Queue** — {len(waiting)} waiting, most urgent first"]
     actions = []
     for entry in waiting[:20]:
@@ -87,7 +86,7 @@ async def open_conversation(agent: Agent, conversation: Conversation) -> None:
     cl.user_session.set(ACTIVE, conversation.id)
     packet = await services.desk.packet(conversation.id, agent, suggest=True)
     assert packet is not None
-    await say(render_packet(packet, datetime.now(UTC)), release_actions(conversation.id))
+    await say(render_packet(packet, services.clock()), release_actions(conversation.id))
     if packet.suggested_reply:
         await show_suggestion(conversation.id, packet.suggested_reply)
 
@@ -154,7 +153,7 @@ async def announce_queued(conversation: Conversation) -> None:
     entries = [e for e in await services.handoffs.queue([conversation.tenant]) if e.conversation.id == conversation.id]
     if not entries:
         return
-    line = queue_line(entries[0], datetime.now(UTC))
+    line = queue_line(entries[0], services.clock())
 
     async def send() -> None:
         await say(f"New in queue:\n{line}", [cl.Action(name="claim", label=f"Claim {short(conversation.id)}",

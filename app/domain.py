@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NewType
+
+from app import clock
 
 ConversationId = NewType("ConversationId", str)
 MessageId = NewType("MessageId", str)
@@ -14,8 +15,8 @@ TenantId = NewType("TenantId", str)
 
 
 def utcnow() -> str:
-    """Timestamps are ISO-8601 UTC strings with milliseconds: sortable and JSON-ready."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """Now on the process clock (app/clock.py), in the store's timestamp format."""
+    return clock.stamp(clock.now())
 
 
 def new_id() -> str:

@@ -13,9 +13,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any
 
+from app import clock as clocks
 from app.actions import ActionRequest, ActionResult, ActionScope, GuardedActions
 from app.assistant import HISTORY_MESSAGES, LLMAnswer, LLMAssistant
 from app.domain import (
@@ -111,7 +111,7 @@ class Engine:
                  tenants: dict[str, TenantRuntime], audit: AuditLog, usage: UsageStore, actions: GuardedActions, *,
                  max_message_chars: int = 4000, rate_limiter: RateLimiter | None = None,
                  handoffs: HandoffStore | None = None, agents_online: AgentsOnline = lambda _tenant: 0,
-                 events: EventSink | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 events: EventSink | None = None, clock: clocks.Clock = clocks.now) -> None:
         self.conversations = conversations
         self.handoffs = handoffs or HandoffStore(conversations.db)
         self.escalator = Escalator(self.handoffs)
@@ -183,7 +183,7 @@ class Engine:
         understood = await triage(
             turn.text, classifier=runtime.classifier, connector=runtime.connector,
             conversations=self.conversations, identity=turn.identity, conversation=conversation,
-            history=history, default_language=runtime.tenant.default_language)
+            history=history, default_language=runtime.tenant.default_language, today=self.clock().date())
         stages.mark("triage")
         trace.update(understood.as_trace())
         lang, intent, entities = understood.language.language, understood.intent, understood.entities
@@ -200,7 +200,7 @@ class Engine:
         updates: dict[str, Any] = {"language": lang}
         citations: tuple[Citation, ...] = ()
         act = self._actor(runtime, conversation.id, turn.identity, lang)
-        ctx = FlowContext(runtime.connector, turn.identity, conversation.id, lang, turn.text, entities, date.today(),
+        ctx = FlowContext(runtime.connector, turn.identity, conversation.id, lang, turn.text, entities, now.date(),
                           turn.choice, act, runtime.tenant.action_policy)
 
         task = None

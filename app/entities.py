@@ -20,6 +20,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from app import clock
+
 _T = TypeVar("_T", bound=Hashable)
 
 MONTH_FIRST_LANGUAGES = frozenset({"en"})  # "11/24/2026"; es/de/fr write the day first
@@ -118,11 +120,11 @@ def extract_entities(text: str, *, today: date | None = None, language: str | No
     """Find the entities in `text`.
 
     `today` anchors "yesterday", "ayer", "gestern"... and year-less dates (defaults to the
-    system date; pass it for reproducible results). `day_first` decides "03/04/2026"; by
+    process clock, app/clock.py; pass it for reproducible results). `day_first` decides "03/04/2026"; by
     default English reads month first and every other language day first. A numeric date
     that is impossible one way ("24/11/2026") is read the other way.
     """
-    today = today or date.today()
+    today = today or clock.today()
     if day_first is None:
         day_first = language not in MONTH_FIRST_LANGUAGES
     chars = list(_fold(text))

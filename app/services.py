@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app import clock as clocks
 from app.actions import GuardedActions
 from app.approvals import ApprovalDesk
 from app.engine import Engine, TenantRuntime
@@ -50,6 +51,7 @@ class Services:
     handoffs: HandoffStore
     presence: Presence
     webhooks: WebhookOutbox
+    clock: clocks.Clock = clocks.system_clock
 
 
 async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> dict[str, SyncReport]:
@@ -75,9 +77,12 @@ def build_classifier(tenant: Tenant, embedder: Embedder, multilingual: Embedder 
 
 
 @asynccontextmanager
-async def build_services(settings: Settings) -> AsyncIterator[Services]:
+async def build_services(settings: Settings, clock: clocks.Clock = clocks.system_clock) -> AsyncIterator[Services]:
+    """Everything, on one clock: `clock` is the time every part reads (tests pass a fixed start)."""
     tenants = TenantRegistry.from_files(settings.tenants)
     async with AsyncExitStack() as stack:
+        previous = clocks.install(clock)
+        stack.callback(clocks.install, previous)
         db = await stack.enter_async_context(Database.open(settings.database_path))
         accounts = AccountStore(db)
         for agent in settings.agents:
@@ -100,16 +105,16 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             if tenant.connector is not None:
                 connector = await open_connector(
                     tenant.connector.type, tenant.connector.options,
-                    ConnectorContext(tenant.id, tenant.root, settings.data_dir))
+                    ConnectorContext(tenant.id, tenant.root, settings.data_dir, clock))
                 stack.push_async_callback(connector.close)
             classifier = build_classifier(tenant, embedder, multilingual, intent_cache)
             llm = LLMClient(tenant.llm) if tenant.llm is not None else None
             runtimes[tenant.id] = TenantRuntime(tenant, classifier, connector, llm)
 
         approvals = ApprovalStore(db)
-        actions = GuardedActions(ActionLedger(db), approvals, audit)
+        actions = GuardedActions(ActionLedger(db, clock), approvals, audit)
         handoffs, presence, outbox = HandoffStore(db), Presence(), WebhookOutbox(db)
-        dispatcher = WebhookDispatcher(outbox)
+        dispatcher = WebhookDispatcher(outbox, clock=lambda: clock().timestamp())
         stack.push_async_callback(dispatcher.close)
         if any(tenant.handoff_policy.webhooks for tenant in tenants):  # nothing to poll for otherwise
             delivery = asyncio.create_task(dispatcher.run(), name="webhook-delivery")
@@ -124,7 +129,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
 
         engine = Engine(conversations, knowledge, runtimes, audit, UsageStore(db), actions,
                         max_message_chars=settings.max_message_chars, handoffs=handoffs,
-                        agents_online=presence.count, events=emit)
+                        agents_online=presence.count, events=emit, clock=clock)
         # The models, the index and the caches are built once and live as long as the process:
         # keep them out of the collector's full passes, which otherwise stall a turn for ~150 ms.
         gc.freeze()
@@ -133,4 +138,4 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                        engine, desk,
                        ApprovalDesk(approvals, actions, conversations, audit,
                                     {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}),
-                       reports, handoffs, presence, outbox)
+                       reports, handoffs, presence, outbox, clock)

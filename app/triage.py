@@ -17,6 +17,7 @@ from typing import Any
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
+from app import clock
 from app.domain import Conversation, Identity, Message, Role
 from app.entities import Entities, extract_entities
 from app.errors import ConnectorError
@@ -96,7 +97,7 @@ async def triage(text: str, *, classifier: IntentClassifier, connector: Customer
     `history` is the conversation before this message (oldest first). Account data for the
     priority comes only from the verified identity's customer id.
     """
-    today = today or date.today()
+    today = today or clock.today()
     language = detect_language(text, conversation.language, default_language)
     lang = language.language
     intent = classifier.classify(text, language=lang)

@@ -10,12 +10,13 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from app import clock as clocks
 from app.errors import ConfigError, ConnectorError
 from connectors.base import Customer, Invoice, Order, OrderItem, Receipt, Subscription
 from connectors.registry import ConnectorContext, register
@@ -74,20 +75,17 @@ def _order(row: aiosqlite.Row) -> Order:
                  items=items, shipping_address=row["shipping_address"])
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 Write = Callable[[aiosqlite.Connection], Awaitable[tuple[str, str, str]]]
 
 
 class DemoSqliteConnector:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, clock: clocks.Clock = clocks.now) -> None:
         self._conn = conn
+        self._clock = clock
         self._writes = asyncio.Lock()  # one write transaction at a time on the shared connection
 
     @classmethod
-    async def open(cls, database: Path, seed: Path | None) -> DemoSqliteConnector:
+    async def open(cls, database: Path, seed: Path | None, clock: clocks.Clock = clocks.now) -> DemoSqliteConnector:
         database.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(database)
         conn.row_factory = aiosqlite.Row
@@ -95,14 +93,17 @@ class DemoSqliteConnector:
             await conn.executescript(_SCHEMA)
             (count,) = await (await conn.execute("SELECT count(*) FROM customers")).fetchone()  # type: ignore[misc]
             if count == 0 and seed is not None:
-                await _seed(conn, seed)
+                await _seed(conn, seed, clock().date())
         except BaseException:
             await conn.close()
             raise
-        return cls(conn)
+        return cls(conn, clock)
 
     async def close(self) -> None:
         await self._conn.close()
+
+    def _now(self) -> str:
+        return self._clock().isoformat(timespec="seconds")
 
     async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[aiosqlite.Row]:
         try:
@@ -187,7 +188,7 @@ class DemoSqliteConnector:
             reference = f"RF-{5001 + count}"
             await tx.execute(
                 "INSERT INTO refund_requests VALUES (?, ?, ?, ?, ?, ?, ?, 'submitted', ?)",
-                (reference, customer_id, order_id, invoice_id, amount, row["currency"], reason[:500], _now()))
+                (reference, customer_id, order_id, invoice_id, amount, row["currency"], reason[:500], self._now()))
             return reference, "submitted", ""
         return await self._once(idempotency_key, "request_refund", write)
 
@@ -220,7 +221,7 @@ class DemoSqliteConnector:
             (count,) = await (await tx.execute("SELECT count(*) FROM tickets")).fetchone()  # type: ignore[misc]
             reference = f"TK-{7001 + count}"
             await tx.execute("INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
-                             (reference, customer_id, email, subject[:200], body[:20_000], priority, _now()))
+                             (reference, customer_id, email, subject[:200], body[:20_000], priority, self._now()))
             return reference, "done", ""
         return await self._once(idempotency_key, "create_ticket", write)
 
@@ -231,7 +232,7 @@ class DemoSqliteConnector:
 
     async def _email(self, tx: aiosqlite.Connection, to: str, template: str, payload: dict[str, Any]) -> None:
         await tx.execute("INSERT INTO outbox (to_email, template, payload, created_at) VALUES (?, ?, ?, ?)",
-                         (to, template, json.dumps(payload), _now()))
+                         (to, template, json.dumps(payload), self._now()))
 
     async def sent_emails(self) -> list[dict[str, Any]]:
         """What the demo system has emailed (the demo has no mail server; the console shows these)."""
@@ -253,7 +254,7 @@ class DemoSqliteConnector:
                 reference, status, reason = await write(self._conn)
                 await self._conn.execute(
                     "INSERT INTO write_requests VALUES (?, ?, ?, ?, ?, ?)",
-                    (key, action, reference, status, reason, _now()))
+                    (key, action, reference, status, reason, self._now()))
                 await self._conn.commit()
             except sqlite3.Error as exc:
                 await self._conn.rollback()
@@ -261,7 +262,23 @@ class DemoSqliteConnector:
             return Receipt(reference, status, reason)
 
 
-async def _seed(conn: aiosqlite.Connection, seed: Path) -> None:
+def seeded_value(value: Any, day: date) -> Any:
+    """A seed value as stored: `{"days_ago": N}` / `{"days_ahead": N}` (with `"at": "HH:MM:SS"` for
+    a timestamp) become dates around `day`, so the demo's refund windows, deliveries and
+    renewals look the same whatever day it is seeded."""
+    if not isinstance(value, dict) or not ({"days_ago", "days_ahead"} & value.keys()):
+        return value
+    if not set(value) <= {"days_ago", "days_ahead", "at"} or len({"days_ago", "days_ahead"} & value.keys()) != 1:
+        raise TypeError(f"a relative date takes days_ago or days_ahead (and at): {value}")
+    offset = int(value.get("days_ahead", 0)) - int(value.get("days_ago", 0))
+    moment = day + timedelta(days=offset)
+    if "at" not in value:
+        return moment.isoformat()
+    at = datetime.strptime(str(value["at"]).removesuffix("Z"), "%H:%M:%S").time()
+    return datetime.combine(moment, at).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def _seed(conn: aiosqlite.Connection, seed: Path, day: date) -> None:
     try:
         data = json.loads(await asyncio.to_thread(seed.read_text, encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -270,12 +287,13 @@ async def _seed(conn: aiosqlite.Connection, seed: Path) -> None:
         await conn.execute("BEGIN")
         for table, columns in _COLUMNS.items():
             for record in data.get(table, []):
-                values = [json.dumps(record[c]) if c == "items" else record.get(c) for c in columns]
+                values = [json.dumps(record[c]) if c == "items" else seeded_value(record.get(c), day)
+                          for c in columns]
                 await conn.execute(
                     f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
                     values)
         await conn.commit()
-    except (KeyError, TypeError, sqlite3.Error) as exc:
+    except (KeyError, TypeError, ValueError, sqlite3.Error) as exc:
         await conn.rollback()
         raise ConfigError(f"The demo connector seed {seed} does not match the schema: {exc}") from None
 
@@ -285,4 +303,4 @@ async def open_demo_sqlite(options: dict[str, Any], context: ConnectorContext) -
     seed = options.get("seed")
     seed_path = (context.tenant_root / seed) if seed else None
     database = Path(options.get("database") or context.data_dir / f"demo-crm-{context.tenant}.sqlite3")
-    return await DemoSqliteConnector.open(database, seed_path)
+    return await DemoSqliteConnector.open(database, seed_path, context.clock)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app import clock as clocks
 from app.errors import ConfigError
 from connectors.base import Connector
 
@@ -24,6 +25,7 @@ class ConnectorContext:
     tenant: str
     tenant_root: Path  # relative option paths resolve against the tenant file's folder
     data_dir: Path  # where a connector may keep local state
+    clock: clocks.Clock = clocks.now  # Frontline's one clock (app/clock.py), for anything dated
 
 
 Factory = Callable[[dict[str, Any], ConnectorContext], Awaitable[Connector]]

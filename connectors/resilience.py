@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from app.clock import system_clock
 from app.errors import ConnectorError
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,11 @@ class Backoff:
         return jittered
 
 
-def parse_retry_after(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
+def parse_retry_after(value: str | None, now: Callable[[], datetime] = system_clock) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable.
+
+    An HTTP date is the remote server's wall time, so it is compared with the system's, not
+    with Frontline's (possibly shifted) clock."""
     if not value:
         return None
     value = value.strip()

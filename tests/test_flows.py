@@ -15,7 +15,7 @@ from app.flows import FlowContext, default_runner
 from app.intents import IntentResult
 from app.services import build_services
 from app.settings import Settings
-from tests.support.engine import Chat, backend, rows
+from tests.support.engine import Chat, backend, fixed_clock, rows
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -25,7 +25,7 @@ NOTHING = IntentResult(None, 0.0)
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def services(tmp_path_factory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("flows") / "data")
-    async with build_services(settings) as built:
+    async with build_services(settings, clock=fixed_clock()) as built:
         yield built
 
 

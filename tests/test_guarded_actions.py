@@ -16,7 +16,7 @@ from app.settings import Settings
 from app.store.accounts import Agent
 from app.store.audit import verify
 from knowledge.documents import Document
-from tests.support.engine import Chat, rows
+from tests.support.engine import Chat, fixed_clock, rows
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -28,7 +28,7 @@ OTHER_COMPANY = Agent("kim@othercorp.example", "Kim", "agent", ["othercorp"])
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def services(tmp_path_factory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("gate") / "data")
-    async with build_services(settings) as built:
+    async with build_services(settings, clock=fixed_clock()) as built:
         yield built
 
 

@@ -29,7 +29,7 @@ from app.sentiment import assess
 from app.services import build_services
 from app.settings import Settings
 from app.store.handoffs import HandoffRecord, iso, parse_iso
-from tests.support.engine import Chat, rows
+from tests.support.engine import Chat, fixed_clock, rows
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -54,7 +54,7 @@ INCIDENT_TIME = datetime(2026, 11, 19, 16, 0, tzinfo=MADRID)
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def services(tmp_path_factory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("handoff-triggers") / "data")
-    async with build_services(settings) as built:
+    async with build_services(settings, clock=fixed_clock()) as built:
         yield built
 
 

@@ -16,7 +16,7 @@ from app.services import build_services
 from app.settings import PROJECT_ROOT, Settings
 from app.store.accounts import Agent
 from app.webhooks import verify
-from tests.support.engine import Chat
+from tests.support.engine import Chat, fixed_clock
 from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -47,7 +47,8 @@ async def services(tmp_path_factory, receiver):
     (folder / "tenant.yaml").write_text(yaml.safe_dump(tenant))
     with pytest.MonkeyPatch.context() as env:
         env.setenv("BRIGHTWAVE_WEBHOOK_SECRET", SECRET)
-        async with build_services(Settings(data_dir=folder / "data", tenants=[folder / "tenant.yaml"])) as built:
+        async with build_services(Settings(data_dir=folder / "data", tenants=[folder / "tenant.yaml"]),
+                                  clock=fixed_clock()) as built:
             built.engine.intake.agents_online = lambda _tenant: 1
             yield built
 

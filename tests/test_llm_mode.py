@@ -15,6 +15,7 @@ from app.domain import ConversationId, Identity, MessageId, Ownership, TenantId,
 from app.engine import Turn
 from app.services import build_services
 from app.settings import Settings
+from tests.support.engine import fixed_clock
 from tests.support.fake_llm import FakeLLM, call, error, reply, slow
 from tests.support.server import PROJECT_ROOT
 
@@ -44,7 +45,7 @@ async def services(tmp_path_factory, fake_llm):
                      "timeout": 1.5, "retries": 0, "breaker_failures": 2, "breaker_cooldown": 1}
     (folder / "tenant.yaml").write_text(yaml.safe_dump(tenant))
     settings = Settings(data_dir=folder / "data", tenants=[folder / "tenant.yaml"])
-    async with build_services(settings) as built:
+    async with build_services(settings, clock=fixed_clock()) as built:
         yield built
 
 

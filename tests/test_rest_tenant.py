@@ -14,6 +14,7 @@ from app.engine import Turn
 from app.i18n import say
 from app.services import build_services
 from app.settings import Settings
+from tests.support.engine import fixed_clock
 from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, answer, connector_options
 from tests.support.server import PROJECT_ROOT
 
@@ -51,7 +52,7 @@ async def services(tmp_path_factory, api):
     settings = Settings(data_dir=folder / "data", tenants=[folder / "tenant.yaml"])
     with pytest.MonkeyPatch.context() as env:
         env.setenv(TOKEN_VARIABLE, TOKEN)
-        async with build_services(settings) as built:
+        async with build_services(settings, clock=fixed_clock()) as built:
             yield built
 
 

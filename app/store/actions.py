@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
+from app import clock as clocks
+from app.clock import Clock
 from app.domain import new_id, utcnow
 from app.store.database import Database
 
@@ -38,13 +40,13 @@ class LedgerEntry:
     reason: str = ""
     created_at: str = ""
 
-    @property
-    def stale(self) -> bool:
+    def stale(self, now: datetime) -> bool:
+        """Running for longer than a write takes: the process running it was cut off."""
         try:
             started = datetime.fromisoformat(self.created_at)
         except ValueError:
             return True
-        return self.status == RUNNING and datetime.now(UTC) - started > STALE_RUN
+        return self.status == RUNNING and now - started > STALE_RUN
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,8 @@ class Approval:
     note: str | None = None
 
 
-def _since(days: float) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+def _since(now: datetime, days: float) -> str:
+    return clocks.stamp(now - timedelta(days=days))
 
 
 def _entry(row: aiosqlite.Row) -> LedgerEntry:
@@ -86,8 +88,9 @@ def _approval(row: aiosqlite.Row) -> Approval:
 
 
 class ActionLedger:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock = clocks.now) -> None:
         self.db = db
+        self.clock = clock
 
     async def get(self, key: str) -> LedgerEntry | None:
         row = await self.db.fetch_one("SELECT * FROM action_ledger WHERE idempotency_key = ?", (key,))
@@ -104,9 +107,10 @@ class ActionLedger:
             if days is None or value is None:
                 counts.append(0)
                 continue
+            since = _since(self.clock(), days)
             row = await self.db.fetch_one(
                 f"SELECT count(*) FROM action_ledger WHERE tenant = ? AND action = ? AND {column} = ?"
-                f" AND status IN ({marks}) AND created_at >= ?", (tenant, action, value, *COUNTED, _since(days)))
+                f" AND status IN ({marks}) AND created_at >= ?", (tenant, action, value, *COUNTED, since))
             counts.append(int(row[0]) if row else 0)
         return counts[0], counts[1]
 

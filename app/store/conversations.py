@@ -8,11 +8,12 @@ once, or an agent claiming while the assistant is answering, resolve to exactly 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
+from app import clock
 from app.domain import (
     Conversation,
     ConversationId,
@@ -106,7 +107,7 @@ class ConversationStore:
 
     async def recent_contacts(self, user_identifier: str, days: int) -> int:
         """How many conversations this customer has had with messages in the last `days` days."""
-        since = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
+        since = clock.stamp(clock.now() - timedelta(days=days))
         row = await self.db.fetch_one(
             "SELECT count(*) FROM conversations WHERE user_identifier = ? AND kind = 'customer'"
             " AND updated_at >= ?", (user_identifier, since))

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.clock import StartingAt
 from app.domain import ConversationId, Identity, MessageId, TenantId, new_id
 from app.engine import Turn
 from connectors.demo_sqlite import DemoSqliteConnector
+
+# The in-process engine runs on a clock that starts here, the day the demo data reads as
+# written: dates in tests (a delivery 11 days ago, a renewal next week) are then the same on
+# any calendar day. The demo seed is relative to the clock, so any other start works too.
+TEST_START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def fixed_clock(days_later: float = 0) -> StartingAt:
+    """A fresh clock for `build_services(settings, clock=...)`, `days_later` after TEST_START."""
+    return StartingAt(TEST_START + timedelta(days=days_later))
 
 
 class Chat:
