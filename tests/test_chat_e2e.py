@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import AGENT_EMAIL, AGENT_PASSWORD
 from tests.support.chat import ChatClient, Event
+from tests.support.engine import as_seeded_today
 from tests.support.server import ServerProcess
 
 
@@ -43,7 +44,7 @@ async def test_verified_customer_gets_their_real_order_status(server, clients, i
     chat = await customer(server, clients, identity=identity_for("cus_1001"))
     answer = (await chat.reply_to("Where is my order?"))["output"]
     assert "BW-10234" in answer and "in transit" in answer, answer
-    assert "1Z4JXETL0399752882" in answer and "2026-11-24" in answer, answer
+    assert "1Z4JXETL0399752882" in answer and as_seeded_today("2026-11-24") in answer, answer
 
 
 async def test_guest_is_asked_to_sign_in_and_sees_no_order_data(server, clients):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.support.chat import ChatClient, Event
+from tests.support.engine import as_seeded_today
 from tests.test_chat_e2e import customer
 
 
@@ -57,7 +58,7 @@ async def test_spanish_address_change_keeps_the_country_and_asks_before_writing(
 async def test_spanish_subscription_cancellation_can_be_declined(server, clients, identity_for):
     chat = await customer(server, clients, identity=identity_for("cus_1008"), locale="es-ES")
     confirm = (await chat.reply_to("Quiero cancelar mi suscripción"))["output"]
-    assert "Voy a cancelar tu suscripción Plus" in confirm and "2026-12-01" in confirm, confirm
+    assert "Voy a cancelar tu suscripción Plus" in confirm and as_seeded_today("2026-12-01") in confirm, confirm
     declined = (await chat.reply_to("no, mejor no"))["output"]
     assert declined.startswith("De acuerdo, no he cambiado nada"), declined
     again = (await chat.reply_to("Quiero cancelar mi suscripción"))["output"]

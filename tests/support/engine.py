@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from app.clock import StartingAt
@@ -19,6 +19,13 @@ TEST_START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 def fixed_clock(days_later: float = 0) -> StartingAt:
     """A fresh clock for `build_services(settings, clock=...)`, `days_later` after TEST_START."""
     return StartingAt(TEST_START + timedelta(days=days_later))
+
+
+def as_seeded_today(written: str) -> str:
+    """A demo/crm.json date as the file read when written (on TEST_START's day), as a server
+    seeded today on the real clock shows it: the seed is relative to the seeding day."""
+    shift = datetime.now(UTC).date() - TEST_START.date()
+    return (date.fromisoformat(written) + shift).isoformat()
 
 
 class Chat:
