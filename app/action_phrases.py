@@ -108,6 +108,59 @@ ACTION_PHRASES: Final[dict[str, dict[str, str]]] = {
         "de": "Diese Anfrage wird bereits bearbeitet; ich sende sie nicht doppelt.",
         "fr": "Cette demande est déjà en cours de traitement : je ne l'enverrai pas deux fois.",
     },
+    # after a restart: a write the crash cut off, resolved with the company's system
+    "action.recovered.done": {
+        "en": "Sorry for the wait: I was interrupted while handling what you confirmed. I've checked, and it "
+              "has gone through.{reference}",
+        "es": "Perdona la espera: me interrumpieron mientras tramitaba lo que confirmaste. Lo he comprobado y "
+              "ya está hecho.{reference}",
+        "de": "Entschuldigen Sie die Wartezeit: Ich wurde unterbrochen, während ich Ihre Bestätigung bearbeitet "
+              "habe. Ich habe nachgesehen, es ist erledigt.{reference}",
+        "fr": "Désolé pour l'attente : j'ai été interrompu pendant que je traitais ce que vous avez confirmé. "
+              "J'ai vérifié, c'est fait.{reference}",
+    },
+    "action.recovered.reference": {
+        "en": " Reference: {reference}.",
+        "es": " Referencia: {reference}.",
+        "de": " Referenz: {reference}.",
+        "fr": " Référence : {reference}.",
+    },
+    "action.recovered.rejected": {
+        "en": "Sorry for the wait: I was interrupted while handling what you confirmed. I've checked: our "
+              "system could not do it, so nothing was changed. Ask me again, or ask for a person.",
+        "es": "Perdona la espera: me interrumpieron mientras tramitaba lo que confirmaste. Lo he comprobado: "
+              "nuestro sistema no pudo hacerlo, así que no se ha cambiado nada. Pídemelo de nuevo o pide "
+              "hablar con una persona.",
+        "de": "Entschuldigen Sie die Wartezeit: Ich wurde unterbrochen, während ich Ihre Bestätigung bearbeitet "
+              "habe. Unser System konnte es nicht ausführen, es wurde nichts geändert. Fragen Sie mich gern "
+              "noch einmal oder verlangen Sie einen Menschen.",
+        "fr": "Désolé pour l'attente : j'ai été interrompu pendant que je traitais ce que vous avez confirmé. "
+              "Notre système n'a pas pu le faire, rien n'a été modifié. Redemandez-moi, ou demandez un "
+              "conseiller.",
+    },
+    "action.recovered.failed": {
+        "en": "Sorry: I was interrupted while handling what you confirmed, and our system is not answering "
+              "right now, so nothing was done. Please ask me again in a little while, or ask for a person.",
+        "es": "Lo siento: me interrumpieron mientras tramitaba lo que confirmaste y nuestro sistema no responde "
+              "ahora mismo, así que no se ha hecho nada. Pídemelo de nuevo en un rato o pide hablar con una "
+              "persona.",
+        "de": "Entschuldigung: Ich wurde unterbrochen, während ich Ihre Bestätigung bearbeitet habe, und unser "
+              "System antwortet gerade nicht; es wurde nichts ausgeführt. Fragen Sie bitte später noch einmal "
+              "oder verlangen Sie einen Menschen.",
+        "fr": "Désolé : j'ai été interrompu pendant que je traitais ce que vous avez confirmé, et notre système "
+              "ne répond pas pour le moment ; rien n'a été fait. Redemandez-moi dans un moment, ou demandez un "
+              "conseiller.",
+    },
+    # after a restart: a message whose turn was cut off and could not be answered again
+    "turn.interrupted": {
+        "en": "Sorry, I was interrupted before I could answer your last message. Could you send it again?",
+        "es": "Perdona, me interrumpieron antes de poder responder a tu último mensaje. ¿Puedes enviarlo de "
+              "nuevo?",
+        "de": "Entschuldigung, ich wurde unterbrochen, bevor ich Ihre letzte Nachricht beantworten konnte. "
+              "Können Sie sie noch einmal senden?",
+        "fr": "Désolé, j'ai été interrompu avant de pouvoir répondre à votre dernier message. Pouvez-vous le "
+              "renvoyer ?",
+    },
     # a customer message that tries to instruct the assistant
     "input.injection": {
         "en": "I can only help with questions about our products and your account, and I can't change how I "

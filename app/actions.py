@@ -27,7 +27,7 @@ from app.store.actions import (
     ApprovalStore,
     LedgerEntry,
 )
-from connectors.base import Connector, Receipt
+from connectors.base import Connector, Receipt, WriteLookup
 from connectors.tools import ToolArgumentsError, write_tool
 from guardrails.action_policy import ActionPolicy, Outcome, Usage, rule_on
 from guardrails.pii import redact_value
@@ -121,6 +121,31 @@ class GuardedActions:
         assert entry is not None
         return await self._run(connector, entry, f"{agent} (approval {approval.id[:8]})", approval=approval)
 
+    async def recover(self, entry: LedgerEntry, connector: Connector | None) -> ActionResult:
+        """Resolve a write a crash cut off (the caller took it over with `ledger.take_over`): ask
+        the company's system what became of it if it can tell, else send it once more under
+        the same idempotency key, which makes a write that did arrive a replay, not a second one."""
+        approval = await self.approvals.for_key(entry.idempotency_key)
+        approval = approval if approval is not None and approval.status == "approved" else None
+        found = None
+        if isinstance(connector, WriteLookup):
+            try:
+                found = await connector.write_result(entry.idempotency_key)
+            except ConnectorError as exc:
+                log.warning("cannot look up %s for %s: %s", entry.action, entry.conversation_id, exc)
+        if found is None:
+            return await self._run(connector, entry, "recovery", approval=approval, note={"recovered": "retried"})
+        async with self.ledger.db.transaction() as tx:
+            await self.ledger.finish(entry.idempotency_key, found.status, found.reference, found.reason, tx)
+            detail: dict[str, Any] = {"reference": found.reference, "reason": found.reason, "replayed": True,
+                                      "recovered": "found"}
+            if approval is not None:
+                detail["approval"] = approval.id
+                await self.approvals.record_result(approval.id, {"status": found.status, **detail}, tx)
+            await self._audit("recovery", entry, found.status, detail, tx)
+        return ActionResult(found.status, found.reason, found.reason, found.reference, True,
+                            policy_version=entry.policy_version)
+
     async def _existing(self, entry: LedgerEntry, scope: ActionScope, request: ActionRequest) -> ActionResult | None:
         """What a repeated request gets: the first result, or None to try again."""
         if entry.action != request.action or entry.conversation_id != scope.conversation_id:
@@ -138,7 +163,7 @@ class GuardedActions:
         return _result(entry, replayed=True)
 
     async def _run(self, connector: Connector | None, entry: LedgerEntry, actor: str, *,
-                   approval: Approval | None = None) -> ActionResult:
+                   approval: Approval | None = None, note: dict[str, Any] | None = None) -> ActionResult:
         tool = write_tool(entry.action)
         try:
             if connector is None:
@@ -149,11 +174,12 @@ class GuardedActions:
             log.warning("%s failed for %s: %s", entry.action, entry.conversation_id, exc)
             async with self.ledger.db.transaction() as tx:
                 await self.ledger.finish(entry.idempotency_key, FAILED, "", str(exc)[:300], tx)
-                await self._audit(actor, entry, "failed", {"error": str(exc)[:300]}, tx)
+                await self._audit(actor, entry, "failed", {"error": str(exc)[:300], **(note or {})}, tx)
             return ActionResult("failed", reason=str(exc), policy_version=entry.policy_version)
         async with self.ledger.db.transaction() as tx:
             await self.ledger.finish(entry.idempotency_key, receipt.status, receipt.reference, receipt.reason, tx)
-            detail = {"reference": receipt.reference, "reason": receipt.reason, "replayed": receipt.replayed}
+            detail = {"reference": receipt.reference, "reason": receipt.reason, "replayed": receipt.replayed,
+                      **(note or {})}
             if approval is not None:
                 detail["approval"] = approval.id
                 await self.approvals.record_result(approval.id, {"status": receipt.status, **detail}, tx)

@@ -62,6 +62,8 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
             log.info("help center %s: %s", name, report.summary())
         RUNTIME.services = services
         stack.callback(setattr, RUNTIME, "services", None)
+        if services.recovery is not None:  # what a restart recovers reaches chats that are open
+            services.recovery.notify = console.to_customer
         async with _chainlit_lifespan(app):
             log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
             yield

@@ -143,7 +143,8 @@ class Engine:
         incoming = Message(
             turn.message_id, conversation.id, Role.CUSTOMER,
             turn.identity.display_name or "Customer", turn.text[:STORED_TEXT_LIMIT],
-            metadata={"truncated": True} if len(turn.text) > STORED_TEXT_LIMIT else {})
+            metadata={**({"truncated": True} if len(turn.text) > STORED_TEXT_LIMIT else {}),
+                      **({"choice": turn.choice} if turn.choice else {})})  # kept to answer it again
         await self.conversations.add_message(incoming)
         stages.mark("store_input")
         if conversation.state is Ownership.HUMAN:
@@ -292,6 +293,18 @@ class Engine:
         if outcome.queued and intake is not None and escalation is not None:
             await self.intake.record(outcome.conversation, intake, escalation, understood.customer)
         return outcome
+
+    async def answer_stored(self, conversation: Conversation, message: Message) -> TurnOutcome | None:
+        """Answer a customer message that was stored but never answered (the process died in the
+        middle of its turn). The turn runs again under the message's own id, so the message is
+        not stored twice; None if its tenant is gone."""
+        runtime = self.tenants.get(conversation.tenant)
+        if runtime is None:
+            return None
+        identity = Identity(conversation.tenant, conversation.user_identifier, customer_id=conversation.customer_id,
+                            display_name=message.author, locale=conversation.language)
+        return await self.handle(Turn(conversation.id, message.id, identity, message.content,
+                                      choice=message.metadata.get("choice")))
 
     def _actor(self, runtime: TenantRuntime, conversation_id: str, identity: Identity,
                lang: str) -> Callable[[ActionRequest], Awaitable[ActionResult]]:

@@ -19,6 +19,7 @@ from app.handoff import HandoffDesk
 from app.intents import IntentClassifier
 from app.llm import LLMClient
 from app.presence import Presence
+from app.recovery import Recovery
 from app.settings import Settings
 from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore
 from app.store.actions import ActionLedger, ApprovalStore
@@ -52,6 +53,7 @@ class Services:
     presence: Presence
     webhooks: WebhookOutbox
     clock: clocks.Clock = clocks.system_clock
+    recovery: Recovery | None = None  # set `recovery.notify` to push its messages into open chats
 
 
 async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> dict[str, SyncReport]:
@@ -74,6 +76,14 @@ def build_classifier(tenant: Tenant, embedder: Embedder, multilingual: Embedder 
         return IntentClassifier(embedder, {})
     return IntentClassifier.from_file(embedder, tenant.resolve(tenant.intents),
                                       multilingual=multilingual, cache_dir=cache_dir)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
 
 
 @asynccontextmanager
@@ -132,10 +142,14 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
                         agents_online=presence.count, events=emit, clock=clock)
         # The models, the index and the caches are built once and live as long as the process:
         # keep them out of the collector's full passes, which otherwise stall a turn for ~150 ms.
+        recovery = Recovery(actions, conversations, engine,
+                            {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}, clock)
+        sweeping = asyncio.create_task(recovery.run(), name="crash-recovery")
+        stack.push_async_callback(_cancel, sweeping)  # before the store and connectors close
         gc.freeze()
         desk = HandoffDesk(conversations, handoffs, audit, tenants, runtimes, knowledge, emit)
         yield Services(settings, tenants, db, accounts, conversations, FeedbackStore(db), audit, knowledge,
                        engine, desk,
                        ApprovalDesk(approvals, actions, conversations, audit,
                                     {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}),
-                       reports, handoffs, presence, outbox, clock)
+                       reports, handoffs, presence, outbox, clock, recovery)

@@ -86,6 +86,17 @@ class Receipt:
 
 
 @runtime_checkable
+class WriteLookup(Protocol):
+    """Optional: a system that can say what became of a write, by its idempotency key. Frontline
+    asks it after a crash cut a write off; a connector without it gets the same request again
+    under the same key, which the system must deduplicate."""
+
+    async def write_result(self, idempotency_key: str) -> Receipt | None:
+        """The write's receipt (replayed=True), or None if the system never received it."""
+        ...
+
+
+@runtime_checkable
 class CustomerDirectory(Protocol):
     async def customer(self, customer_id: str) -> Customer | None: ...
 

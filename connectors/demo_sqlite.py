@@ -239,6 +239,12 @@ class DemoSqliteConnector:
         rows = await self._fetch("SELECT to_email, template, payload, created_at FROM outbox ORDER BY id", ())
         return [dict(r) for r in rows]
 
+    async def write_result(self, idempotency_key: str) -> Receipt | None:
+        """What became of a write (see WriteLookup): its first receipt, or None if it never ran."""
+        rows = await self._fetch("SELECT reference, status, reason FROM write_requests WHERE idempotency_key = ?",
+                                 (idempotency_key,))
+        return Receipt(rows[0]["reference"], rows[0]["status"], rows[0]["reason"], replayed=True) if rows else None
+
     async def _once(self, key: str, action: str, write: Write) -> Receipt:
         async with self._writes:
             try:

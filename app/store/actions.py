@@ -139,6 +139,22 @@ class ActionLedger:
                 f" AND status IN ({marks})", (RUNNING, utcnow(), key, *from_statuses))
         return cursor.rowcount == 1
 
+    async def running_before(self, cutoff: datetime) -> list[LedgerEntry]:
+        """Writes still marked running that started before `cutoff`: their process was cut off."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM action_ledger WHERE status = ? AND created_at < ? ORDER BY created_at",
+            (RUNNING, clocks.stamp(cutoff)))
+        return [_entry(r) for r in rows]
+
+    async def take_over(self, entry: LedgerEntry) -> bool:
+        """Claim a cut-off running write for recovery; False if anyone touched it since it was read
+        (a customer's retry, another sweep), so exactly one of them resolves it."""
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute(
+                "UPDATE action_ledger SET created_at = ? WHERE idempotency_key = ? AND status = ? AND created_at = ?",
+                (utcnow(), entry.idempotency_key, RUNNING, entry.created_at))
+        return cursor.rowcount == 1
+
     async def decline(self, key: str) -> None:
         """An agent rejected the held request: it will not run, and a replay is told so."""
         async with self.db.transaction() as tx:

@@ -159,6 +159,23 @@ class ConversationStore:
                 return False
             return await self.add_message(message, tx=tx)
 
+    async def unanswered(self, since: str, before: str) -> list[tuple[Conversation, Message]]:
+        """Customer messages that are the last word in a conversation the assistant owns, stored
+        between `since` and `before`: a turn the process died in the middle of."""
+        rows = await self.db.fetch_all(
+            "SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE c.state = 'assistant' AND c.kind = 'customer' AND m.role = 'customer'"
+            " AND m.created_at >= ? AND m.created_at < ?"
+            " AND m.rowid = (SELECT rowid FROM messages l WHERE l.conversation_id = m.conversation_id"
+            "                ORDER BY l.created_at DESC, l.rowid DESC LIMIT 1)"
+            " ORDER BY m.created_at", (since, before))
+        found = []
+        for row in rows:
+            conversation = await self.get(ConversationId(row["conversation_id"]))
+            if conversation is not None:
+                found.append((conversation, _message(row)))
+        return found
+
     async def messages(self, conversation_id: ConversationId, limit: int = 500) -> list[Message]:
         rows = await self.db.fetch_all(
             "SELECT * FROM (SELECT *, rowid AS seq FROM messages WHERE conversation_id = ?"
