@@ -61,11 +61,14 @@ class Recovery:
                 log.exception("sweeping cut-off writes failed")
 
     async def at_start(self) -> None:
+        counts = []
         for step in (lambda: self.resolve_writes(self.started_at), self.answer_unanswered):
             try:
-                await step()
+                counts.append(await step())
             except Exception:
                 log.exception("recovery after restart failed")
+                counts.append(0)
+        log.info("recovery after restart: %d writes resolved, %d messages answered", *counts)
 
     async def resolve_writes(self, started_before: datetime) -> int:
         """Resolve writes still running that started before `started_before`; returns how many."""
