@@ -143,9 +143,10 @@ async def test_a_write_cut_off_by_a_crash_is_resolved_once_audited_and_announced
     recovered = [e for e in events if e["actor"] == "recovery"]
     assert len(recovered) == 1 and recovered[0]["outcome"] == "done", events
     assert json.loads(recovered[0]["detail"])["recovered"] == "retried"
-    verify = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "app.cli", "audit", "verify"], cwd=PROJECT_ROOT,
-                            env={**os.environ, **server.env, "FRONTLINE_DATA_DIR": str(server.data_dir)},
-                            capture_output=True, text=True, timeout=120)
+    verify = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "app.cli", "audit", "verify"], cwd=PROJECT_ROOT,
+        env={**os.environ, **server.env, "FRONTLINE_DATA_DIR": str(server.data_dir)},
+        capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
     told = [m for m in db_rows(server, "SELECT role, content FROM messages WHERE conversation_id = ?"
