@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -186,3 +187,65 @@ async def test_a_message_left_unanswered_by_a_crash_is_answered_once_after_resta
     await until(lambda: server.log().count("recovery after restart:") > starts)
     assert "recovery after restart: 0 writes resolved, 0 messages answered" in server.log()
     assert messages() == answered
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def services(tmp_path_factory):
+    """The real services on the demo backend, which can say what became of a write by its key."""
+    from app.services import build_services
+    from app.settings import Settings
+    from tests.support.engine import fixed_clock
+
+    async with build_services(Settings(data_dir=tmp_path_factory.mktemp("recover") / "data"),
+                              clock=fixed_clock()) as built:
+        yield built
+
+
+async def cut_off(services, customer: str, invoice: str, *, reached_the_system: bool,
+                  ask: str = "Please send me a copy of invoice {}", locale: str = "en") -> tuple[str, str]:
+    """A write as a crash leaves it: claimed as running, and carried out by the company's system
+    or not; returns (conversation id, idempotency key)."""
+    from app.domain import new_id
+    from app.store.actions import LedgerEntry
+    from tests.support.engine import Chat
+
+    chat = Chat(services, customer, locale)
+    await chat.say(ask.format(invoice))
+    key = f"crash-{new_id()}"
+    entry = LedgerEntry("demo", chat.id, customer, "send_invoice_copy", {"invoice_id": invoice}, None, key, "v-test")
+    assert await services.engine.actions.ledger.claim(entry)
+    if reached_the_system:
+        await services.engine.tenants["demo"].connector.send_invoice_copy(customer, invoice, idempotency_key=key)
+    return chat.id, key
+
+
+async def test_the_demo_system_is_asked_by_key_and_nothing_is_sent_twice(services):
+    from tests.support.engine import rows
+
+    done_id, done_key = await cut_off(services, "cus_1001", "INV-2026-0079", reached_the_system=True)
+    lost_id, lost_key = await cut_off(services, "cus_1002", "INV-2026-0404", reached_the_system=False,
+                                      ask="Envíame una copia de la factura {}, por favor", locale="es")
+    pushed = []
+
+    async def notify(conversation_id, message):
+        pushed.append((conversation_id, message.content))
+
+    recovery = services.recovery
+    recovery.notify = notify
+    later = services.clock() + timedelta(seconds=1)
+    assert await recovery.resolve_writes(later) == 2
+    assert await recovery.resolve_writes(later) == 0  # resolved once
+
+    emails = await rows(services, "SELECT payload FROM outbox WHERE template = 'invoice_copy'")
+    assert sum("INV-2026-0079" in e["payload"] for e in emails) == 1  # found, not sent again
+    assert sum("INV-2026-0404" in e["payload"] for e in emails) == 1  # never arrived: sent once now
+    how = {}
+    for conversation_id in (done_id, lost_id):
+        (event,) = await services.db.fetch_all(
+            "SELECT actor, outcome, detail FROM audit_events WHERE subject = ? AND actor = 'recovery'",
+            (conversation_id,))
+        how[conversation_id] = (event["outcome"], json.loads(event["detail"])["recovered"])
+    assert how == {done_id: ("done", "found"), lost_id: ("done", "retried")}
+    spanish = [text for cid, text in pushed if cid == lost_id]  # cus_1002 chats in Spanish
+    assert spanish and spanish[0].startswith("Perdona la espera") and "Referencia: INV-2026-0404." in spanish[0]
+    assert {cid for cid, _ in pushed} == {done_id, lost_id}
