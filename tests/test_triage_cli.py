@@ -15,6 +15,7 @@ from app.cli import main
 from app.domain import Identity, Message, MessageId, Role, TenantId, new_id
 from app.policy import POLICY_VERSION
 from app.store import ConversationStore, Database
+from tests.support.engine import as_seeded_today
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_order_question_of_a_verified_customer(data_dir, capsys):
     assert report["tenant"] == "demo" and report["conversation"] is None
     assert report["customer"] == {"id": "cus_1001", "found": True, "plan": "pro",
                                   "annual_contract_value": 200.0, "sla_tier": "standard",
-                                  "renewal_date": "2027-03-01"}
+                                  "renewal_date": as_seeded_today("2027-03-01")}
     assert report["language"] == {"value": "en", "detected": "en", "confidence": 1.0, "switched": False}
     intent = report["intent"]
     assert intent["name"] == "order_status" and intent["confidence"] >= 0.5, intent
