@@ -109,7 +109,8 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         approvals = ApprovalStore(db)
         actions = GuardedActions(ActionLedger(db), approvals, audit)
         handoffs, presence, outbox = HandoffStore(db), Presence(), WebhookOutbox(db)
-        dispatcher = WebhookDispatcher(outbox)
+        dispatcher = WebhookDispatcher(outbox, private_allowed=lambda tenant_id: bool(
+            (tenant := tenants.get(tenant_id)) and tenant.handoff_policy.allow_private_webhooks))
         stack.push_async_callback(dispatcher.close)
         if any(tenant.handoff_policy.webhooks for tenant in tenants):  # nothing to poll for otherwise
             delivery = asyncio.create_task(dispatcher.run(), name="webhook-delivery")

@@ -23,6 +23,7 @@ from starlette.requests import cookie_parser
 from app.auth import customer_user_fields, sign_identity_token, verify_identity_token
 from app.config_file import validation_problems
 from app.errors import AuthError
+from app.feedback_api import install_feedback_routes
 from app.settings import PROJECT_ROOT
 from knowledge.chunking import anchor_for
 
@@ -51,15 +52,22 @@ def json_error(status: int, code: str, message: str) -> JSONResponse:
 
 async def read_json_body(request: Request, model: type[Body], what: str) -> Body | JSONResponse:
     """The request's JSON body as `model` (no body: the model's defaults), or the error to
-    answer: 413 beyond MAX_BODY_BYTES, 400 naming every field that fails (after `what`)."""
+    answer: 413 beyond MAX_BODY_BYTES, 400 naming every field that fails (after `what`).
+
+    The body is read in chunks and reading stops one byte past the cap, so a huge or endless
+    (chunked) body costs the server at most MAX_BODY_BYTES of memory, whatever it declares."""
     declared = request.headers.get("content-length", "")
+    too_large = json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+        return too_large
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            log.info("request body to %s refused: over %d bytes", request.url.path, MAX_BODY_BYTES)
+            return too_large
     try:
-        return model.model_validate_json(raw.strip() or b"{}")
+        return model.model_validate_json(bytes(raw).strip() or b"{}")
     except ValidationError as exc:
         return json_error(400, "invalid_request", f"{what}: {validation_problems(exc, 'body')}")
 
@@ -143,6 +151,7 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
             return HTMLResponse("<h1>Article not found</h1>", status_code=404)
         return HTMLResponse(render_article(tenant.name, document.title, document.body))
 
+    install_feedback_routes(app)
     move_catch_all_last(app)
 
 
