@@ -14,6 +14,8 @@ from typing import Any
 import chainlit as cl
 from chainlit.server import app as chainlit_server
 from chainlit.server import sio
+from fastapi import HTTPException
+from starlette.middleware import Middleware
 
 from app import console, console_approvals
 from app.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
@@ -21,8 +23,10 @@ from app.datalayer import FrontlineDataLayer
 from app.domain import ConversationId, MessageId, Ownership, new_id
 from app.engine import ASSISTANT_AUTHOR, Turn
 from app.errors import AuthError, FrontlineError
+from app.http_security import CLIENT_ADDRESS, SecurityHeaders
 from app.i18n import say
 from app.queue_api import install_queue_api
+from app.rate_limits import minutes
 from app.runtime import RUNTIME
 from app.services import build_services
 from app.settings import load_settings
@@ -72,6 +76,7 @@ install_routes(chainlit_server, lambda: RUNTIME.services)
 install_queue_api(chainlit_server, lambda: RUNTIME.services)
 
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
+chainlit_server.user_middleware.append(Middleware(SecurityHeaders, services=lambda: RUNTIME.services))  # innermost
 
 
 @cl.data_layer
@@ -81,11 +86,22 @@ def _data_layer() -> FrontlineDataLayer:
 
 @cl.password_auth_callback
 async def _agent_login(username: str, password: str) -> cl.User | None:
-    """Agents and admins sign in with email and password; customers never do."""
-    agent = await RUNTIME.require().accounts.authenticate_agent(username, password)
+    """Agents and admins sign in with email and password; customers never do. Failures are
+    throttled per account and per address (app/rate_limits.py): a locked sign-in gets 429."""
+    services = RUNTIME.require()
+    address = CLIENT_ADDRESS.get()
+    wait = services.abuse.sign_in.wait(username, address)
+    if wait:
+        log.warning("agent sign-in for %r from %s refused: locked for %.0f s more", username[:100], address, wait)
+        raise HTTPException(status_code=429, detail=f"Too many attempts; try again in {minutes(wait)} minutes.",
+                            headers={"Retry-After": str(int(wait) + 1)})
+    agent = await services.accounts.authenticate_agent(username, password)
     if agent is None:
-        log.info("failed agent sign-in for %r", username[:100])
+        locked = services.abuse.sign_in.failed(username, address)
+        log.info("failed agent sign-in for %r from %s%s", username[:100], address,
+                 f"; locked for {locked:.0f} s" if locked else "")
         return None
+    services.abuse.sign_in.succeeded(username)
     return cl.User(identifier=agent.email, display_name=agent.name,
                    metadata={"role": ROLE_AGENT, "name": agent.name})
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from app.handoff import HandoffDesk
 from app.intents import IntentClassifier
 from app.llm import LLMClient
 from app.presence import Presence
+from app.rate_limits import AbuseGuards, IdentityRateLimiter, keep_pruning_guests
 from app.settings import Settings
 from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore
 from app.store.actions import ActionLedger, ApprovalStore
@@ -50,6 +52,7 @@ class Services:
     handoffs: HandoffStore
     presence: Presence
     webhooks: WebhookOutbox
+    abuse: AbuseGuards
 
 
 async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> dict[str, SyncReport]:
@@ -84,6 +87,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             await accounts.seed_agent(agent.email, agent.name, agent.password.get_secret_value(),
                                       agent.role, agent.tenants, agent.language)
         conversations, audit = ConversationStore(db), AuditLog(db)
+        pruning = asyncio.create_task(keep_pruning_guests(  # unused guest rows must not pile up
+            accounts, settings.limits.guest_retention_hours, lambda: datetime.now(UTC)), name="guest-pruning")
+        stack.callback(pruning.cancel)
 
         embedder, multilingual = open_embedders(
             settings.model_dir, settings.embedding_model, settings.multilingual_model)
@@ -125,6 +131,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
 
         engine = Engine(conversations, knowledge, runtimes, audit, UsageStore(db), actions,
                         max_message_chars=settings.max_message_chars, handoffs=handoffs,
+                        rate_limiter=IdentityRateLimiter(settings.limits),
                         agents_online=presence.count, events=emit)
         # The models, the index and the caches are built once and live as long as the process:
         # keep them out of the collector's full passes, which otherwise stall a turn for ~150 ms.
@@ -134,4 +141,4 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                        engine, desk,
                        ApprovalDesk(approvals, actions, conversations, audit,
                                     {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}),
-                       reports, handoffs, presence, outbox)
+                       reports, handoffs, presence, outbox, AbuseGuards.from_limits(settings.limits))

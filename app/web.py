@@ -24,6 +24,10 @@ from app.auth import customer_user_fields, sign_identity_token, verify_identity_
 from app.config_file import validation_problems
 from app.errors import AuthError
 from app.feedback_api import install_feedback_routes
+from app.health import readiness
+from app.http_security import CLIENT_ADDRESS
+from app.i18n import say
+from app.rate_limits import minutes
 from app.settings import PROJECT_ROOT
 from knowledge.chunking import anchor_for
 
@@ -80,10 +84,8 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
         current = services()
         if current is None:
             return JSONResponse({"status": "starting"}, status_code=503)
-        knowledge = {tid: await current.knowledge.count(tid) for tid in
-                     (t.id for t in current.tenants)}
-        return JSONResponse({"status": "ok", "tenants": sorted(knowledge),
-                             "knowledge_sections": knowledge})
+        ready, report = await readiness(current)
+        return JSONResponse(report, status_code=200 if ready else 503)
 
     @app.post("/api/widget/session")
     async def widget_session(request: Request) -> Response:
@@ -100,6 +102,12 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
         if origin and origin not in allowed_origins(current, tenant.id):
             log.warning("widget session refused for %s from origin %s", tenant.id, origin)
             return json_error(403, "origin_not_allowed", f"The origin {origin} may not embed this widget.")
+        address = CLIENT_ADDRESS.get() or (request.client.host if request.client else None)
+        if wait := current.abuse.widget_sessions.admit(tenant.id, address):
+            language = (payload.locale or "").split("-")[0].lower() or tenant.default_language
+            response = json_error(429, "rate_limited", say("session.rate_limited", language, minutes=minutes(wait)))
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
         customer_id = None
         if payload.identity is not None:
             try:

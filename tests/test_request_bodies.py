@@ -27,7 +27,7 @@ def chunked_upload(url: str, path: str, headers: str = "") -> tuple[int, bytes]:
         sock.sendall((f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
                       f"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n{headers}\r\n")
                      .encode())
-        sock.sendall(b'{"tenant": "')
+        sock.sendall(b'c\r\n{"tenant": "\r\n')  # a JSON string that never ends
         framed = b"%x\r\n" % len(CHUNK) + CHUNK + b"\r\n"
         sent = 0
         while sent < OFFERED:
