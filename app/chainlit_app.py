@@ -14,7 +14,6 @@ from typing import Any
 import chainlit as cl
 from chainlit.server import app as chainlit_server
 from chainlit.server import sio
-from fastapi import HTTPException
 from starlette.middleware import Middleware
 
 from app import console, console_approvals
@@ -26,7 +25,6 @@ from app.errors import AuthError, FrontlineError
 from app.http_security import CLIENT_ADDRESS, SecurityHeaders
 from app.i18n import say
 from app.queue_api import install_queue_api
-from app.rate_limits import minutes
 from app.runtime import RUNTIME
 from app.services import build_services
 from app.settings import load_settings
@@ -87,14 +85,12 @@ def _data_layer() -> FrontlineDataLayer:
 @cl.password_auth_callback
 async def _agent_login(username: str, password: str) -> cl.User | None:
     """Agents and admins sign in with email and password; customers never do. Failures are
-    throttled per account and per address (app/rate_limits.py): a locked sign-in gets 429."""
+    counted per account and per address (app/rate_limits.py); app/sign_in.py refuses a locked
+    sign-in with 429 before Chainlit calls this."""
     services = RUNTIME.require()
     address = CLIENT_ADDRESS.get()
-    wait = services.abuse.sign_in.wait(username, address)
-    if wait:
-        log.warning("agent sign-in for %r from %s refused: locked for %.0f s more", username[:100], address, wait)
-        raise HTTPException(status_code=429, detail=f"Too many attempts; try again in {minutes(wait)} minutes.",
-                            headers={"Retry-After": str(int(wait) + 1)})
+    if services.abuse.sign_in.wait(username, address):  # app/sign_in.py answers 429 before we get here
+        return None
     agent = await services.accounts.authenticate_agent(username, password)
     if agent is None:
         locked = services.abuse.sign_in.failed(username, address)

@@ -39,6 +39,9 @@ def serve(settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     os.environ["CHAINLIT_AUTH_SECRET"] = auth_secret(settings)
+    # uvicorn believes X-Forwarded-For/-Proto from these peers (its default is 127.0.0.1): the
+    # same proxies as Frontline's own check (app/http_security.py), and none unless configured.
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(settings.trusted_proxies)
     os.environ["CHAINLIT_HOST"] = settings.host
     os.environ["CHAINLIT_PORT"] = str(settings.port)
     os.chdir(PROJECT_ROOT)  # Chainlit reads .chainlit/ and chainlit.md from the working folder

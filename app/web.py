@@ -29,6 +29,7 @@ from app.http_security import CLIENT_ADDRESS
 from app.i18n import say
 from app.rate_limits import minutes
 from app.settings import PROJECT_ROOT
+from app.sign_in import install_sign_in_throttle
 from knowledge.chunking import anchor_for
 
 if TYPE_CHECKING:
@@ -160,6 +161,7 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
         return HTMLResponse(render_article(tenant.name, document.title, document.body))
 
     install_feedback_routes(app)
+    install_sign_in_throttle(app, services)
     move_catch_all_last(app)
 
 

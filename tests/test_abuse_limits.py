@@ -153,13 +153,13 @@ def test_conversations_per_customer_free_up_after_an_hour():
     clock = Clock()
     limiter = IdentityRateLimiter(AbuseLimits(conversations_per_identity_per_hour=1,
                                               messages_per_identity_per_minute=0), clock)
-    assert limiter.check("c1", "customer:demo:1").passed
-    assert limiter.check("c1", "customer:demo:1").passed  # the same conversation goes on
+    assert limiter.check("c1", "customer:demo:1").allowed
+    assert limiter.check("c1", "customer:demo:1").allowed  # the same conversation goes on
     refused = limiter.check("c2", "customer:demo:1")
-    assert not refused.passed and refused.reply_key == "input.too_many_conversations"
-    assert limiter.check("c3", "customer:demo:2").passed
+    assert not refused.allowed and refused.reply_key == "input.too_many_conversations"
+    assert limiter.check("c3", "customer:demo:2").allowed
     clock.now += 3600
-    assert limiter.check("c2", "customer:demo:1").passed
+    assert limiter.check("c2", "customer:demo:1").allowed
 
 
 def test_forwarded_addresses_count_only_through_a_trusted_proxy():

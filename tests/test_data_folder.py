@@ -22,8 +22,8 @@ from app.settings import Settings
 from tests.support.server import PROJECT_ROOT, ServerProcess, free_port
 
 # Each command that opens the data folder, as an operator types it.
-COMMANDS = [["serve"], ["kb", "list", "--tenant", "demo"], ["audit", "verify"], ["token", "issue", "agent@brightwave.example"],
-            ["trace", "no-such-conversation"]]
+COMMANDS = [["serve"], ["kb", "list", "--tenant", "demo"], ["audit", "verify"],
+            ["token", "issue", "agent@brightwave.example"], ["trace", "no-such-conversation"]]
 
 
 AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]

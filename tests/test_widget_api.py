@@ -65,7 +65,7 @@ async def test_bad_widget_requests_get_a_clear_error(server, body, status, error
 
 
 @pytest.mark.parametrize(("claims", "missing"), [
-    ({"sub": "cus_1001"}, "exp"),
+    ({"sub": "cus_1001"}, "iat"),
     ({"sub": "cus_1001", "iat": int(time.time())}, "exp"),
     ({"sub": "cus_1001", "exp": int(time.time()) + 600}, "iat"),
 ])
