@@ -11,14 +11,11 @@ import pytest
 from app.auth import sign_identity_token
 from app.tenants import load_tenant
 from tests.support.chat import ChatClient
-from tests.support.server import PROJECT_ROOT, ServerProcess
+from tests.support.server import LIMITS_OFF, PROJECT_ROOT, ServerProcess
 
-# The suite opens hundreds of sessions and conversations from one address and as one test
-# customer; the abuse limits (app/rate_limits.py) are off here, and tests/test_abuse_limits.py
-# turns them on with its own values. Servers started by the tests inherit this environment.
-for _limit in ("WIDGET_SESSIONS_PER_IP_PER_MINUTE", "WIDGET_SESSIONS_PER_TENANT_PER_MINUTE",
-               "CONVERSATIONS_PER_IDENTITY_PER_HOUR", "MESSAGES_PER_IDENTITY_PER_MINUTE"):
-    os.environ.setdefault(f"FRONTLINE_LIMITS__{_limit}", "0")
+# In-process services (build_services) read the same settings: limits off for them too.
+for _name, _value in LIMITS_OFF.items():
+    os.environ.setdefault(_name, _value)
 
 DEMO_TENANT = PROJECT_ROOT / "demo" / "tenant.yaml"
 AGENT_EMAIL = "agent@brightwave.example"
