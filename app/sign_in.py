@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def locked_answer(wait: float) -> JSONResponse:
-    return JSONResponse({"detail": f"Too many attempts; try again in {minutes(wait)} minutes."},
+    count = minutes(wait)
+    return JSONResponse({"detail": f"Too many attempts; try again in {count} minute{'' if count == 1 else 's'}."},
                         status_code=429, headers={"Retry-After": str(int(wait) + 1)})
 
 
