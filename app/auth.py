@@ -22,25 +22,36 @@ ROLE_CUSTOMER = "customer"
 ROLE_AGENT = "agent"
 MAX_IDENTITY_TTL = 24 * 3600  # an identity token may not be valid for longer than a day
 _ALGORITHMS = ["HS256"]
+_LEEWAY = 30  # seconds of clock difference between the company's site and Frontline
 
 
 def verify_identity_token(tenant: Tenant, token: str) -> str:
-    """The customer id in a token signed by the tenant's site, or AuthError saying why not."""
+    """The customer id in a token signed by the tenant's site, or AuthError saying why not.
+
+    `sub`, `iat` and `exp` are required and the token may live at most MAX_IDENTITY_TTL: a
+    token without an expiry would vouch for the customer forever once it leaked."""
     if not isinstance(token, str) or len(token) > 4096:
         raise AuthError("The identity token must be a JWT string of at most 4096 characters.")
     try:
         claims = jwt.decode(
             token, tenant.widget.secret.get_secret_value(), algorithms=_ALGORITHMS,
-            options={"require": ["sub"]}, leeway=30)
+            options={"require": ["sub", "iat", "exp"]}, leeway=_LEEWAY)
     except jwt.ExpiredSignatureError:
         raise AuthError("The identity token has expired; ask the site for a fresh one.") from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise AuthError(f"The identity token has no `{exc.claim}` claim; the site must set `sub`, "
+                        "`iat` (issued at) and `exp` (at most 24 hours later).") from None
     except jwt.InvalidTokenError as exc:
         raise AuthError(f"The identity token is not valid for this tenant ({exc}).") from None
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject.strip() or len(subject) > 200:
         raise AuthError("The identity token's `sub` must be a non-empty customer id.")
-    if "exp" in claims and claims["exp"] - time.time() > MAX_IDENTITY_TTL:
-        raise AuthError("The identity token is valid for too long; use at most 24 hours.")
+    issued, expires = claims["iat"], claims["exp"]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (issued, expires)):
+        raise AuthError("The identity token's `iat` and `exp` must be numbers (seconds since 1970).")
+    if expires - issued > MAX_IDENTITY_TTL or expires - time.time() > MAX_IDENTITY_TTL + _LEEWAY:
+        raise AuthError("The identity token is valid for too long; `exp` may be at most 24 hours "
+                        "after `iat`.")
     return subject.strip()
 
 

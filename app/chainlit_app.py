@@ -14,6 +14,7 @@ from typing import Any
 import chainlit as cl
 from chainlit.server import app as chainlit_server
 from chainlit.server import sio
+from starlette.middleware import Middleware
 
 from app import console, console_approvals
 from app.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
@@ -21,6 +22,7 @@ from app.datalayer import FrontlineDataLayer
 from app.domain import ConversationId, MessageId, Ownership, new_id
 from app.engine import ASSISTANT_AUTHOR, Turn
 from app.errors import AuthError, FrontlineError
+from app.http_security import CLIENT_ADDRESS, SecurityHeaders
 from app.i18n import say
 from app.queue_api import install_queue_api
 from app.runtime import RUNTIME
@@ -74,6 +76,7 @@ install_routes(chainlit_server, lambda: RUNTIME.services)
 install_queue_api(chainlit_server, lambda: RUNTIME.services)
 
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
+chainlit_server.user_middleware.append(Middleware(SecurityHeaders, services=lambda: RUNTIME.services))  # innermost
 
 
 @cl.data_layer
@@ -83,11 +86,20 @@ def _data_layer() -> FrontlineDataLayer:
 
 @cl.password_auth_callback
 async def _agent_login(username: str, password: str) -> cl.User | None:
-    """Agents and admins sign in with email and password; customers never do."""
-    agent = await RUNTIME.require().accounts.authenticate_agent(username, password)
-    if agent is None:
-        log.info("failed agent sign-in for %r", username[:100])
+    """Agents and admins sign in with email and password; customers never do. Failures are
+    counted per account and per address (app/rate_limits.py); app/sign_in.py refuses a locked
+    sign-in with 429 before Chainlit calls this."""
+    services = RUNTIME.require()
+    address = CLIENT_ADDRESS.get()
+    if services.abuse.sign_in.wait(username, address):  # app/sign_in.py answers 429 before we get here
         return None
+    agent = await services.accounts.authenticate_agent(username, password)
+    if agent is None:
+        locked = services.abuse.sign_in.failed(username, address)
+        log.info("failed agent sign-in for %r from %s%s", username[:100], address,
+                 f"; locked for {locked:.0f} s" if locked else "")
+        return None
+    services.abuse.sign_in.succeeded(username)
     return cl.User(identifier=agent.email, display_name=agent.name,
                    metadata={"role": ROLE_AGENT, "name": agent.name})
 

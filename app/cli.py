@@ -15,28 +15,15 @@ import argparse
 import asyncio
 import logging
 import os
-import secrets
+import sqlite3
 import sys
 from pathlib import Path
 
 from app import audit_command, kb_commands, token_command, triage_command
+from app.data_folder import auth_secret, check_writable
 from app.errors import FrontlineError
 from app.settings import PROJECT_ROOT, Settings, load_settings
 from guardrails.pii import install_log_redaction
-
-
-def _auth_secret(settings: Settings) -> str:
-    """The signing secret for chat session tokens: configured, or generated once and kept."""
-    if settings.auth_secret is not None:
-        return settings.auth_secret.get_secret_value()
-    path = settings.data_dir / "auth-secret"
-    if path.is_file():
-        return path.read_text().strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    path.write_text(secret)
-    path.chmod(0o600)
-    return secret
 
 
 def serve(settings: Settings) -> int:
@@ -51,7 +38,10 @@ def serve(settings: Settings) -> int:
     except ModelFilesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    os.environ["CHAINLIT_AUTH_SECRET"] = _auth_secret(settings)
+    os.environ["CHAINLIT_AUTH_SECRET"] = auth_secret(settings)
+    # uvicorn believes X-Forwarded-For/-Proto from these peers (its default is 127.0.0.1): the
+    # same proxies as Frontline's own check (app/http_security.py), and none unless configured.
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(settings.trusted_proxies)
     os.environ["CHAINLIT_HOST"] = settings.host
     os.environ["CHAINLIT_PORT"] = str(settings.port)
     os.chdir(PROJECT_ROOT)  # Chainlit reads .chainlit/ and chainlit.md from the working folder
@@ -95,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             os.environ[f"FRONTLINE_{name}"] = str(value)
     try:
         settings = load_settings()
+        if args.command != "setup":  # every other command keeps state in the data folder
+            check_writable(settings.data_dir)
         if args.command == "serve":
             return serve(settings)
         if args.command == "kb":
@@ -111,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(token_command.run(settings, args))
         return setup(settings)
     except FrontlineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as exc:  # a disk or file problem the checks above did not foresee
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -55,12 +55,19 @@ class FrontlineDataLayer(BaseDataLayer):
 
     # -- feedback ------------------------------------------------------------------------
 
-    async def upsert_feedback(self, feedback: Feedback) -> str:
+    async def upsert_feedback(self, feedback: Feedback, owner: str | None = None) -> str | None:
+        """The feedback's id, or None when `owner` may not rate that message (or it doesn't
+        exist). Without an owner nothing is written: app/feedback_api.py supplies the signed-in
+        user, in place of Chainlit's own /feedback routes, which don't check who owns what."""
+        if owner is None:
+            raise StoreError("Feedback can only be given by the signed-in owner of the conversation.")
         return await self._services().feedback.upsert(
-            feedback.forId, int(feedback.value), feedback.comment, feedback.id)
+            feedback.forId, int(feedback.value), feedback.comment, owner=owner)
 
-    async def delete_feedback(self, feedback_id: str) -> bool:
-        return await self._services().feedback.delete(feedback_id)
+    async def delete_feedback(self, feedback_id: str, owner: str | None = None) -> bool:
+        if owner is None:
+            raise StoreError("Feedback can only be removed by the signed-in owner of the conversation.")
+        return await self._services().feedback.delete(feedback_id, owner=owner)
 
     # -- steps and elements: not a write path (see module docstring) ---------------------
 

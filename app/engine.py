@@ -164,7 +164,7 @@ class Engine:
         lang = conversation.language or runtime.tenant.default_language
         blocked, verdicts = run_checks(
             [not_empty, max_length(self.max_message_chars), printable_text,
-             lambda _text: self.rate_limiter.check(conversation.id), no_injection],
+             lambda _text: self.rate_limiter.check(conversation.id, turn.identity.user_identifier), no_injection],
             turn.text)
         stages.mark("guard_input")
         trace: dict[str, Any] = {"guardrails": [v.as_trace() for v in verdicts]}

@@ -11,6 +11,7 @@
       incident: {queue: crisis, priority: urgent, customers: 3, window_minutes: 15}
     follow_up: ticket
     webhooks: [{url: https://helpdesk.example/hooks, secret_env: BRIGHTWAVE_WEBHOOK_SECRET}]
+    allow_private_webhooks: false   # true: webhooks may go to loopback/private addresses
 
 Every trigger names its queue and the lowest priority it gives; a conversation's own
 triage priority can raise it, never lower it. The SLA deadline is the request time plus the
@@ -28,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.config_file import load_config_file
+from app.webhook_targets import literal_problem
 
 Level = Literal["low", "normal", "high", "urgent"]
 LEVELS: tuple[Level, ...] = ("low", "normal", "high", "urgent")  # rank = index: the queue sorts by it
@@ -179,6 +181,9 @@ class HandoffPolicy(_Strict):
     triggers: Triggers = Field(default_factory=Triggers)
     follow_up: Literal["ticket", "none"] = "ticket"  # what happens when no agent is available
     webhooks: list[Webhook] = Field(default_factory=list)
+    # Webhooks to loopback, private or link-local (cloud metadata) addresses are refused unless
+    # the operator says the helpdesk really lives inside the network (see app/webhook_targets.py).
+    allow_private_webhooks: bool = False
 
     @field_validator("sla_minutes")
     @classmethod
@@ -197,6 +202,14 @@ class HandoffPolicy(_Strict):
             if trigger.queue not in self.queues:
                 raise ValueError(f"triggers.{name}.queue: {trigger.queue!r} is not one of the queues "
                                  f"({', '.join(sorted(self.queues))})")
+        return self
+
+    @model_validator(mode="after")
+    def _public_webhooks(self) -> HandoffPolicy:
+        if not self.allow_private_webhooks:
+            for index, hook in enumerate(self.webhooks):
+                if (problem := literal_problem(hook.url)) is not None:
+                    raise ValueError(f"webhooks.{index}.url: {problem}")
         return self
 
     def queue(self, name: str) -> Queue:

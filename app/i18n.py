@@ -55,6 +55,25 @@ _CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Vous envoyez des messages plus vite que je ne peux suivre. Patientez un instant ; "
               "rien n'est perdu.",
     },
+    "input.too_many_conversations": {
+        "en": "You've started a lot of conversations in the last hour. Please continue in one you "
+              "already have, or try again later; nothing you've sent is lost.",
+        "es": "Has iniciado muchas conversaciones en la última hora. Continúa en una que ya tengas "
+              "o vuelve a intentarlo más tarde; no se ha perdido nada.",
+        "de": "Sie haben in der letzten Stunde viele Unterhaltungen begonnen. Bitte machen Sie in "
+              "einer bestehenden weiter oder versuchen Sie es später erneut – nichts geht verloren.",
+        "fr": "Vous avez commencé beaucoup de conversations depuis une heure. Continuez dans une "
+              "conversation existante ou réessayez plus tard ; rien n'est perdu.",
+    },
+    "session.rate_limited": {
+        "en": "Too many chats were opened from your network just now. Please try again in {minutes} "
+              "minute(s).",
+        "es": "Se han abierto demasiados chats desde tu red. Vuelve a intentarlo en {minutes} minuto(s).",
+        "de": "Aus Ihrem Netzwerk wurden gerade zu viele Chats geöffnet. Bitte versuchen Sie es in "
+              "{minutes} Minute(n) erneut.",
+        "fr": "Trop de conversations ont été ouvertes depuis votre réseau. Réessayez dans {minutes} "
+              "minute(s).",
+    },
     "kb.intro": {
         "en": "Here's what our help center says:",
         "es": "Esto es lo que dice nuestro centro de ayuda (en inglés):",

@@ -19,6 +19,7 @@ from app.handoff import HandoffDesk
 from app.intents import IntentClassifier
 from app.llm import LLMClient
 from app.presence import Presence
+from app.rate_limits import AbuseGuards, IdentityRateLimiter, keep_pruning_guests
 from app.recovery import Recovery
 from app.settings import Settings
 from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore
@@ -52,6 +53,7 @@ class Services:
     handoffs: HandoffStore
     presence: Presence
     webhooks: WebhookOutbox
+    abuse: AbuseGuards
     clock: clocks.Clock = clocks.system_clock
     recovery: Recovery | None = None  # set `recovery.notify` to push its messages into open chats
 
@@ -99,6 +101,9 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
             await accounts.seed_agent(agent.email, agent.name, agent.password.get_secret_value(),
                                       agent.role, agent.tenants, agent.language)
         conversations, audit = ConversationStore(db), AuditLog(db)
+        pruning = asyncio.create_task(keep_pruning_guests(  # unused guest rows must not pile up
+            accounts, settings.limits.guest_retention_hours, clock), name="guest-pruning")
+        stack.callback(pruning.cancel)
 
         embedder, multilingual = open_embedders(
             settings.model_dir, settings.embedding_model, settings.multilingual_model)
@@ -124,7 +129,9 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
         approvals = ApprovalStore(db)
         actions = GuardedActions(ActionLedger(db, clock), approvals, audit)
         handoffs, presence, outbox = HandoffStore(db), Presence(), WebhookOutbox(db)
-        dispatcher = WebhookDispatcher(outbox, clock=lambda: clock().timestamp())
+        dispatcher = WebhookDispatcher(
+            outbox, clock=lambda: clock().timestamp(), private_allowed=lambda tenant_id: bool(
+                (tenant := tenants.get(tenant_id)) and tenant.handoff_policy.allow_private_webhooks))
         stack.push_async_callback(dispatcher.close)
         if any(tenant.handoff_policy.webhooks for tenant in tenants):  # nothing to poll for otherwise
             delivery = asyncio.create_task(dispatcher.run(), name="webhook-delivery")
@@ -139,17 +146,18 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
 
         engine = Engine(conversations, knowledge, runtimes, audit, UsageStore(db), actions,
                         max_message_chars=settings.max_message_chars, handoffs=handoffs,
+                        rate_limiter=IdentityRateLimiter(settings.limits),
                         agents_online=presence.count, events=emit, clock=clock)
-        # The models, the index and the caches are built once and live as long as the process:
-        # keep them out of the collector's full passes, which otherwise stall a turn for ~150 ms.
         recovery = Recovery(actions, conversations, engine,
                             {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}, clock)
         sweeping = asyncio.create_task(recovery.run(), name="crash-recovery")
         stack.push_async_callback(_cancel, sweeping)  # before the store and connectors close
+        # The models, the index and the caches are built once and live as long as the process:
+        # keep them out of the collector's full passes, which otherwise stall a turn for ~150 ms.
         gc.freeze()
         desk = HandoffDesk(conversations, handoffs, audit, tenants, runtimes, knowledge, emit)
         yield Services(settings, tenants, db, accounts, conversations, FeedbackStore(db), audit, knowledge,
                        engine, desk,
                        ApprovalDesk(approvals, actions, conversations, audit,
                                     {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}),
-                       reports, handoffs, presence, outbox, clock, recovery)
+                       reports, handoffs, presence, outbox, AbuseGuards.from_limits(settings.limits), clock, recovery)

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
 from app.errors import ConfigError
+from app.http_security import Network, parse_networks
+from app.rate_limits import AbuseLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +66,10 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("FRONTLINE_QDRANT_API_KEY", "QDRANT_API_KEY"))
     max_message_chars: int = Field(default=4000, ge=100, le=100_000)
     public_url: str | None = None
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR ranges,
+    # comma-separated). Without it the socket's peer is the client, whatever the headers say.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    limits: AbuseLimits = Field(default_factory=AbuseLimits)
 
     @field_validator("tenants", mode="before")
     @classmethod
@@ -74,6 +80,25 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # a typo must stop start-up, not silently trust nobody
+        return value
+
+    @property
+    def trusted_networks(self) -> list[Network]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def database_path(self) -> Path:

@@ -23,7 +23,13 @@ from starlette.requests import cookie_parser
 from app.auth import customer_user_fields, sign_identity_token, verify_identity_token
 from app.config_file import validation_problems
 from app.errors import AuthError
+from app.feedback_api import install_feedback_routes
+from app.health import readiness
+from app.http_security import CLIENT_ADDRESS
+from app.i18n import say
+from app.rate_limits import minutes
 from app.settings import PROJECT_ROOT
+from app.sign_in import install_sign_in_throttle
 from knowledge.chunking import anchor_for
 
 if TYPE_CHECKING:
@@ -51,15 +57,22 @@ def json_error(status: int, code: str, message: str) -> JSONResponse:
 
 async def read_json_body(request: Request, model: type[Body], what: str) -> Body | JSONResponse:
     """The request's JSON body as `model` (no body: the model's defaults), or the error to
-    answer: 413 beyond MAX_BODY_BYTES, 400 naming every field that fails (after `what`)."""
+    answer: 413 beyond MAX_BODY_BYTES, 400 naming every field that fails (after `what`).
+
+    The body is read in chunks and reading stops one byte past the cap, so a huge or endless
+    (chunked) body costs the server at most MAX_BODY_BYTES of memory, whatever it declares."""
     declared = request.headers.get("content-length", "")
+    too_large = json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        return json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+        return too_large
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            log.info("request body to %s refused: over %d bytes", request.url.path, MAX_BODY_BYTES)
+            return too_large
     try:
-        return model.model_validate_json(raw.strip() or b"{}")
+        return model.model_validate_json(bytes(raw).strip() or b"{}")
     except ValidationError as exc:
         return json_error(400, "invalid_request", f"{what}: {validation_problems(exc, 'body')}")
 
@@ -72,10 +85,8 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
         current = services()
         if current is None:
             return JSONResponse({"status": "starting"}, status_code=503)
-        knowledge = {tid: await current.knowledge.count(tid) for tid in
-                     (t.id for t in current.tenants)}
-        return JSONResponse({"status": "ok", "tenants": sorted(knowledge),
-                             "knowledge_sections": knowledge})
+        ready, report = await readiness(current)
+        return JSONResponse(report, status_code=200 if ready else 503)
 
     @app.post("/api/widget/session")
     async def widget_session(request: Request) -> Response:
@@ -92,6 +103,12 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
         if origin and origin not in allowed_origins(current, tenant.id):
             log.warning("widget session refused for %s from origin %s", tenant.id, origin)
             return json_error(403, "origin_not_allowed", f"The origin {origin} may not embed this widget.")
+        address = CLIENT_ADDRESS.get() or (request.client.host if request.client else None)
+        if wait := current.abuse.widget_sessions.admit(tenant.id, address):
+            language = (payload.locale or "").split("-")[0].lower() or tenant.default_language
+            response = json_error(429, "rate_limited", say("session.rate_limited", language, minutes=minutes(wait)))
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
         customer_id = None
         if payload.identity is not None:
             try:
@@ -143,6 +160,8 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
             return HTMLResponse("<h1>Article not found</h1>", status_code=404)
         return HTMLResponse(render_article(tenant.name, document.title, document.body))
 
+    install_feedback_routes(app)
+    install_sign_in_throttle(app, services)
     move_catch_all_last(app)
 
 

@@ -19,6 +19,9 @@ in the database or a log. Delivery is at least once: a 2xx marks it delivered; a
 else (another status, a timeout, a refused connection, a missing secret) is retried with
 exponential backoff until `max_attempts`, then marked failed and logged for an operator.
 Redirects are not followed (a signed body must not be sent somewhere the policy did not name).
+Only public addresses are posted to, unless the tenant's policy sets `allow_private_webhooks`
+(app/webhook_targets.py): the host is resolved, every address checked, and the POST goes to
+the checked address.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from datetime import UTC, datetime
 import httpx
 
 from app.store.webhooks import Delivery, WebhookOutbox
+from app.webhook_targets import WebhookTargetError, resolve_public
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +98,10 @@ class WebhookDispatcher:
 
     def __init__(self, outbox: WebhookOutbox, *, client: httpx.AsyncClient | None = None, timeout: float = 5.0,
                  max_attempts: int = 8, backoff: Callable[[int], float] = default_backoff,
-                 env: Mapping[str, str] = os.environ, clock: Callable[[], float] = time.time) -> None:
+                 env: Mapping[str, str] = os.environ, clock: Callable[[], float] = time.time,
+                 private_allowed: Callable[[str], bool] = lambda tenant: False) -> None:
         self.outbox = outbox
+        self._private_allowed = private_allowed  # per tenant: its policy's allow_private_webhooks
         self.timeout = timeout
         self.max_attempts = max_attempts
         self._owns_client = client is None  # a client passed in belongs to the caller
@@ -165,9 +171,14 @@ class WebhookDispatcher:
                    "X-Frontline-Event": delivery.event, "X-Frontline-Delivery": delivery.id,
                    # the receiver checks this against its own wall clock: real time, like a token's expiry
                    "X-Frontline-Signature": sign(secret, body, int(time.time()))}
+        url, extensions = delivery.url, {}
         try:
             async with asyncio.timeout(self.timeout):
-                async with self._client.stream("POST", delivery.url, content=body, headers=headers,
+                if not self._private_allowed(delivery.tenant):
+                    target = await resolve_public(delivery.url)
+                    url, extensions = target.url, {"sni_hostname": target.host}
+                    headers["Host"] = httpx.URL(delivery.url).netloc.decode("ascii")
+                async with self._client.stream("POST", url, content=body, headers=headers, extensions=extensions,
                                                follow_redirects=False, timeout=self.timeout) as response:
                     read = 0
                     async for chunk in response.aiter_bytes():
@@ -175,6 +186,9 @@ class WebhookDispatcher:
                         if read >= MAX_RESPONSE_BYTES:
                             break
                     status = response.status_code
+        except WebhookTargetError as exc:
+            log.warning("webhook %s refused: %s", delivery.id, exc)
+            return str(exc)
         except (TimeoutError, httpx.TimeoutException):
             return f"timed out after {self.timeout:g} s"
         except (httpx.HTTPError, httpx.InvalidURL) as exc:

@@ -45,7 +45,8 @@ class RateLimiter:
         self.limit, self.window, self._clock = limit, window, clock
         self._seen: dict[str, deque[float]] = defaultdict(deque)
 
-    def check(self, key: str) -> Verdict:
+    def check(self, key: str, identity: str | None = None) -> Verdict:
+        """`identity` (the customer) is for limits across conversations: app/rate_limits.py."""
         now = self._clock()
         seen = self._seen[key]
         while seen and now - seen[0] > self.window:

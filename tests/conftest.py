@@ -11,7 +11,11 @@ import pytest
 from app.auth import sign_identity_token
 from app.tenants import load_tenant
 from tests.support.chat import ChatClient
-from tests.support.server import PROJECT_ROOT, ServerProcess
+from tests.support.server import LIMITS_OFF, PROJECT_ROOT, ServerProcess
+
+# In-process services (build_services) read the same settings: limits off for them too.
+for _name, _value in LIMITS_OFF.items():
+    os.environ.setdefault(_name, _value)
 
 DEMO_TENANT = PROJECT_ROOT / "demo" / "tenant.yaml"
 AGENT_EMAIL = "agent@brightwave.example"

@@ -37,6 +37,13 @@ def test_the_demo_policy_keeps_office_hours_for_compliance_and_counts_deadlines_
     (GOOD + "webhooks: [{url: 'ftp://x', secret_env: S}]\n", "url"),
     (GOOD + "webhooks: [{url: 'https://x', secret_env: S, events: [handoff.exploded]}]\n", "unknown events"),
     (GOOD + "follow_up: carrier_pigeon\n", "follow_up"),
+    (GOOD + "webhooks: [{url: 'http://127.0.0.1:8080/hooks', secret_env: S}]\n",
+     "webhooks.0.url: webhook URL http://127.0.0.1:8080/hooks points to a loopback address"),
+    (GOOD + "webhooks: [{url: 'http://169.254.169.254/latest/meta-data', secret_env: S}]\n",
+     "points to a link-local address (where cloud metadata services live)"),
+    (GOOD + "webhooks: [{url: 'https://10.1.2.3/hooks', secret_env: S}]\n", "a private or reserved network"),
+    (GOOD + "webhooks: [{url: 'http://[::ffff:127.0.0.1]/hooks', secret_env: S}]\n", "a loopback address"),
+    (GOOD + "webhooks: [{url: 'http://localhost:9000/hooks', secret_env: S}]\n", "localhost, a local name"),
     ("queues: {general: {}}\n", "version: Field required"),
 ])
 def test_a_bad_handoff_policy_names_the_file_and_the_problem(tmp_path: Path, content: str, message: str) -> None:
@@ -45,6 +52,13 @@ def test_a_bad_handoff_policy_names_the_file_and_the_problem(tmp_path: Path, con
     with pytest.raises(ConfigError) as error:
         load_handoff_policy(path)
     assert str(path) in str(error.value) and message in str(error.value), str(error.value)
+
+
+def test_private_webhooks_load_when_the_operator_opts_in(tmp_path: Path) -> None:
+    path = tmp_path / "handoff.yaml"
+    path.write_text(GOOD + "allow_private_webhooks: true\n"
+                    "webhooks: [{url: 'http://127.0.0.1:8080/hooks', secret_env: S}]\n")
+    assert load_handoff_policy(path).webhooks[0].url == "http://127.0.0.1:8080/hooks"
 
 
 def test_an_inline_or_retired_escalation_block_a_misspelt_key_and_a_missing_file_stop_start_up(tmp_path: Path) -> None:

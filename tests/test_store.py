@@ -111,19 +111,23 @@ async def test_messages_written_in_the_same_millisecond_keep_their_order(db):
     assert [m.content for m in await store.messages(ConversationId("c5"), limit=1)] == ["answer"]
 
 
-async def test_feedback_replaces_and_refuses_unknown_messages(db):
+async def test_feedback_replaces_and_refuses_unknown_or_foreign_messages(db):
     store, feedback = ConversationStore(db), FeedbackStore(db)
-    await store.ensure("c5", Identity(TenantId("demo"), "guest:demo:w"))
+    owner = "guest:demo:w"
+    await store.ensure("c5", Identity(TenantId("demo"), owner))
     reply = assistant("c5", "answer")
     await store.add_message(reply)
-    first = await feedback.upsert(reply.id, 1, None)
-    second = await feedback.upsert(reply.id, 0, "not what I asked")
+    first = await feedback.upsert(reply.id, 1, None, owner=owner)
+    second = await feedback.upsert(reply.id, 0, "not what I asked", owner=owner)
     assert first == second
     assert (await feedback.for_conversation("c5"))[reply.id]["value"] == 0
-    with pytest.raises(StoreError, match="does not exist"):
-        await feedback.upsert("no-such-message", 1, None)
+    assert await feedback.upsert("no-such-message", 1, None, owner=owner) is None
+    assert await feedback.upsert(reply.id, 1, None, owner="guest:acme:someone-else") is None
+    assert await feedback.delete(first, owner="guest:acme:someone-else") is False
+    assert (await feedback.for_conversation("c5"))[reply.id]["value"] == 0
     with pytest.raises(StoreError):
-        await feedback.upsert(reply.id, 7, None)
+        await feedback.upsert(reply.id, 7, None, owner=owner)
+    assert await feedback.delete(first, owner=owner) is True
 
 
 async def test_agent_passwords_are_hashed_and_checked(db):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import socket
@@ -17,6 +18,7 @@ from app.errors import StoreError
 from app.handoff_policy import Webhook
 from app.store import Database
 from app.store.webhooks import Delivery, WebhookOutbox
+from app.webhook_targets import WebhookTargetError, resolve_public
 from app.webhooks import USER_AGENT, WebhookDispatcher, sign, verify
 from tests.support.webhook_receiver import Receiver
 
@@ -43,7 +45,9 @@ async def dispatcher_for(outbox: WebhookOutbox) -> AsyncIterator[Callable[..., W
     made: list[WebhookDispatcher] = []
 
     def make(**options: object) -> WebhookDispatcher:
-        options = {"env": {SECRET_ENV: SECRET}, "backoff": lambda attempt: 0.0, **options}
+        # The receivers here listen on 127.0.0.1: a tenant that opted in to private webhooks.
+        options = {"env": {SECRET_ENV: SECRET}, "backoff": lambda attempt: 0.0,
+                   "private_allowed": lambda tenant: True, **options}
         made.append(WebhookDispatcher(outbox, **options))  # type: ignore[arg-type]
         return made[-1]
 
@@ -296,3 +300,40 @@ async def test_an_event_enqueued_in_a_rolled_back_transaction_is_never_sent(outb
     async with outbox.db.transaction() as tx:
         ids = await outbox.enqueue("brightwave", "handoff.requested", PAYLOAD, [hook("https://h.example")], tx=tx)
     assert [r.id for r in await outbox.list()] == ids
+
+
+def local_name_url(receiver: Receiver) -> str:
+    """The receiver's URL under this machine's own name: a name (not an address) that resolves to
+    a loopback or private address, as a rebinding DNS name would at delivery time."""
+    name = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except OSError:
+        pytest.skip(f"this machine's name {name} does not resolve")
+    if all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+        pytest.skip(f"this machine's name {name} resolves to public addresses only")
+    return receiver.url.replace("127.0.0.1", name)
+
+
+@pytest.mark.parametrize("where", ["address", "name"])
+async def test_a_webhook_to_a_private_address_is_not_posted_without_the_opt_in(
+        outbox, receiver, dispatcher_for, caplog, where) -> None:
+    url = receiver.url if where == "address" else local_name_url(receiver)
+    [delivery_id] = await outbox.enqueue("brightwave", "handoff.requested", PAYLOAD, [hook(url)])
+    with caplog.at_level(logging.WARNING, logger="app.webhooks"):
+        assert await dispatcher_for(private_allowed=lambda tenant: False).deliver_due() == 1
+    assert receiver.requests == []
+    refused = await outbox.get(delivery_id)
+    assert refused is not None and refused.status == "pending" and refused.last_error
+    assert url in refused.last_error and "loopback" in refused.last_error, refused.last_error
+    assert "allow_private_webhooks" in refused.last_error
+    assert f"webhook {delivery_id} refused" in caplog.text
+
+
+async def test_a_public_address_is_posted_to_as_resolved() -> None:
+    target = await resolve_public("https://93.184.216.34:8443/hooks?x=1")
+    assert (target.url, target.host, target.address) == ("https://93.184.216.34:8443/hooks?x=1",
+                                                         "93.184.216.34", "93.184.216.34")
+    for url in ("http://[::1]/h", "http://[fd00:ec2::254]/h", "http://100.64.0.1/h", "http://0.0.0.0/h"):
+        with pytest.raises(WebhookTargetError, match="points to"):
+            await resolve_public(url)

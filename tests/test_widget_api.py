@@ -52,12 +52,27 @@ def signed(claims: dict, secret: str = DEMO_SECRET) -> str:
     ({"tenant": "demo", "identity": signed({"exp": int(time.time()) + 600})}, 401, "invalid_identity"),
     ({"tenant": "demo", "identity": signed({"sub": "cus_1001", "exp": int(time.time()) + 90 * 86400})},
      401, "invalid_identity"),
+    ({"tenant": "demo", "identity": signed({"sub": "cus_1001", "iat": int(time.time()),
+                                            "exp": int(time.time()) + 90 * 86400})}, 401, "invalid_identity"),
+    ({"tenant": "demo", "identity": signed({"sub": "cus_1001", "iat": int(time.time()) - 86400,
+                                            "exp": int(time.time()) + 3600})}, 401, "invalid_identity"),
     (b'{"tenant": "demo", "locale": "' + b"x" * 20_000 + b'"}', 413, "too_large"),
 ])
 async def test_bad_widget_requests_get_a_clear_error(server, body, status, error):
     response = await post(server, body)
     assert response.status_code == status, response.text
     assert response.json()["error"] == error and response.json()["message"]
+
+
+@pytest.mark.parametrize(("claims", "missing"), [
+    ({"sub": "cus_1001"}, "iat"),
+    ({"sub": "cus_1001", "iat": int(time.time())}, "exp"),
+    ({"sub": "cus_1001", "exp": int(time.time()) + 600}, "iat"),
+])
+async def test_an_identity_token_without_expiry_or_issue_time_is_refused(server, claims, missing):
+    response = await post(server, {"tenant": "demo", "identity": signed(claims)})
+    assert response.status_code == 401, response.text
+    assert f"no `{missing}` claim" in response.json()["message"]
 
 
 async def test_foreign_origin_cannot_get_a_token_or_open_a_socket(server):

@@ -80,6 +80,16 @@ class AccountStore:
         assert user is not None
         return user
 
+    async def prune_idle_guests(self, created_before: str) -> int:
+        """Delete guest users created before `created_before` (a store timestamp) who never
+        started a conversation: every widget visit makes one, and most never type anything."""
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute(
+                "DELETE FROM users WHERE identifier LIKE 'guest:%' AND created_at < ?"
+                " AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.user_identifier = users.identifier)",
+                (created_before,))
+        return cursor.rowcount
+
     async def seed_agent(self, email: str, name: str, password: str, role: str,
                          tenants: list[str], language: str = "en") -> None:
         """Create or update an agent; the password hash changes only if the password did."""

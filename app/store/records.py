@@ -13,30 +13,35 @@ class FeedbackStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def upsert(self, message_id: str, value: int, comment: str | None,
-                     feedback_id: str | None = None) -> str:
-        """One feedback per message: a second thumb replaces the first."""
+    async def upsert(self, message_id: str, value: int, comment: str | None, *, owner: str) -> str | None:
+        """One feedback per message: a second thumb replaces the first. Only the customer whose
+        conversation holds the message may rate it: for anyone else (and for an unknown id) the
+        answer is None, the same for both, so a message id's existence is not disclosed."""
         if value not in (0, 1):
             raise StoreError("Feedback must be 0 (thumbs down) or 1 (thumbs up).")
         row = await self.db.fetch_one(
-            "SELECT conversation_id FROM messages WHERE id = ?", (message_id,))
+            "SELECT m.conversation_id FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE m.id = ? AND c.user_identifier = ?", (message_id, owner))
         if row is None:
-            raise StoreError("Feedback refers to a message that does not exist.")
+            return None
         async with self.db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO feedback (id, message_id, conversation_id, value, comment, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(message_id) DO UPDATE SET"
                 " value = excluded.value, comment = excluded.comment",
-                (feedback_id or new_id(), message_id, row["conversation_id"], value,
+                (new_id(), message_id, row["conversation_id"], value,
                  (comment or None) and comment[:2000], utcnow()),
             )
         stored = await self.db.fetch_one("SELECT id FROM feedback WHERE message_id = ?", (message_id,))
         assert stored is not None
         return str(stored["id"])
 
-    async def delete(self, feedback_id: str) -> bool:
+    async def delete(self, feedback_id: str, *, owner: str) -> bool:
+        """Remove a feedback the owner gave; False (nothing removed) for any other id."""
         async with self.db.transaction() as tx:
-            cursor = await tx.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,))
+            cursor = await tx.execute(
+                "DELETE FROM feedback WHERE id = ? AND conversation_id IN"
+                " (SELECT id FROM conversations WHERE user_identifier = ?)", (feedback_id, owner))
         return cursor.rowcount == 1
 
     async def for_conversation(self, conversation_id: str) -> dict[str, dict[str, Any]]:

@@ -13,6 +13,11 @@ from pathlib import Path
 import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Tests and benchmarks open hundreds of sessions and conversations from one address and as a
+# few customers: the abuse limits (app/rate_limits.py) are off unless a caller's `env` sets them.
+LIMITS_OFF = {f"FRONTLINE_LIMITS__{name}": "0" for name in (
+    "WIDGET_SESSIONS_PER_IP_PER_MINUTE", "WIDGET_SESSIONS_PER_TENANT_PER_MINUTE",
+    "CONVERSATIONS_PER_IDENTITY_PER_HOUR", "MESSAGES_PER_IDENTITY_PER_MINUTE")}
 
 
 def free_port() -> int:
@@ -34,7 +39,7 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 120.0) -> ServerProcess:
-        env = {**os.environ, "FRONTLINE_DATA_DIR": str(self.data_dir),
+        env = {**os.environ, **LIMITS_OFF, "FRONTLINE_DATA_DIR": str(self.data_dir),
                "FRONTLINE_PORT": str(self.port), "FRONTLINE_HOST": "127.0.0.1", **self.env}
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the handle
             self.process = subprocess.Popen(
