@@ -15,7 +15,7 @@ import chainlit as cl
 from chainlit.server import app as chainlit_server
 from chainlit.server import sio
 
-from app import console, console_approvals
+from app import console, console_approvals, socket_guard
 from app.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
 from app.datalayer import FrontlineDataLayer
 from app.domain import ConversationId, MessageId, Ownership, new_id
@@ -72,6 +72,7 @@ install_routes(chainlit_server, lambda: RUNTIME.services)
 install_queue_api(chainlit_server, lambda: RUNTIME.services)
 
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
+socket_guard.install(sio)
 
 
 @cl.data_layer
