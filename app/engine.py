@@ -79,10 +79,8 @@ def _storable(turn: Turn) -> tuple[Turn, dict[str, Any]]:
     and the message metadata that records what was replaced."""
     text, choice = storable_text(turn.text), storable_text(turn.choice) if turn.choice is not None else None
     replaced = text.replaced + (choice.replaced if choice is not None else 0)
-    if not replaced:
-        return turn, {}
-    return (replace(turn, text=text.text, choice=choice.text if choice is not None else None),
-            {"replaced_characters": replaced})
+    clean = replace(turn, text=text.text, choice=choice.text if choice is not None else None)
+    return clean, {"replaced_characters": replaced} if replaced else {}
 
 
 @dataclass(frozen=True)
