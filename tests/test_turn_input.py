@@ -82,6 +82,23 @@ async def test_a_pause_question_quotes_the_pause_article_and_offers_no_cancellat
     assert conversation is not None and conversation.flow is None  # no cancellation waiting for a yes
 
 
+async def test_a_task_about_as_likely_as_a_question_is_answered_first_not_started(services):
+    from app.intents import IntentResult
+    from app.policy import Action, decide, task_candidates
+
+    tenant = services.engine.tenants["demo"].tenant
+    verified = Chat(services, "cus_1002").identity
+    conversation = await services.engine.open_conversation("policy-check", verified)
+    torn = IntentResult("cancellation", 0.55, [("question", 0.44)])
+    decision = decide(torn, verified, conversation, tenant)
+    assert (decision.action, decision.rule) == (Action.ANSWER, "question_or_task_answer_first"), decision
+    assert task_candidates(torn) == ["cancellation"]  # with no article, the engine asks rather than fails
+    clear = IntentResult("cancellation", 0.86, [("question", 0.14)])
+    assert decide(clear, verified, conversation, tenant).rule == "task_cancellation"
+    close_tasks = IntentResult("cancellation", 0.5, [("refund_request", 0.45)])
+    assert decide(close_tasks, verified, conversation, tenant).action is Action.CLARIFY  # as before
+
+
 async def test_asking_to_cancel_the_subscription_still_starts_the_cancellation(services):
     chat = Chat(services, "cus_1002")
     reply, trace = await chat.say("I want to cancel my subscription")
