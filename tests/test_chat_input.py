@@ -15,6 +15,7 @@ import pytest
 from app.i18n import say
 from tests.support.chat import ChatClient
 from tests.support.server import ServerProcess
+from tests.test_chat_e2e import agent_console
 
 LEAKS = ("'message'", "AssertionError", "KeyError", "TypeError", "ValidationError", "Traceback", "Error")
 
@@ -128,3 +129,26 @@ async def test_a_pause_question_over_the_socket_quotes_the_pause_article_without
     assert "Plus" in cancel["output"], cancel["output"]
     buttons = await chat.buttons_for(cancel["id"], 1)
     assert buttons, cancel
+
+
+async def test_an_agents_lone_surrogate_in_the_console_is_stored_replaced_and_reaches_the_customer(server, clients):
+    agent, _ = await agent_console(server, clients)
+    chat = await customer(server, clients)
+    await chat.reply_to("I want to talk to a human")
+    conversation = chat.thread_id
+    assert conversation
+    await agent.wait_for(lambda e: e["output"].startswith("New in queue") and conversation[:8] in e["output"])
+    mark = len(chat.messages)
+    await agent.send(f"/claim {conversation[:8]}")
+    await chat.wait_for(lambda e: "joined the chat" in e["output"], after=mark)
+
+    await agent.send("On it \ud800 one moment")
+    seen = await chat.wait_for(lambda e: e["output"] == "On it \ufffd one moment", after=mark)
+    assert seen["name"] == "Alex Rivera"
+    agent_rows = [r for r in stored(server, conversation) if r[0] == "agent"]
+    assert [r[1] for r in agent_rows] == ["On it \ufffd one moment"]
+    assert '"replaced_characters": 1' in agent_rows[0][2]
+    mark_agent = len(agent.messages)
+    await agent.send("/note odd \udfff byte")
+    await agent.wait_for(lambda e: "Note added" in e["output"], after=mark_agent)
+    await agent.send("/handback")
