@@ -16,7 +16,7 @@ from chainlit.server import app as chainlit_server
 from chainlit.server import sio
 from starlette.middleware import Middleware
 
-from app import console, console_approvals
+from app import console, console_approvals, socket_guard
 from app.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
 from app.datalayer import FrontlineDataLayer
 from app.domain import ConversationId, MessageId, Ownership, new_id
@@ -77,6 +77,7 @@ install_queue_api(chainlit_server, lambda: RUNTIME.services)
 
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
 chainlit_server.user_middleware.append(Middleware(SecurityHeaders, services=lambda: RUNTIME.services))  # innermost
+socket_guard.install(sio)
 
 
 @cl.data_layer

@@ -51,11 +51,14 @@ def _customer_line(packet: HandoffPacket) -> str:
             f"${customer['annual_contract_value']:,.0f}/year · {customer['sla_tier']} SLA{renewal}")
 
 
-def _actions_line(actions: list[dict[str, Any]]) -> str:
-    if not actions:
-        return "none"
-    return "; ".join(f"{a.get('tool')} → {a.get('outcome')}" + (f" ({a['reference']})" if a.get("reference") else "")
-                     for a in actions[-6:])
+def _triage_score(why: dict[str, Any] | None) -> str:
+    """The triage score behind the level, without triage's own level: the handoff's level is
+    the conversation's priority (it may be raised by the trigger), shown once."""
+    priority = (why or {}).get("priority")
+    if not isinstance(priority, dict):
+        return ""
+    parts = [f"{name} {points}" for name, points in (priority.get("parts") or {}).items() if points]
+    return f" (triage score {priority.get('score', '?')}{' = ' + ' + '.join(parts) if parts else ''})"
 
 
 def _entities_line(entities: dict[str, list[Any]]) -> str:
@@ -78,19 +81,20 @@ def render_packet(packet: HandoffPacket, now: datetime) -> str:
         f"**Customer:** {_customer_line(packet)}",
     ]
     if h:
-        level = LEVEL_MARK.get(h.get("level", ""), h.get("level"))
+        level = LEVEL_MARK.get(h.get("level", ""), h.get("level")) + _triage_score(packet.why)
         lines.append(f"**Queue:** {h.get('queue')} · {level} · {due_text(h.get('due_at'), now)} · "
                      f"trigger {h.get('trigger')} · policy {h.get('policy_version')}")
         if h.get("follow_up"):
             lines.append(f"**Follow-up:** {h['follow_up']}")
     lines += [
         f"**Intent:** {packet.intent or '—'} · **Entities:** {_entities_line(packet.entities)}",
-        f"**Tried:** {_actions_line(packet.actions)}",
+        f"**Tried:** {'; '.join(packet.tried) or 'nothing yet'}",
         f"**Sentiment:** {mood['label']} (score {mood['score']}, frustration {mood['frustration']}"
         f"{', ' + ', '.join(mood['signals']) if mood.get('signals') else ''})" if mood else "**Sentiment:** —",
     ]
     if packet.why:
-        lines += ["", trace_view.understood_markdown(packet.why)]
+        shown = [f for f in trace_view.UNDERSTOOD_FIELDS if not (h and f == "priority")]  # level: the Queue line
+        lines += ["", trace_view.understood_markdown(packet.why, shown)]
     if packet.notes:
         lines += ["", "**Internal notes** (the customer never sees these)"]
         lines += [f"- {n['agent']}: {n['text']}" for n in packet.notes]

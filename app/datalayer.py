@@ -19,6 +19,7 @@ from chainlit.user import PersistedUser, User
 from app.auth import ROLE_CUSTOMER, identity_from_user
 from app.domain import ConversationId, Ownership, Role
 from app.errors import StoreError
+from guardrails.input import storable_text
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -109,8 +110,8 @@ class FrontlineDataLayer(BaseDataLayer):
                 return  # agent console threads are not conversations
             await services.engine.open_conversation(
                 thread_id, identity_from_user(user.identifier, user.metadata))
-        if name:
-            await services.conversations.set_name(thread_id, name)
+        if name:  # Chainlit names a thread after its first message, as the customer typed it
+            await services.conversations.set_name(thread_id, storable_text(name).text)
 
     async def delete_thread(self, thread_id: str) -> None:
         services = self._services()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app import clock as clocks
@@ -48,7 +48,7 @@ from connectors.tools import WRITE_TOOLS
 from guardrails import run_checks
 from guardrails.actions import verified_customer
 from guardrails.injection import no_injection
-from guardrails.input import RateLimiter, max_length, not_empty, printable_text
+from guardrails.input import RateLimiter, max_length, not_empty, printable_text, storable_text
 from knowledge.index import KnowledgeIndex
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,15 @@ class Turn:
     text: str
     reply_id: MessageId | None = None  # the id the UI already shows a streamed answer under
     choice: str | None = None  # the value of the quick reply the customer clicked (text is its label)
+
+
+def _storable(turn: Turn) -> tuple[Turn, dict[str, Any]]:
+    """The turn with text every stage can store and read (guardrails/input.py `storable_text`),
+    and the message metadata that records what was replaced."""
+    text, choice = storable_text(turn.text), storable_text(turn.choice) if turn.choice is not None else None
+    replaced = text.replaced + (choice.replaced if choice is not None else 0)
+    clean = replace(turn, text=text.text, choice=choice.text if choice is not None else None)
+    return clean, {"replaced_characters": replaced} if replaced else {}
 
 
 @dataclass(frozen=True)
@@ -138,13 +147,18 @@ class Engine:
         """One turn. `on_token` receives the answer's text as a model streams it (LLM mode);
         the returned reply is authoritative and may differ if the model failed midway."""
         stages = _Stages()
+        turn, received = _storable(turn)
         runtime = self.tenants[turn.identity.tenant]
         conversation = await self.open_conversation(turn.conversation_id, turn.identity)
+        if received.get("replaced_characters"):
+            log.info("message %s in %s: %d unencodable characters replaced", turn.message_id,
+                     conversation.id, received["replaced_characters"])
+        if len(turn.text) > STORED_TEXT_LIMIT:
+            received["truncated"] = True
         incoming = Message(
             turn.message_id, conversation.id, Role.CUSTOMER,
             turn.identity.display_name or "Customer", turn.text[:STORED_TEXT_LIMIT],
-            metadata={**({"truncated": True} if len(turn.text) > STORED_TEXT_LIMIT else {}),
-                      **({"choice": turn.choice} if turn.choice else {})})  # kept to answer it again
+            metadata={**received, **({"choice": turn.choice} if turn.choice else {})})  # kept to answer it again
         await self.conversations.add_message(incoming)
         stages.mark("store_input")
         if conversation.state is Ownership.HUMAN:

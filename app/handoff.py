@@ -25,6 +25,7 @@ from app.store.handoffs import HandoffStore, Note, QueueEntry
 from app.suggestions import suggest_reply
 from app.tenants import TenantRegistry
 from app.translation import Translation, translator_for
+from guardrails.input import storable_text
 from knowledge.index import KnowledgeIndex
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class HandoffDesk:
 
     async def hand_back(self, conversation_id: str, agent: Agent, note: str = "") -> Released:
         """Return the conversation to the assistant, with what the agent did for it to know."""
-        note = note.strip()[:MAX_NOTE_CHARS]
+        note = storable_text(note).text.strip()[:MAX_NOTE_CHARS]
         key = "handoff.back_with_note" if note else "handoff.handed_back"
         conversation, said = await self._release(conversation_id, agent, Ownership.ASSISTANT, key, note=note)
         return Released(conversation, (said,))
@@ -141,9 +142,13 @@ class HandoffDesk:
         is configured; only the agent who owns the conversation may speak in it."""
         conversation = await self._owned(conversation_id, agent)
         customer_language = conversation.language or "en"
+        storable = storable_text(text)  # console and Queue API alike: what UTF-8 can't carry is replaced
+        text = storable.text
         translation = await self.translate(conversation.tenant, text, source=agent.language,
                                            target=customer_language)
         metadata: dict[str, Any] = {"agent": agent.email}
+        if storable.replaced:
+            metadata["replaced_characters"] = storable.replaced
         if translation.translated:
             metadata["original"] = {"language": agent.language, "text": text, "engine": translation.engine}
         message = Message(MessageId(new_id()), conversation.id, Role.AGENT, agent.name, translation.text,
@@ -177,7 +182,7 @@ class HandoffDesk:
         conversation = await self.conversations.get(ConversationId(conversation_id))
         if conversation is None or not agent.serves(conversation.tenant):
             raise OwnershipConflict("That conversation does not exist or belongs to a company you don't serve.")
-        text = text.strip()
+        text = storable_text(text).text.strip()
         if not text or len(text) > MAX_NOTE_CHARS:
             raise OwnershipConflict(f"Notes must be 1–{MAX_NOTE_CHARS} characters; nothing was saved.")
         return await self.handoffs.add_note(conversation.id, agent.email, text)

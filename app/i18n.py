@@ -45,6 +45,26 @@ _CATALOG: Final[dict[str, dict[str, str]]] = {
         "de": "Die Nachricht enthält Zeichen, die ich nicht lesen kann. Bitte erneut eingeben.",
         "fr": "Ce message contient des caractères illisibles. Pouvez-vous le retaper ?",
     },
+    "input.malformed": {
+        "en": "That message didn't reach me in a form I can read, so nothing was saved. Please "
+              "send it again; if this keeps happening, reload the page.",
+        "es": "Ese mensaje no me llegó en un formato que pueda leer, así que no se ha guardado. "
+              "Envíalo de nuevo; si vuelve a pasar, recarga la página.",
+        "de": "Diese Nachricht kam nicht in einer lesbaren Form bei mir an und wurde nicht "
+              "gespeichert. Bitte senden Sie sie erneut; passiert das wieder, laden Sie die Seite neu.",
+        "fr": "Ce message ne m'est pas parvenu sous une forme lisible, il n'a donc pas été "
+              "enregistré. Renvoyez-le ; si cela se reproduit, rechargez la page.",
+    },
+    "input.edit_refused": {
+        "en": "Messages can't be edited in this chat, so your earlier message stays as it was. "
+              "Please send the correction as a new message.",
+        "es": "En este chat no se pueden editar los mensajes, así que el anterior se queda como "
+              "estaba. Envía la corrección en un mensaje nuevo.",
+        "de": "Nachrichten lassen sich in diesem Chat nicht bearbeiten; Ihre frühere Nachricht "
+              "bleibt unverändert. Bitte senden Sie die Korrektur als neue Nachricht.",
+        "fr": "Les messages ne peuvent pas être modifiés dans cette conversation ; le précédent "
+              "reste tel quel. Envoyez la correction dans un nouveau message.",
+    },
     "input.rate_limited": {
         "en": "You're sending messages faster than I can keep up with. Please wait a moment, "
               "then try again — nothing you've sent is lost.",
@@ -213,6 +233,16 @@ _CATALOG: Final[dict[str, dict[str, str]]] = {
               "bitte versuchen Sie es gleich noch einmal oder verlangen Sie einen Menschen.",
         "fr": "Désolé, un problème est survenu de notre côté. Votre message est enregistré ; "
               "réessayez dans un instant ou demandez un conseiller.",
+    },
+    "error.unexpected": {
+        "en": "Sorry, something went wrong on our side. Please try again in a moment, or ask "
+              "for a person.",
+        "es": "Lo siento, algo ha fallado por nuestra parte. Inténtalo de nuevo en un momento o "
+              "pide hablar con una persona.",
+        "de": "Entschuldigung, bei uns ist etwas schiefgegangen. Bitte versuchen Sie es gleich "
+              "noch einmal oder verlangen Sie einen Menschen.",
+        "fr": "Désolé, un problème est survenu de notre côté. Réessayez dans un instant ou "
+              "demandez un conseiller.",
     },
     "error.orders_unavailable": {
         "en": "I can't reach our order system right now. Please try again in a few minutes, "

@@ -18,6 +18,7 @@ from connectors.base import Customer
 
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French"}
 QUOTE_CHARS = 140
+TRIED_ACTIONS = 6  # the latest actions named in "tried"; all of them are in `actions`
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class HandoffPacket:
     language: str
     intent: str | None
     entities: dict[str, list[Any]]
-    actions: list[dict[str, Any]]  # what the assistant tried for the customer, with outcomes
+    actions: list[dict[str, Any]]  # the actions the assistant tried for the customer, with outcomes
     sentiment: dict[str, Any] | None
     customer: dict[str, Any] | None  # value, plan, SLA tier, renewal; None for a guest
     handoff: dict[str, Any]  # queue, trigger, reason, priority level, SLA deadline, policy version
@@ -37,6 +38,7 @@ class HandoffPacket:
     why: dict[str, Any] | None = None  # the decision trace of the last triaged turn
     suggested_reply: dict[str, Any] | None = None  # added by the desk when an agent opens it
     notes: list[dict[str, Any]] = field(default_factory=list)
+    tried: list[str] = field(default_factory=list)  # everything tried, one line each: summary and console read it
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,21 +67,23 @@ def _actions(traces: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return tried
 
 
-def _tried_sentence(transcript: list[Message], actions: list[dict[str, Any]]) -> str:
+def _tried(transcript: list[Message], actions: list[dict[str, Any]]) -> list[str]:
+    """What was tried before a person was needed: actions with their outcomes, articles quoted,
+    agents who had the conversation before. The one list the summary and the console show."""
+    tried = [f"{a['tool']} → {a['outcome']}" + (f" ({a['reference']})" if a.get("reference") else "")
+             for a in actions[-TRIED_ACTIONS:]]
     answered = [m for m in transcript if m.role is Role.ASSISTANT and m.metadata.get("citations")]
     articles = sorted({c["title"] for m in answered for c in m.metadata["citations"] if c.get("title")})
-    parts = []
-    if actions:
-        parts.append("; ".join(f"{a['tool']} → {a['outcome']}" + (f" ({a['reference']})" if a.get("reference") else "")
-                               for a in actions[-4:]))
     if articles:
-        parts.append(f"quoted {', '.join(articles[:3])}")
+        tried.append(f"quoted {', '.join(articles[:3])}")
     agents = sorted({m.author for m in transcript if m.role is Role.AGENT})
     if agents:
-        parts.append(f"earlier handled by {', '.join(agents)}")
-    if not parts:
-        return "The assistant had not resolved anything yet."
-    return "Tried: " + "; ".join(parts) + "."
+        tried.append(f"earlier handled by {', '.join(agents)}")
+    return tried
+
+
+def _tried_sentence(tried: list[str]) -> str:
+    return "Tried: " + "; ".join(tried) + "." if tried else "The assistant had not resolved anything yet."
 
 
 def build_packet(conversation: Conversation, transcript: list[Message], traces: list[dict[str, Any]],
@@ -108,7 +112,8 @@ def build_packet(conversation: Conversation, transcript: list[Message], traces: 
         mood = f"; mood {sentiment['label']} (frustration {sentiment['frustration']})" if sentiment else ""
         third = (f"Handed over ({handoff.trigger or 'request'}): {handoff.reason.rstrip('.')} — "
                  f"{handoff.level} priority, reply due by {handoff.due_at or 'n/a'}{mood}.")
-    summary = " ".join((first, _tried_sentence(transcript, actions), third))
+    tried = _tried(transcript, actions)
+    summary = " ".join((first, _tried_sentence(tried), third))
     customer_info = None
     if customer is not None:
         customer_info = {"id": customer.id, "name": customer.name, "plan": customer.plan,
@@ -121,4 +126,4 @@ def build_packet(conversation: Conversation, transcript: list[Message], traces: 
         customer=customer_info, handoff=handoff_info,
         transcript=[{"id": m.id, "role": m.role.value, "author": m.author, "content": m.content,
                      "created_at": m.created_at} for m in transcript],
-        why=last, notes=list(notes or []))
+        why=last, notes=list(notes or []), tried=tried)

@@ -16,7 +16,8 @@ from app.intents import IntentResult
 from app.tenants import Tenant
 
 # .4: escalations (which queue, how urgent) come from the tenant's handoff policy (app/escalation.py)
-POLICY_VERSION = "builtin-2026.11.4"
+# .5: a task only about as likely as a help-center question is answered first, not started
+POLICY_VERSION = "builtin-2026.12.5"
 
 
 class Action(StrEnum):
@@ -54,8 +55,15 @@ CLARIFY_FLOOR = 0.35  # a task this likely is worth offering when the help cente
 def decide(intent: IntentResult, identity: Identity, conversation: Conversation,
            tenant: Tenant, tasks: Mapping[str, bool] = BUILTIN_TASKS) -> Decision:
     if intent.name in tasks:
-        rivals = [name for name, p in intent.runners_up[:1]
-                  if name in tasks and intent.confidence - p < AMBIGUOUS_MARGIN]
+        close = [name for name, p in intent.runners_up[:1] if intent.confidence - p < AMBIGUOUS_MARGIN]
+        if close and close[0] not in tasks and close[0] not in SMALLTALK:
+            # As likely a question as a request ("can I pause my subscription?" next to
+            # cancellation): the article answers the question, and the customer can still ask
+            # for the task; starting it would offer a write nobody asked for. With no article,
+            # the engine asks which task was meant (task_candidates).
+            return Decision(Action.ANSWER, "question_or_task_answer_first",
+                            reason=f"{intent.name} and {close[0]} are about equally likely.")
+        rivals = [name for name in close if name in tasks]
         if rivals and not identity.verified and tasks[intent.name] and tasks[rivals[0]]:
             return Decision(Action.SIGN_IN, "account_data_needs_verified_customer",
                             reason=f"{intent.name} or {rivals[0]}: both need a signed-in customer.")

@@ -260,12 +260,12 @@ def when(created_at: str) -> str:
     return created_at[:19].replace("T", " ") + " UTC" if len(created_at) >= 19 else created_at
 
 
-def understood_markdown(trace: Trace) -> str:
+def understood_markdown(trace: Trace, fields: Iterable[str] = UNDERSTOOD_FIELDS) -> str:
     """The handoff packet's block: what the assistant understood, and why it handed over."""
     decision = trace.get("decision")
     handed_over = isinstance(decision, Mapping) and decision.get("action") == "handoff"
     title = "Why the assistant handed over" if handed_over else "What the assistant understood"
-    return f"**{title}** (last assistant turn)\n" + as_markdown(rows(trace, UNDERSTOOD_FIELDS))
+    return f"**{title}** (last assistant turn)\n" + as_markdown(rows(trace, fields))
 
 
 @dataclass(frozen=True)

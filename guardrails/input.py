@@ -6,8 +6,34 @@ import time
 import unicodedata
 from collections import defaultdict, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from guardrails.verdict import Verdict
+
+REPLACEMENT = "\ufffd"
+
+
+@dataclass(frozen=True)
+class StorableText:
+    text: str
+    replaced: int = 0  # code points that UTF-8 cannot carry, each now U+FFFD
+
+
+def storable_text(text: str) -> StorableText:
+    """`text` with every unpaired surrogate replaced by U+FFFD.
+
+    A JSON string may carry "\\ud800" on its own, and Python decodes it into a str that no
+    UTF-8 consumer accepts: SQLite, the tokenizers, a model provider. A message is made
+    storable once, where it enters, so it is kept and answered instead of failing midway.
+    A surrogate pair split over two code points is joined back into its character.
+    """
+    try:
+        text.encode("utf-8")
+        return StorableText(text)
+    except UnicodeEncodeError:
+        pass
+    fixed = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return StorableText(fixed, fixed.count(REPLACEMENT) - text.count(REPLACEMENT))
 
 
 def not_empty(text: str) -> Verdict:
@@ -28,7 +54,8 @@ def max_length(limit: int) -> Callable[[str], Verdict]:
 
 
 def printable_text(text: str) -> Verdict:
-    """Reject control characters (other than whitespace) and unpaired surrogates."""
+    """Reject control characters (other than whitespace); unpaired surrogates never get here
+    (`storable_text` replaced them where the message entered)."""
     for char in text:
         category = unicodedata.category(char)
         if category == "Cs" or (category == "Cc" and char not in "\n\r\t"):

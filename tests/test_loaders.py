@@ -110,7 +110,7 @@ def test_public_api_is_pinned():
 def test_demo_help_center_loads_with_ids_equal_to_file_stems():
     folder = PROJECT_ROOT / "demo" / "helpcenter"
     documents, skipped = load_folder(folder)
-    assert skipped == [] and len(documents) == 32
+    assert skipped == [] and len(documents) == 33
     assert [d.doc_id for d in documents] == sorted(p.stem for p in folder.glob("*.md"))
     assert all(d.title and d.category and d.updated and d.language == "en" for d in documents)
     assert not any(d.body.startswith("# ") for d in documents)
