@@ -2,98 +2,30 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.support.server import ServerProcess
-
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--window-size=1280,900"]
-# The copilot bundle mounts into <div id="chainlit-copilot">, renders inside that div's open
-# shadow root, and wraps everything in <div id="cl-shadow-root">: read the chat's text there.
-WIDGET_TEXT = """const host = document.getElementById("chainlit-copilot");
-const root = host && host.shadowRoot && host.shadowRoot.getElementById("cl-shadow-root");
-return root ? root.innerText : "";"""
-# The widget fetches /project/settings only once it has a signed-in user; see ready_widget.
-SETTINGS_LOADED = """return performance.getEntriesByType("resource")
-  .some(entry => entry.name.includes("/project/settings"));"""
-# The console error every page load has: Chainlit probing for an optional /public/theme.json.
-EXPECTED_ERRORS = re.compile(r"/public/theme\.json|: Not Found\s+at \S+\.fetch")
+from tests.support.browser import (
+    SETTINGS_LOADED,
+    assert_clean_console,
+    open_and_ask,
+    open_browser,
+    ready_widget,
+    screenshot,
+    wait_for,
+    widget_text,
+)
 
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file()]
-    if missing:  # CI installs both; a missing browser must not turn into a silent skip
-        pytest.fail(f"browser test needs {' and '.join(missing)} (apt-get install chromium "
-                    "chromium-driver)", pytrace=False)
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in [*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    browser = open_browser(tmp_path_factory.mktemp("chromium-profile"))
     yield browser
     browser.quit()
-
-
-def widget_text(driver: webdriver.Chrome) -> str:
-    return driver.execute_script(WIDGET_TEXT)
-
-
-def wait_for(driver: webdriver.Chrome, server: ServerProcess, what: str, condition) -> None:
-    try:
-        WebDriverWait(driver, 30, poll_frequency=0.1).until(condition)
-    except TimeoutException:
-        pytest.fail(f"timed out waiting for {what}; the widget shows:\n{widget_text(driver)}\n"
-                    f"server log tail:\n{server.log()[-3000:]}", pytrace=False)
-
-
-def ready_widget(driver: webdriver.Chrome, server: ServerProcess, path: str) -> None:
-    """Load `path` as a first-time visitor and wait until the widget has finished starting."""
-    # A fresh origin: no cookie, and no stored copilot thread id (which the widget would try to
-    # resume as whoever signs in now; see test_guest_can_chat_again_after_reloading_the_page).
-    driver.execute_cdp_cmd("Storage.clearDataForOrigin",
-                           {"origin": server.url, "storageTypes": "all"})
-    driver.get_log("browser")  # drop what earlier tests logged
-    driver.get(server.url + path)
-    # The widget is ready to chat once it has loaded its settings (after signing in).
-    wait_for(driver, server, "the widget settings to load",
-             lambda d: d.execute_script(SETTINGS_LOADED))
-
-
-def open_and_ask(driver: webdriver.Chrome, server: ServerProcess, question: str,
-                 expected: str) -> str:
-    host = driver.find_element(By.ID, "chainlit-copilot")
-    host.shadow_root.find_element(By.ID, "chainlit-copilot-button").click()
-    wait_for(driver, server, "the welcome", lambda d: "assistant" in widget_text(d))
-    box = host.shadow_root.find_element(By.CSS_SELECTOR, "textarea#chat-input")
-    box.send_keys(question)
-    box.send_keys(Keys.ENTER)
-    wait_for(driver, server, repr(expected), lambda d: expected in widget_text(d))
-    return widget_text(driver)
-
-
-def assert_clean_console(driver: webdriver.Chrome) -> None:
-    errors = [entry["message"] for entry in driver.get_log("browser")
-              if entry["level"] == "SEVERE" and not EXPECTED_ERRORS.search(entry["message"])]
-    assert not errors, "browser console errors:\n" + "\n".join(errors)
-
-
-def screenshot(driver: webdriver.Chrome, path: Path) -> None:
-    assert driver.save_screenshot(str(path)), path
-    assert path.is_file() and path.stat().st_size > 0, path
 
 
 def test_widget_answers_a_question_in_a_real_browser(driver, server, artifacts):

@@ -1,0 +1,109 @@
+"""Live chat between a customer and an agent, each in their own real headless Chromium: the
+widget on the demo site and the signed-in agent console, read from what the pages render.
+
+Socket.io clients see every event the server emits; a browser shows only what its page can
+place (a pushed message naming a parent step of another session is dropped), so this is the
+test of what people actually see.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from selenium import webdriver
+
+from tests.conftest import AGENT_EMAIL, AGENT_PASSWORD
+from tests.support.browser import (
+    click,
+    console_button,
+    console_say,
+    open_browser,
+    open_widget,
+    page_text,
+    ready_widget,
+    screenshot,
+    sign_in_console,
+    wait_for,
+    widget_button,
+    widget_say,
+    widget_text,
+)
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture
+def customer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    browser = open_browser(tmp_path_factory.mktemp("customer-profile"))
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture
+def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    browser = open_browser(tmp_path_factory.mktemp("agent-profile"))
+    yield browser
+    browser.quit()
+
+
+def count(text: str, needle: str) -> int:
+    return text.count(needle)
+
+
+def ask_for_a_person(customer: webdriver.Chrome, agent: webdriver.Chrome, server: ServerProcess,
+                     text: str) -> str:
+    """The customer asks for a person; returns the short id the console's push offers to claim."""
+    notices, pushes = count(widget_text(customer), "in line"), count(page_text(agent), "New in queue")
+    widget_say(customer, text)
+    wait_for(customer, server, "the queue notice", lambda d: count(widget_text(d), "in line") > notices)
+    wait_for(agent, server, "'New in queue' in the console",
+             lambda d: count(page_text(d), "New in queue") > pushes)
+    claims = re.findall(r"Claim ([0-9a-f]{8})", page_text(agent))
+    assert claims, page_text(agent)
+    return claims[-1]
+
+
+def test_customer_and_agent_see_each_other_live(customer, agent, server, artifacts):
+    sign_in_console(agent, server, AGENT_EMAIL, AGENT_PASSWORD)
+    ready_widget(customer, server, "/demo?customer=cus_1003")
+    open_widget(customer, server)
+
+    # 1. a person is asked for, and the console is told at once
+    ref = ask_for_a_person(customer, agent, server, "I want to talk to a human please")
+    screenshot(customer, artifacts / "live-chat-customer-queued.png")
+
+    # 2. the agent claims by typing; the customer sees them join
+    console_say(agent, f"/claim {ref}")
+    wait_for(agent, server, "the packet", lambda d: "Transcript" in page_text(d))
+    wait_for(customer, server, "the join notice", lambda d: "joined the chat" in widget_text(d))
+
+    # 3. both ways, live, without a reload
+    console_say(agent, "Hi, this is Alex. I'm looking at your account now.")
+    wait_for(customer, server, "the agent's words in the widget",
+             lambda d: "I'm looking at your account now." in widget_text(d))
+    widget_say(customer, "Thanks Alex, my last invoice looks wrong")
+    wait_for(agent, server, "the customer's words in the console",
+             lambda d: "my last invoice looks wrong" in page_text(d))
+    screenshot(customer, artifacts / "live-chat-customer.png")
+    screenshot(agent, artifacts / "live-chat-agent.png")
+
+    # 4. hand back with a note: the customer reads it and the assistant answers again
+    console_say(agent, "/handback Corrected the invoice address")
+    wait_for(customer, server, "the hand-back note",
+             lambda d: "Corrected the invoice address" in widget_text(d) and "left the chat" in widget_text(d))
+    widget_say(customer, "How do I reset my password?")
+    wait_for(customer, server, "the assistant's answer", lambda d: "Reset your password" in widget_text(d))
+
+    # 5. a second handoff, resolved by button: the customer rates it by clicking a score
+    ref = ask_for_a_person(customer, agent, server, "Can I speak to a person again?")
+    console_say(agent, f"/claim {ref}")
+    wait_for(customer, server, "the second join notice",
+             lambda d: count(widget_text(d), "joined the chat") >= 2)
+    wait_for(agent, server, "the Resolve button", lambda d: console_button(d, "Resolve") is not None)
+    click(agent, console_button(agent, "Resolve"))
+    wait_for(customer, server, "the rating question", lambda d: "How did we do?" in widget_text(d)
+             and widget_button(d, "4") is not None)
+    click(customer, widget_button(customer, "4"))
+    wait_for(customer, server, "the thanks for the rating", lambda d: "Thank you for your rating" in widget_text(d))
+    screenshot(customer, artifacts / "live-chat-customer-rated.png")
