@@ -36,6 +36,7 @@ HELP = ("Commands: `/queue` shows waiting customers by priority and SLA, `/claim
         "Anything else you type is sent to the customer of the open conversation.")
 TRACE_TURNS = 3  # assistant turns `/trace` shows, the latest last
 CSAT_CHOICES = ("1", "2", "3", "4", "5")
+OPEN_CHOICES = "open_choices"  # user-session key: the quick-reply buttons a customer can still click
 
 
 def author_name(name: str) -> str:
@@ -114,9 +115,23 @@ async def to_customer(conversation_id: str, message: Message, actions: list[cl.A
 
     async def send() -> None:
         await cl.Message(content=message.content, author=author, id=message.id, actions=actions or []).send()
+        offer_choices(actions or [])
 
     for session_id in RUNTIME.sessions.customer_sessions(conversation_id):
         await deliver(session_id, send)
+
+
+def offer_choices(actions: list[cl.Action]) -> None:
+    """Remember the quick-reply buttons on screen in this session, to take them away at the answer."""
+    cl.user_session.set(OPEN_CHOICES, [*(cl.user_session.get(OPEN_CHOICES) or []), *actions])
+
+
+async def close_choices(*also: cl.Action) -> None:
+    """The customer answered (by a click or by typing): no earlier button stays clickable."""
+    shown = {a.id: a for a in [*(cl.user_session.get(OPEN_CHOICES) or []), *also]}
+    cl.user_session.set(OPEN_CHOICES, [])
+    for action in shown.values():
+        await action.remove()
 
 
 def csat_buttons() -> list[cl.Action]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -12,13 +13,18 @@ from selenium.webdriver.common.keys import Keys
 from tests.support.browser import (
     SETTINGS_LOADED,
     assert_clean_console,
+    click,
     open_and_ask,
     open_browser,
     ready_widget,
     screenshot,
     wait_for,
+    widget_button,
+    widget_root,
+    widget_say,
     widget_text,
 )
+from tests.test_chat_e2e import customer
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +99,42 @@ def test_signing_in_starts_a_fresh_chat_instead_of_the_guests(driver, server):
              lambda d: d.execute_script(SETTINGS_LOADED))
     text = open_and_ask(driver, server, "Where is my order?", "BW-10234")
     assert "Could not reach the server" not in text and "Reset your password" not in text, text
+
+
+def widget_buttons(driver: webdriver.Chrome, prefix: str) -> list[str]:
+    """The labels of the enabled buttons in the widget that start with `prefix`."""
+    return [b.text.strip() for b in widget_root(driver).find_elements(By.CSS_SELECTOR, "button")
+            if b.text.strip().startswith(prefix) and b.is_enabled()]
+
+
+def test_a_questions_other_buttons_go_away_once_it_is_answered(driver, server, artifacts):
+    ready_widget(driver, server, "/demo?customer=cus_1001")
+    open_and_ask(driver, server, "Could you send me a copy of my invoice?", "Which invoice")
+    wait_for(driver, server, "both invoice buttons", lambda d: len(widget_buttons(d, "INV-")) == 2)
+    click(driver, next(b for b in widget_root(driver).find_elements(By.CSS_SELECTOR, "button")
+                       if b.text.strip().startswith("INV-2025-0079")))
+    wait_for(driver, server, "the confirmation", lambda d: "Shall I go ahead?" in widget_text(d))
+    wait_for(driver, server, "the yes/no buttons", lambda d: widget_button(d, "Yes, go ahead") is not None)
+    assert widget_buttons(driver, "INV-") == [], "the other invoice stays clickable after the choice"
+    widget_say(driver, "no")  # answered by typing: the Yes/No buttons go too
+    wait_for(driver, server, "the yes/no buttons to go",
+             lambda d: widget_button(d, "Yes, go ahead") is None and widget_button(d, "No") is None)
+    screenshot(driver, artifacts / "widget-choices-closed.png")
+
+
+async def test_a_click_on_an_answered_question_is_refused_and_acts_once(server, clients, identity_for):
+    chat = await customer(server, clients, identity=identity_for("cus_1001"))
+    question = await chat.reply_to("Could you send me a copy of my invoice?")
+    options = await chat.buttons_for(question["id"], count=2)
+    mark = len(chat.messages)
+    await chat.click(options["INV-2025-0079"])
+    await chat.wait_for(lambda e: "Shall I go ahead?" in e.get("output", ""), after=mark)
+    mark = len(chat.messages)
+    await chat.click(options["INV-2026-0079"])  # a button still on screen somewhere (another tab)
+    refusal = await chat.wait_for(lambda e: e.get("type") == "assistant_message", after=mark)
+    assert "already been answered" in refusal["output"], refusal["output"]
+    await asyncio.sleep(1)
+    confirmations = [m for m in chat.messages if "Shall I go ahead?" in m.get("output", "")]
+    assert len(confirmations) == 1, [m["output"] for m in confirmations]
+    said = [m["output"] for m in chat.messages if m.get("type") == "user_message"]
+    assert not any(s.startswith("INV-2026-0079") for s in said), said
