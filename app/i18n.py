@@ -195,6 +195,12 @@ _CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Désolé, un problème est survenu de notre côté. Votre message est enregistré ; "
               "réessayez dans un instant ou demandez un conseiller.",
     },
+    "agent.heading": {
+        "en": "{agent} · {company} team",
+        "es": "{agent} · equipo de {company}",
+        "de": "{agent} · {company}-Team",
+        "fr": "{agent} · équipe {company}",
+    },
     "choice.answered": {
         "en": "That question has already been answered, so that button does nothing now. Just "
               "write what you need.",

@@ -13,9 +13,9 @@ from selenium.webdriver.common.keys import Keys
 from tests.support.browser import (
     SETTINGS_LOADED,
     assert_clean_console,
-    click,
     open_and_ask,
     open_browser,
+    press,
     ready_widget,
     screenshot,
     wait_for,
@@ -111,8 +111,9 @@ def test_a_questions_other_buttons_go_away_once_it_is_answered(driver, server, a
     ready_widget(driver, server, "/demo?customer=cus_1001")
     open_and_ask(driver, server, "Could you send me a copy of my invoice?", "Which invoice")
     wait_for(driver, server, "both invoice buttons", lambda d: len(widget_buttons(d, "INV-")) == 2)
-    click(driver, next(b for b in widget_root(driver).find_elements(By.CSS_SELECTOR, "button")
-                       if b.text.strip().startswith("INV-2025-0079")))
+    press(driver, server, "the older invoice", lambda d: next(
+        (b for b in widget_root(d).find_elements(By.CSS_SELECTOR, "button") if b.text.startswith("INV-2025-0079")),
+        None))
     wait_for(driver, server, "the confirmation", lambda d: "Shall I go ahead?" in widget_text(d))
     wait_for(driver, server, "the yes/no buttons", lambda d: widget_button(d, "Yes, go ahead") is not None)
     assert widget_buttons(driver, "INV-") == [], "the other invoice stays clickable after the choice"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -34,15 +34,16 @@ SETTINGS_LOADED = """return performance.getEntriesByType("resource")
 EXPECTED_ERRORS = re.compile(r"/public/theme\.json|: Not Found\s+at \S+\.fetch")
 
 
-def open_browser(profile: Path) -> webdriver.Chrome:
-    """A fresh headless Chromium with its own profile folder (cookies are not shared)."""
+def open_browser(profile: Path, user_agent: str | None = None) -> webdriver.Chrome:
+    """A fresh headless Chromium with its own profile folder (cookies are not shared); a
+    `user_agent` tells its requests apart from another browser's at a test server."""
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file()]
     if missing:  # CI installs both; a missing browser must not turn into a silent skip
         pytest.fail(f"browser test needs {' and '.join(missing)} (apt-get install chromium "
                     "chromium-driver)", pytrace=False)
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
+    for flag in [*FLAGS, f"--user-data-dir={profile}", *([f"--user-agent={user_agent}"] if user_agent else [])]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
@@ -102,11 +103,17 @@ def open_and_ask(driver: webdriver.Chrome, server: ServerProcess, question: str,
     return widget_text(driver)
 
 
+def _last_button(buttons: list[WebElement], label: str) -> WebElement | None:
+    try:
+        shown = [b for b in buttons if b.text.strip() == label and b.is_enabled()]
+    except StaleElementReferenceException:  # re-rendered while read: none for now, look again
+        return None
+    return shown[-1] if shown else None
+
+
 def widget_button(driver: webdriver.Chrome, label: str) -> WebElement | None:
     """The last enabled button in the widget whose text is exactly `label`."""
-    buttons = [b for b in widget_root(driver).find_elements(By.CSS_SELECTOR, "button")
-               if b.text.strip() == label and b.is_enabled()]
-    return buttons[-1] if buttons else None
+    return _last_button(widget_root(driver).find_elements(By.CSS_SELECTOR, "button"), label)
 
 
 def sign_in_console(driver: webdriver.Chrome, server: ServerProcess, email: str, password: str) -> None:
@@ -127,9 +134,8 @@ def console_say(driver: webdriver.Chrome, text: str) -> None:
 
 
 def console_button(driver: webdriver.Chrome, label: str) -> WebElement | None:
-    buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, "button")
-               if b.text.strip() == label and b.is_enabled()]
-    return buttons[-1] if buttons else None
+    """The last enabled button on the (console) page whose text is exactly `label`."""
+    return _last_button(driver.find_elements(By.CSS_SELECTOR, "button"), label)
 
 
 def click(driver: webdriver.Chrome, element: WebElement) -> None:
@@ -137,6 +143,21 @@ def click(driver: webdriver.Chrome, element: WebElement) -> None:
     chat's "scroll down" overlay would take a click at the bottom edge)."""
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
     element.click()
+
+
+def press(driver: webdriver.Chrome, server: ServerProcess, what: str,
+          find: Callable[[webdriver.Chrome], WebElement | None]) -> None:
+    """Wait for the button `find` returns, then click it (found again if the chat re-rendered it)."""
+    def pressed(d: webdriver.Chrome) -> bool:
+        button = find(d)
+        if button is None:
+            return False
+        try:
+            click(d, button)
+        except StaleElementReferenceException:
+            return False
+        return True
+    wait_for(driver, server, what, pressed)
 
 
 def assert_clean_console(driver: webdriver.Chrome) -> None:
