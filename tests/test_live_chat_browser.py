@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from selenium import webdriver
+from selenium.webdriver.common.by import By
 
 from tests.conftest import AGENT_EMAIL, AGENT_PASSWORD
 from tests.support.browser import (
@@ -148,3 +150,17 @@ def test_customer_and_agent_see_each_other_live(customer, agent, server, artifac
     screenshot(customer, artifacts / "live-chat-customer-rated.png")
     fetched_by_agent = [path for path, agent_string in hits if "frontline-agent-console" in agent_string]
     assert fetched_by_agent == [], f"the agent's browser fetched customer images: {fetched_by_agent}"
+
+
+FOOTER = "Answers quote our help center"
+
+
+def test_the_console_hides_what_is_written_for_customers(customer, agent, server):
+    sign_in_console(agent, server, AGENT_EMAIL, AGENT_PASSWORD)
+    wait_for(agent, server, "the console's input", lambda d: d.find_elements(By.CSS_SELECTOR, "textarea#chat-input"))
+    time.sleep(1)  # the page settles (the footer would show with the input)
+    assert FOOTER not in page_text(agent), page_text(agent)
+    assert not [b for b in agent.find_elements(By.ID, "readme-button") if b.is_displayed()]
+    # the same full-page UI still shows them to a customer
+    customer.get(server.url + "/chat/demo")
+    wait_for(customer, server, "the customer's footer", lambda d: FOOTER in page_text(d))

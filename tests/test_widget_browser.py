@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +26,7 @@ from tests.support.browser import (
     widget_say,
     widget_text,
 )
+from tests.support.server import PROJECT_ROOT
 from tests.test_chat_e2e import customer
 
 
@@ -139,3 +142,38 @@ async def test_a_click_on_an_answered_question_is_refused_and_acts_once(server, 
     assert len(confirmations) == 1, [m["output"] for m in confirmations]
     said = [m["output"] for m in chat.messages if m.get("type") == "user_message"]
     assert not any(s.startswith("INV-2026-0079") for s in said), said
+
+
+def rgb(css_colour: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in re.findall(r"\d+", css_colour)[:3])
+
+
+def test_widget_wears_the_company_name_and_colour(driver, server, artifacts):
+    ready_widget(driver, server, "/demo")
+    open_and_ask(driver, server, "How do I reset my password?", "Reset your password")
+    root = widget_root(driver)
+    wait_for(driver, server, "the company name in the header", lambda d: d.execute_script(
+        "const r = document.getElementById('chainlit-copilot').shadowRoot;"
+        "const t = r.querySelector('.frontline-company'); return t && t.offsetParent !== null"
+        " && t.innerText === 'Brightwave';"))
+    logos = [img for img in root.find_elements(By.CSS_SELECTOR, "img.logo") if img.is_displayed()]
+    assert not logos, "Chainlit's logo still shows in the widget header"
+    button = root.find_element(By.ID, "chainlit-copilot-button")
+    colour = rgb(button.value_of_css_property("background-color"))
+    assert all(abs(a - b) <= 3 for a, b in zip(colour, (0xFF, 0x8A, 0x3D), strict=True)), colour
+    screenshot(driver, artifacts / "widget-branded.png")
+
+
+TRANSLATIONS = PROJECT_ROOT / ".chainlit" / "translations"
+
+
+@pytest.mark.parametrize(("lang", "file"), [("es", "es"), ("de", "de-DE"), ("fr", "fr-FR")])
+def test_widget_input_speaks_the_customers_language(driver, server, lang, file):
+    expected = json.loads((TRANSLATIONS / f"{file}.json").read_text(encoding="utf-8"))["chat"]
+    ready_widget(driver, server, f"/demo?lang={lang}")
+    widget_root(driver).find_element(By.ID, "chainlit-copilot-button").click()
+    wait_for(driver, server, "the input box", lambda d: widget_root(d).find_elements(By.CSS_SELECTOR,
+                                                                                     "textarea#chat-input"))
+    wait_for(driver, server, f"the {lang} placeholder", lambda d: widget_root(d).find_element(
+        By.CSS_SELECTOR, "textarea#chat-input").get_attribute("placeholder") == expected["input"]["placeholder"])
+    wait_for(driver, server, f"the {lang} footer", lambda d: expected["watermark"] in widget_text(d))
