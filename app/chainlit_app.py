@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 from app import console, console_approvals, socket_guard
 from app.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
 from app.datalayer import FrontlineDataLayer
-from app.domain import ConversationId, MessageId, Ownership, new_id
+from app.domain import ConversationId, MessageId, Ownership, Role, new_id
 from app.engine import ASSISTANT_AUTHOR, Turn
 from app.errors import AuthError, FrontlineError
 from app.http_security import CLIENT_ADDRESS, SecurityHeaders
@@ -173,14 +173,29 @@ async def _message(message: cl.Message) -> None:
 
 @cl.action_callback("reply")
 async def _quick_reply(action: cl.Action) -> None:
-    """A customer clicked one of a question's quick replies: it counts as typing its label."""
+    """A customer clicked one of a question's quick replies: it counts as typing its label,
+    once. The question's buttons all go away; a click on a question already answered (a
+    button still on screen after a reload or in another tab) is refused, never acted on."""
     if _role() == ROLE_AGENT:
         return
+    thread_id = cl.context.session.thread_id
+    await console.close_choices(action)
+    if await _already_answered(thread_id, action.forId):
+        await cl.Message(content=say("choice.answered", _identity().locale), author=ASSISTANT_AUTHOR).send()
+        return
     label, value = str(action.payload.get("label", ""))[:200], str(action.payload.get("value", ""))[:200]
-    await action.remove()  # answered: a second click must not answer twice
     said = cl.Message(content=label, type="user_message", author=cl.user_session.get("user").display_name)
     await said.send()
-    await _customer_turn(cl.context.session.thread_id, said.id, label, choice=value)
+    await _customer_turn(thread_id, said.id, label, choice=value)
+
+
+async def _already_answered(thread_id: str, question_id: str | None) -> bool:
+    """True when the customer has written since the question (or it is not this chat's)."""
+    transcript = await RUNTIME.require().conversations.messages(ConversationId(thread_id))
+    ids = [m.id for m in transcript]
+    if not question_id or question_id not in ids:
+        return True
+    return any(m.role is Role.CUSTOMER for m in transcript[ids.index(question_id) + 1:])
 
 
 async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str | None = None) -> None:
@@ -205,6 +220,7 @@ async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str
         streaming = True
         await answer.stream_token(token)
 
+    await console.close_choices()
     try:
         identity = _identity()
         language = identity.locale
@@ -224,6 +240,7 @@ async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str
         answer.actions = [cl.Action(name="reply", label=c.label, payload={"value": c.value, "label": c.label})
                           for c in outcome.choices]
         await answer.send()
+        console.offer_choices(answer.actions)
     elif streaming and not silenced:  # a person took the conversation while the model was answering
         await answer.remove()
     if outcome.queued:

@@ -15,11 +15,13 @@ import re
 import chainlit as cl
 
 from app import trace_view
+from app.agent_label import shown_to_customer
 from app.console_view import queue_line, render_packet, short, suggestion_text
 from app.domain import Conversation, ConversationId, Message
 from app.errors import OwnershipConflict
 from app.handoff import Released
 from app.relay import deliver
+from app.remote_images import without_remote_images
 from app.runtime import RUNTIME
 from app.store.accounts import Agent
 
@@ -35,6 +37,7 @@ HELP = ("Commands: `/queue` shows waiting customers by priority and SLA, `/claim
         "Anything else you type is sent to the customer of the open conversation.")
 TRACE_TURNS = 3  # assistant turns `/trace` shows, the latest last
 CSAT_CHOICES = ("1", "2", "3", "4", "5")
+OPEN_CHOICES = "open_choices"  # user-session key: the quick-reply buttons a customer can still click
 
 
 def author_name(name: str) -> str:
@@ -51,7 +54,9 @@ async def current_agent() -> Agent | None:
 
 
 async def say(text: str, actions: list[cl.Action] | None = None) -> None:
-    await cl.Message(content=text, author=CONSOLE, actions=actions or []).send()
+    """Write in the console. Packets, queue lines and traces quote customers, so no image in
+    them is loaded (app/remote_images.py)."""
+    await cl.Message(content=without_remote_images(text), author=CONSOLE, actions=actions or []).send()
 
 
 async def show_queue(agent: Agent) -> None:
@@ -95,8 +100,8 @@ async def show_suggestion(conversation_id: str, suggestion: dict[str, object]) -
     element = cl.CustomElement(name="SuggestedReply", display="inline", props={
         "suggestion": suggestion["id"], "conversation": conversation_id, "text": suggestion["text"],
         "language": suggestion.get("language"), "method": suggestion["method"]})
-    await cl.Message(content=suggestion_text(dict(suggestion)), author=CONSOLE, elements=[element],
-                     actions=[cl.Action(name="send_suggestion", label="Send as is", payload={
+    await cl.Message(content=without_remote_images(suggestion_text(dict(suggestion))), author=CONSOLE,
+                     elements=[element], actions=[cl.Action(name="send_suggestion", label="Send as is", payload={
                          "suggestion": suggestion["id"], "conversation": conversation_id,
                          "text": suggestion["text"]})]).send()
 
@@ -110,12 +115,30 @@ def release_actions(conversation_id: str) -> list[cl.Action]:
 async def to_customer(conversation_id: str, message: Message, actions: list[cl.Action] | None = None) -> None:
     """Push a stored message live into the customer's open chat sessions."""
     author = author_name(message.author)
+    services = RUNTIME.require()
+    conversation = await services.conversations.get(ConversationId(conversation_id))
+    tenant = services.tenants.get(conversation.tenant) if conversation else None
+    content = shown_to_customer(message, tenant.name if tenant else "", conversation.language if conversation else None)
 
     async def send() -> None:
-        await cl.Message(content=message.content, author=author, id=message.id, actions=actions or []).send()
+        await cl.Message(content=content, author=author, id=message.id, actions=actions or []).send()
+        offer_choices(actions or [])
 
     for session_id in RUNTIME.sessions.customer_sessions(conversation_id):
         await deliver(session_id, send)
+
+
+def offer_choices(actions: list[cl.Action]) -> None:
+    """Remember the quick-reply buttons on screen in this session, to take them away at the answer."""
+    cl.user_session.set(OPEN_CHOICES, [*(cl.user_session.get(OPEN_CHOICES) or []), *actions])
+
+
+async def close_choices(*also: cl.Action) -> None:
+    """The customer answered (by a click or by typing): no earlier button stays clickable."""
+    shown = {a.id: a for a in [*(cl.user_session.get(OPEN_CHOICES) or []), *also]}
+    cl.user_session.set(OPEN_CHOICES, [])
+    for action in shown.values():
+        await action.remove()
 
 
 def csat_buttons() -> list[cl.Action]:
@@ -141,7 +164,7 @@ async def to_agent(conversation: Conversation, message: Message) -> None:
     async def send() -> None:
         active = cl.user_session.get(ACTIVE)
         prefix = "" if active == conversation.id else f"[`{short(conversation.id)}`] "
-        await cl.Message(content=prefix + text, author="Customer").send()
+        await cl.Message(content=without_remote_images(prefix + text), author="Customer").send()
 
     for session_id in RUNTIME.sessions.agent_sessions(agent.email):
         await deliver(session_id, send)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import chainlit as cl
 
-from app.console import CONSOLE, short, to_customer
+from app.console import say, short, to_customer
 from app.errors import ApprovalError
 from app.relay import deliver
 from app.runtime import RUNTIME
@@ -32,14 +32,14 @@ def _buttons(approval: Approval) -> list[cl.Action]:
 async def show_approvals(agent: Agent) -> None:
     pending = await RUNTIME.require().approvals.pending_for(agent)
     if not pending:
-        await cl.Message(content="**Approvals** — nothing is waiting.", author=CONSOLE).send()
+        await say("**Approvals** — nothing is waiting.")
         return
     lines = [f"**Approvals** — {len(pending)} waiting, oldest first"]
     actions: list[cl.Action] = []
     for approval in pending[:20]:
         lines.append(_line(approval))
         actions += _buttons(approval)
-    await cl.Message(content="\n".join(lines), author=CONSOLE, actions=actions).send()
+    await say("\n".join(lines), actions)
 
 
 async def announce_approvals(approval_ids: tuple[str, ...]) -> None:
@@ -51,8 +51,7 @@ async def announce_approvals(approval_ids: tuple[str, ...]) -> None:
             continue
 
         async def send(approval: Approval = approval) -> None:
-            await cl.Message(content="Approval needed:\n" + _line(approval), author=CONSOLE,
-                             actions=_buttons(approval)).send()
+            await say("Approval needed:\n" + _line(approval), _buttons(approval))
 
         for email, session_ids in RUNTIME.sessions.agents():
             agent = await services.accounts.agent(email)
@@ -67,7 +66,7 @@ async def decide(agent: Agent, ref: str, *, approve: bool, note: str | None = No
         approval = await desk.find(agent, ref)
         decided = await (desk.approve(approval.id, agent) if approve else desk.reject(approval.id, agent, note))
     except ApprovalError as exc:
-        await cl.Message(content=str(exc), author=CONSOLE).send()
+        await say(str(exc))
         return
     if decided.result is not None:
         outcome = decided.result.outcome
@@ -76,7 +75,7 @@ async def decide(agent: Agent, ref: str, *, approve: bool, note: str | None = No
     else:
         text = f"Rejected `{short(approval.id)}`: {approval.summary}." + (f" Note sent: “{note}”" if note else "")
     told = " The customer was told in their chat." if decided.message is not None else ""
-    await cl.Message(content=text + told, author=CONSOLE).send()
+    await say(text + told)
     if decided.message is not None:
         await to_customer(approval.conversation_id, decided.message)
 

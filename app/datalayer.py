@@ -16,6 +16,7 @@ from chainlit.data.base import BaseDataLayer
 from chainlit.types import Feedback, PageInfo, PaginatedResponse, Pagination, ThreadDict, ThreadFilter
 from chainlit.user import PersistedUser, User
 
+from app.agent_label import shown_to_customer
 from app.auth import ROLE_CUSTOMER, identity_from_user
 from app.domain import ConversationId, Ownership, Role
 from app.errors import StoreError
@@ -149,12 +150,14 @@ class FrontlineDataLayer(BaseDataLayer):
         messages = await services.conversations.messages(conversation.id)
         feedback = await services.feedback.for_conversation(conversation.id)
         user = await services.accounts.get_user(conversation.user_identifier)
+        tenant = services.tenants.get(conversation.tenant)
+        company = tenant.name if tenant else ""
         steps = []
         for m in messages:
             step: dict[str, Any] = {
                 "id": m.id, "threadId": m.conversation_id, "parentId": None,
                 "name": m.author, "type": _STEP_TYPE.get(m.role, "assistant_message"),
-                "output": m.content, "input": "", "createdAt": m.created_at,
+                "output": shown_to_customer(m, company, conversation.language), "input": "", "createdAt": m.created_at,
                 "start": m.created_at, "end": m.created_at, "streaming": False,
                 "isError": False, "metadata": {"role": m.role.value}, "tags": None,
             }

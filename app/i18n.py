@@ -244,6 +244,22 @@ _CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Désolé, un problème est survenu de notre côté. Réessayez dans un instant ou "
               "demandez un conseiller.",
     },
+    "agent.heading": {
+        "en": "{agent} · {company} team",
+        "es": "{agent} · equipo de {company}",
+        "de": "{agent} · {company}-Team",
+        "fr": "{agent} · équipe {company}",
+    },
+    "choice.answered": {
+        "en": "That question has already been answered, so that button does nothing now. Just "
+              "write what you need.",
+        "es": "Esa pregunta ya está respondida, así que ese botón ya no hace nada. Escribe lo que "
+              "necesites.",
+        "de": "Diese Frage ist bereits beantwortet, der Knopf bewirkt nichts mehr. Schreiben Sie "
+              "einfach, was Sie brauchen.",
+        "fr": "Cette question a déjà reçu une réponse ; ce bouton n'a plus d'effet. Écrivez-nous "
+              "simplement ce dont vous avez besoin.",
+    },
     "error.orders_unavailable": {
         "en": "I can't reach our order system right now. Please try again in a few minutes, "
               "or ask for a person.",

@@ -14,7 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
-from chainlit.context import init_ws_context
+from chainlit.context import init_ws_context, local_steps
 from chainlit.session import WebsocketSession
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,11 @@ async def deliver(session_id: str, action: Callable[[], Awaitable[None]]) -> boo
     """Run `action` (which sends Chainlit messages) in the context of another live session.
 
     Chainlit's context is a contextvar, so the action runs in its own task where the other
-    session's context is installed without touching the caller's.
+    session's context is installed without touching the caller's. The task inherits the
+    caller's open steps too (`local_steps`: the sender's `on_message` run), and a message sent
+    under them names that step as its parent: a step the receiving page never saw, so the
+    browser drops the message. Delivered messages start with no open step, top-level in the
+    receiving chat, whoever calls (console, Queue API, approvals, announcements).
     """
     session = WebsocketSession.get_by_id(session_id)
     if session is None:
@@ -57,6 +61,7 @@ async def deliver(session_id: str, action: Callable[[], Awaitable[None]]) -> boo
 
     async def run() -> None:
         init_ws_context(session)
+        local_steps.set(None)
         await action()
 
     try:

@@ -25,6 +25,8 @@ _TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 class WidgetConfig(BaseModel):
     secret: SecretStr = Field(description="HS256 secret the company's site signs identity tokens with")
     allowed_origins: list[str] = Field(default_factory=list)
+    color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$",
+                              description="the widget's main colour (#rrggbb); default: Chainlit's")
 
     @field_validator("secret")
     @classmethod

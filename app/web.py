@@ -34,6 +34,7 @@ from knowledge.chunking import anchor_for
 
 if TYPE_CHECKING:
     from app.services import Services
+    from app.tenants import Tenant
 
 log = logging.getLogger(__name__)
 Body = TypeVar("Body", bound=BaseModel)
@@ -133,7 +134,7 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
         if tenant is None or not DEMO_SITE.is_file():
             return HTMLResponse("<h1>The demo tenant is not configured.</h1>", status_code=404)
         identity = sign_identity_token(tenant, customer) if customer else None
-        snippet = widget_snippet(tenant.id, identity, lang)
+        snippet = widget_snippet(tenant, identity, lang)
         page = DEMO_SITE.read_text(encoding="utf-8").replace("<!-- FRONTLINE_WIDGET -->", snippet)
         return HTMLResponse(page)
 
@@ -181,14 +182,16 @@ def move_catch_all_last(app: FastAPI) -> None:
         routes.append(entry)
 
 
-def widget_snippet(tenant_id: str, identity: str | None, locale: str | None) -> str:
-    """The script a company site adds to embed the widget (the demo site uses it as is)."""
-    request = {"tenant": tenant_id, "identity": identity,
-               "locale": locale or None}
+def widget_snippet(tenant: Tenant, identity: str | None, locale: str | None) -> str:
+    """The script a company site adds to embed the widget (the demo site uses it as is): the
+    widget speaks the customer's locale and wears the company's name and colour."""
+    request = {"tenant": tenant.id, "identity": identity, "locale": locale or None}
+    brand = {"name": tenant.name, "color": tenant.widget.color}
     return f"""<script src="/copilot/index.js"></script>
+<script src="/public/frontline-widget.js"></script>
 <script>
 (async function () {{
-  const request = {json.dumps(request)};
+  const request = {_script_json(request)};
   if (!request.locale) request.locale = navigator.language;
   const response = await fetch("/api/widget/session", {{
     method: "POST", credentials: "include",
@@ -205,10 +208,17 @@ def widget_snippet(tenant_id: str, identity: str | None, locale: str | None) -> 
   window.mountChainlitWidget({{
     chainlitServer: window.location.origin,
     accessToken: session.token,
+    language: window.FrontlineWidget.language(request.locale),
     theme: "light"
   }});
+  window.FrontlineWidget.brand({_script_json(brand)});
 }})();
 </script>"""
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside an inline <script> (a tenant name with "</script>" cannot end it)."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def render_article(company: str, title: str, body: str) -> str:

@@ -27,6 +27,11 @@ AGENTS = [{"email": ALEX[0], "name": "Alex Rivera", "password": ALEX[1], "langua
 SLOW_ANSWER = " ".join(["Here is a long answer about your question that keeps going"] * 8)
 
 
+def from_alex(text: str, team: str = "Brightwave team") -> str:
+    """An agent's message as the customer's chat shows it: under their name and team."""
+    return f"**Alex Rivera · {team}**\n\n{text}"
+
+
 @pytest.fixture(scope="module")
 def fake_llm():
     server = FakeLLM().start()
@@ -122,7 +127,8 @@ async def test_a_claim_while_the_model_is_answering_wins_and_the_answer_is_dropp
 
     mark = len(chat.messages)
     await alex.send("Hi, I'm here. What would you like to know?")
-    await chat.wait_for(lambda e: e.get("output") == "Hi, I'm here. What would you like to know?", after=mark)
+    await chat.wait_for(lambda e: e.get("output") == from_alex("Hi, I'm here. What would you like to know?"),
+                        after=mark)
 
 
 async def test_two_agents_claiming_at_once_get_one_winner_and_one_clear_refusal(llm_server, people):
@@ -170,7 +176,7 @@ async def test_customer_and_agent_read_each_other_in_their_own_language(llm_serv
     mark = len(chat.messages)
     await alex.send("I'm so sorry. We'll send you a new one today.")
     got = await chat.wait_for(lambda e: e.get("name") == "Alex Rivera", after=mark)
-    assert got["output"] == "Lo siento mucho. Te enviamos uno nuevo hoy."
+    assert got["output"] == from_alex("Lo siento mucho. Te enviamos uno nuevo hoy.", "equipo de Brightwave")
     prompt = fake_llm.requests[-1]["messages"]
     assert "Spanish" in prompt[0]["content"] and "We'll send you a new one today." in prompt[-1]["content"]
     async with await stored(llm_server) as db:
@@ -195,7 +201,8 @@ async def test_an_edited_suggestion_reaches_the_customer_and_the_edit_is_kept_as
     edited = dict(button, payload={**button["payload"], "text": "Sorry about that! Which invoice number is it?"})
     mark = len(chat.messages)
     await alex.click(edited)  # what the editable suggestion sends (callAction) after the agent's edit
-    await chat.wait_for(lambda e: e.get("output") == "Sorry about that! Which invoice number is it?", after=mark)
+    await chat.wait_for(lambda e: e.get("output") == from_alex("Sorry about that! Which invoice number is it?"),
+                        after=mark)
     async with await stored(llm_server) as db:
         row = await HandoffStore(db).suggestion(button["payload"]["suggestion"])
     assert row is not None and row["outcome"] == "edited" and row["suggested"] == drafted
@@ -221,7 +228,7 @@ async def test_a_customer_who_reconnects_mid_handoff_sees_what_they_missed_and_k
         await back.wait_for(lambda e: "replacement ships tomorrow" in e.get("output", ""))
         mark = len(back.messages)
         await alex.send("Anything else I can do?")
-        await back.wait_for(lambda e: e.get("output") == "Anything else I can do?", after=mark)
+        await back.wait_for(lambda e: e.get("output") == from_alex("Anything else I can do?"), after=mark)
         mark = len(alex.messages)
         await back.send("No, that's all, thank you")
         relayed = await alex.wait_for(lambda e: "that's all, thank you" in e["output"], after=mark)
@@ -264,7 +271,8 @@ async def test_a_handoff_survives_a_server_restart(tmp_path, people):
             await alex.wait_for(lambda e: "Are you still there?" in e["output"], after=mark)
             mark = len(back.messages)
             await alex.send("Yes, still here after our restart.")
-            await back.wait_for(lambda e: e.get("output") == "Yes, still here after our restart.", after=mark)
+            await back.wait_for(lambda e: e.get("output") == from_alex("Yes, still here after our restart."),
+                                after=mark)
             assert not [m for m in back.messages[mark:] if m.get("name") == "Assistant"]
         finally:
             await back.close()

@@ -2,98 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.support.server import ServerProcess
-
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--window-size=1280,900"]
-# The copilot bundle mounts into <div id="chainlit-copilot">, renders inside that div's open
-# shadow root, and wraps everything in <div id="cl-shadow-root">: read the chat's text there.
-WIDGET_TEXT = """const host = document.getElementById("chainlit-copilot");
-const root = host && host.shadowRoot && host.shadowRoot.getElementById("cl-shadow-root");
-return root ? root.innerText : "";"""
-# The widget fetches /project/settings only once it has a signed-in user; see ready_widget.
-SETTINGS_LOADED = """return performance.getEntriesByType("resource")
-  .some(entry => entry.name.includes("/project/settings"));"""
-# The console error every page load has: Chainlit probing for an optional /public/theme.json.
-EXPECTED_ERRORS = re.compile(r"/public/theme\.json|: Not Found\s+at \S+\.fetch")
+from tests.support.browser import (
+    SETTINGS_LOADED,
+    assert_clean_console,
+    open_and_ask,
+    open_browser,
+    press,
+    ready_widget,
+    screenshot,
+    wait_for,
+    widget_button,
+    widget_root,
+    widget_say,
+    widget_text,
+)
+from tests.support.server import PROJECT_ROOT
+from tests.test_chat_e2e import customer
 
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file()]
-    if missing:  # CI installs both; a missing browser must not turn into a silent skip
-        pytest.fail(f"browser test needs {' and '.join(missing)} (apt-get install chromium "
-                    "chromium-driver)", pytrace=False)
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in [*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    browser = open_browser(tmp_path_factory.mktemp("chromium-profile"))
     yield browser
     browser.quit()
-
-
-def widget_text(driver: webdriver.Chrome) -> str:
-    return driver.execute_script(WIDGET_TEXT)
-
-
-def wait_for(driver: webdriver.Chrome, server: ServerProcess, what: str, condition) -> None:
-    try:
-        WebDriverWait(driver, 30, poll_frequency=0.1).until(condition)
-    except TimeoutException:
-        pytest.fail(f"timed out waiting for {what}; the widget shows:\n{widget_text(driver)}\n"
-                    f"server log tail:\n{server.log()[-3000:]}", pytrace=False)
-
-
-def ready_widget(driver: webdriver.Chrome, server: ServerProcess, path: str) -> None:
-    """Load `path` as a first-time visitor and wait until the widget has finished starting."""
-    # A fresh origin: no cookie, and no stored copilot thread id (which the widget would try to
-    # resume as whoever signs in now; see test_guest_can_chat_again_after_reloading_the_page).
-    driver.execute_cdp_cmd("Storage.clearDataForOrigin",
-                           {"origin": server.url, "storageTypes": "all"})
-    driver.get_log("browser")  # drop what earlier tests logged
-    driver.get(server.url + path)
-    # The widget is ready to chat once it has loaded its settings (after signing in).
-    wait_for(driver, server, "the widget settings to load",
-             lambda d: d.execute_script(SETTINGS_LOADED))
-
-
-def open_and_ask(driver: webdriver.Chrome, server: ServerProcess, question: str,
-                 expected: str) -> str:
-    host = driver.find_element(By.ID, "chainlit-copilot")
-    host.shadow_root.find_element(By.ID, "chainlit-copilot-button").click()
-    wait_for(driver, server, "the welcome", lambda d: "assistant" in widget_text(d))
-    box = host.shadow_root.find_element(By.CSS_SELECTOR, "textarea#chat-input")
-    box.send_keys(question)
-    box.send_keys(Keys.ENTER)
-    wait_for(driver, server, repr(expected), lambda d: expected in widget_text(d))
-    return widget_text(driver)
-
-
-def assert_clean_console(driver: webdriver.Chrome) -> None:
-    errors = [entry["message"] for entry in driver.get_log("browser")
-              if entry["level"] == "SEVERE" and not EXPECTED_ERRORS.search(entry["message"])]
-    assert not errors, "browser console errors:\n" + "\n".join(errors)
-
-
-def screenshot(driver: webdriver.Chrome, path: Path) -> None:
-    assert driver.save_screenshot(str(path)), path
-    assert path.is_file() and path.stat().st_size > 0, path
 
 
 def test_widget_answers_a_question_in_a_real_browser(driver, server, artifacts):
@@ -161,3 +102,78 @@ def test_signing_in_starts_a_fresh_chat_instead_of_the_guests(driver, server):
              lambda d: d.execute_script(SETTINGS_LOADED))
     text = open_and_ask(driver, server, "Where is my order?", "BW-10234")
     assert "Could not reach the server" not in text and "Reset your password" not in text, text
+
+
+def widget_buttons(driver: webdriver.Chrome, prefix: str) -> list[str]:
+    """The labels of the enabled buttons in the widget that start with `prefix`."""
+    return [b.text.strip() for b in widget_root(driver).find_elements(By.CSS_SELECTOR, "button")
+            if b.text.strip().startswith(prefix) and b.is_enabled()]
+
+
+def test_a_questions_other_buttons_go_away_once_it_is_answered(driver, server, artifacts):
+    ready_widget(driver, server, "/demo?customer=cus_1001")
+    open_and_ask(driver, server, "Could you send me a copy of my invoice?", "Which invoice")
+    wait_for(driver, server, "both invoice buttons", lambda d: len(widget_buttons(d, "INV-")) == 2)
+    press(driver, server, "the older invoice", lambda d: next(
+        (b for b in widget_root(d).find_elements(By.CSS_SELECTOR, "button") if b.text.startswith("INV-2025-0079")),
+        None))
+    wait_for(driver, server, "the confirmation", lambda d: "Shall I go ahead?" in widget_text(d))
+    wait_for(driver, server, "the yes/no buttons", lambda d: widget_button(d, "Yes, go ahead") is not None)
+    assert widget_buttons(driver, "INV-") == [], "the other invoice stays clickable after the choice"
+    widget_say(driver, "no")  # answered by typing: the Yes/No buttons go too
+    wait_for(driver, server, "the yes/no buttons to go",
+             lambda d: widget_button(d, "Yes, go ahead") is None and widget_button(d, "No") is None)
+    screenshot(driver, artifacts / "widget-choices-closed.png")
+
+
+async def test_a_click_on_an_answered_question_is_refused_and_acts_once(server, clients, identity_for):
+    chat = await customer(server, clients, identity=identity_for("cus_1001"))
+    question = await chat.reply_to("Could you send me a copy of my invoice?")
+    options = await chat.buttons_for(question["id"], count=2)
+    mark = len(chat.messages)
+    await chat.click(options["INV-2025-0079"])
+    await chat.wait_for(lambda e: "Shall I go ahead?" in e.get("output", ""), after=mark)
+    mark = len(chat.messages)
+    await chat.click(options["INV-2026-0079"])  # a button still on screen somewhere (another tab)
+    refusal = await chat.wait_for(lambda e: e.get("type") == "assistant_message", after=mark)
+    assert "already been answered" in refusal["output"], refusal["output"]
+    await asyncio.sleep(1)
+    confirmations = [m for m in chat.messages if "Shall I go ahead?" in m.get("output", "")]
+    assert len(confirmations) == 1, [m["output"] for m in confirmations]
+    said = [m["output"] for m in chat.messages if m.get("type") == "user_message"]
+    assert not any(s.startswith("INV-2026-0079") for s in said), said
+
+
+def rgb(css_colour: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in re.findall(r"\d+", css_colour)[:3])
+
+
+def test_widget_wears_the_company_name_and_colour(driver, server, artifacts):
+    ready_widget(driver, server, "/demo")
+    open_and_ask(driver, server, "How do I reset my password?", "Reset your password")
+    root = widget_root(driver)
+    wait_for(driver, server, "the company name in the header", lambda d: d.execute_script(
+        "const r = document.getElementById('chainlit-copilot').shadowRoot;"
+        "const t = r.querySelector('.frontline-company'); return t && t.offsetParent !== null"
+        " && t.innerText === 'Brightwave';"))
+    logos = [img for img in root.find_elements(By.CSS_SELECTOR, "img.logo") if img.is_displayed()]
+    assert not logos, "Chainlit's logo still shows in the widget header"
+    button = root.find_element(By.ID, "chainlit-copilot-button")
+    colour = rgb(button.value_of_css_property("background-color"))
+    assert all(abs(a - b) <= 3 for a, b in zip(colour, (0xFF, 0x8A, 0x3D), strict=True)), colour
+    screenshot(driver, artifacts / "widget-branded.png")
+
+
+TRANSLATIONS = PROJECT_ROOT / ".chainlit" / "translations"
+
+
+@pytest.mark.parametrize(("lang", "file"), [("es", "es"), ("de", "de-DE"), ("fr", "fr-FR")])
+def test_widget_input_speaks_the_customers_language(driver, server, lang, file):
+    expected = json.loads((TRANSLATIONS / f"{file}.json").read_text(encoding="utf-8"))["chat"]
+    ready_widget(driver, server, f"/demo?lang={lang}")
+    widget_root(driver).find_element(By.ID, "chainlit-copilot-button").click()
+    wait_for(driver, server, "the input box", lambda d: widget_root(d).find_elements(By.CSS_SELECTOR,
+                                                                                     "textarea#chat-input"))
+    wait_for(driver, server, f"the {lang} placeholder", lambda d: widget_root(d).find_element(
+        By.CSS_SELECTOR, "textarea#chat-input").get_attribute("placeholder") == expected["input"]["placeholder"])
+    wait_for(driver, server, f"the {lang} footer", lambda d: expected["watermark"] in widget_text(d))
