@@ -44,9 +44,9 @@ async def test_history_feedback_and_queue_survive_a_restart(private_server, iden
         await task.close()
 
     server.stop()
-    assert "32 added" in server.log()
+    assert "33 added" in server.log()
     server.start()
-    assert "0 added, 0 updated, 32 unchanged" in server.log(), "restart must not re-embed articles"
+    assert "0 added, 0 updated, 33 unchanged" in server.log(), "restart must not re-embed articles"
 
     agent = ChatClient(server.url)
     back = ChatClient(server.url, client_type="copilot")
