@@ -289,6 +289,8 @@ async def test_after_a_hand_back_the_model_knows_what_the_agent_did(llm_server, 
     fake_llm.script.clear()
     await alex.send(f"/claim {conversation[:8]}")
     await chat.wait_for(lambda e: "joined the chat" in e["output"])
+    # the packet's suggested reply is a model call of its own: let it finish before scripting the next one
+    await alex.wait_for_action("send_suggestion", conversation)
     await alex.send("I've refunded the duplicate charge of $19.99; it shows in 3-5 days.")
     await chat.wait_for(lambda e: "duplicate charge" in e.get("output", ""))
     mark = len(chat.messages)
