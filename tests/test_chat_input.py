@@ -143,7 +143,8 @@ async def test_an_agents_lone_surrogate_in_the_console_is_stored_replaced_and_re
     await chat.wait_for(lambda e: "joined the chat" in e["output"], after=mark)
 
     await agent.send("On it \ud800 one moment")
-    seen = await chat.wait_for(lambda e: e["output"] == "On it \ufffd one moment", after=mark)
+    seen = await chat.wait_for(  # under the agent's name and team, as every agent message
+        lambda e: e["output"] == "**Alex Rivera · Brightwave team**\n\nOn it \ufffd one moment", after=mark)
     assert seen["name"] == "Alex Rivera"
     agent_rows = [r for r in stored(server, conversation) if r[0] == "agent"]
     assert [r[1] for r in agent_rows] == ["On it \ufffd one moment"]
