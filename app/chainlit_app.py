@@ -232,7 +232,9 @@ async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str
         log.exception("turn failed in conversation %s", thread_id, exc_info=not isinstance(exc, FrontlineError))
         if streaming:
             await answer.remove()
-        await cl.Message(content=say("error.generic", language), author=ASSISTANT_AUTHOR).send()
+        saved = await _is_stored(MessageId(message_id))  # say "saved" only when it is
+        await cl.Message(content=say("error.generic" if saved else "error.unexpected", language),
+                         author=ASSISTANT_AUTHOR).send()
         return
     conversation = outcome.conversation
     if outcome.reply is not None:
@@ -249,6 +251,14 @@ async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str
         await console_approvals.announce_approvals(outcome.approvals)
     if outcome.relay_to_agent:
         await console.to_agent(conversation, outcome.incoming)
+
+
+async def _is_stored(message_id: MessageId) -> bool:
+    try:
+        return await RUNTIME.require().conversations.has_message(message_id)
+    except Exception as exc:  # the store itself is failing: the message is not known to be kept
+        log.warning("could not check whether message %s was stored: %s", message_id, exc)
+        return False
 
 
 # -- agent console buttons --------------------------------------------------------------

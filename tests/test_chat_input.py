@@ -15,19 +15,9 @@ import pytest
 from app.i18n import say
 from tests.support.chat import ChatClient
 from tests.support.server import ServerProcess
-from tests.test_chat_e2e import agent_console
+from tests.test_chat_e2e import agent_console, customer
 
 LEAKS = ("'message'", "AssertionError", "KeyError", "TypeError", "ValidationError", "Traceback", "Error")
-
-
-async def customer(server: ServerProcess, clients: list[ChatClient], locale: str | None = None,
-                   identity: str | None = None) -> ChatClient:
-    client = ChatClient(server.url, client_type="copilot")
-    clients.append(client)
-    await client.sign_in_customer("demo", identity=identity, locale=locale)
-    await client.connect()
-    await client.wait_for(lambda e: e.get("name") == "Assistant")  # the welcome
-    return client
 
 
 def stored(server: ServerProcess, thread_id: str | None) -> list[tuple[str, str, str]]:
@@ -153,3 +143,21 @@ async def test_an_agents_lone_surrogate_in_the_console_is_stored_replaced_and_re
     await agent.send("/note odd \udfff byte")
     await agent.wait_for(lambda e: "Note added" in e["output"], after=mark_agent)
     await agent.send("/handback")
+
+
+async def test_a_turn_that_cannot_be_stored_never_tells_the_customer_it_was_saved(server, clients):
+    chat = await customer(server, clients)
+    await chat.reply_to("How do I reset my password?")  # the conversation exists
+    before = stored(server, chat.thread_id)
+    locked = sqlite3.connect(server.data_dir / "frontline.sqlite3", isolation_level=None)
+    try:
+        locked.execute("BEGIN EXCLUSIVE")  # the store can't write for longer than it waits (5 s)
+        answer = await chat.reply_to("Where can I download my invoice?", timeout=30)
+    finally:
+        locked.execute("ROLLBACK")
+        locked.close()
+    assert answer["output"] == say("error.unexpected", "en"), answer["output"]
+    assert "saved" not in answer["output"]
+    assert stored(server, chat.thread_id) == before  # nothing half-written
+    again = await chat.reply_to("Where can I download my invoice?")  # and the chat goes on
+    assert "invoice" in again["output"].lower(), again["output"]

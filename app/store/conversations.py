@@ -149,6 +149,10 @@ class ConversationStore:
         )
         return cursor.rowcount == 1
 
+    async def has_message(self, message_id: MessageId) -> bool:
+        row = await self.db.fetch_one("SELECT 1 FROM messages WHERE id = ?", (message_id,))
+        return row is not None
+
     async def add_message_in_state(self, message: Message, state: Ownership) -> bool:
         """Store a message only while the conversation is in `state` (the assistant speaking
         to a queued customer must not talk over an agent who just claimed them)."""
