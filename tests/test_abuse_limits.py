@@ -18,7 +18,7 @@ from app.rate_limits import AbuseLimits, IdentityRateLimiter, SignInThrottle, Wi
 from app.store import AccountStore, ConversationStore, Database
 from tests.conftest import AGENT_EMAIL, AGENT_PASSWORD
 from tests.support.chat import ChatClient
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, demo_tenant_file
 
 SAM = ("sam@brightwave.example", "sam-demo-password")
 LIMITS = {"WIDGET_SESSIONS_PER_IP_PER_MINUTE": "5", "CONVERSATIONS_PER_IDENTITY_PER_HOUR": "2",
@@ -32,7 +32,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     agents = [{"email": AGENT_EMAIL, "name": "Alex Rivera", "password": AGENT_PASSWORD},
               {"email": SAM[0], "name": "Sam Lee", "password": SAM[1]}]
     env = {f"FRONTLINE_LIMITS__{name}": value for name, value in LIMITS.items()}
-    env |= {"FRONTLINE_TRUSTED_PROXIES": "127.0.0.1", "FRONTLINE_AGENTS": json.dumps(agents)}
+    env |= {"FRONTLINE_TRUSTED_PROXIES": "127.0.0.1", "FRONTLINE_AGENTS": json.dumps(agents),
+            "FRONTLINE_TENANTS": str(demo_tenant_file(folder, ("reset-your-password",)))}
     process = ServerProcess(data_dir=folder / "data", log_path=folder / "server.log", env=env).start()
     yield process
     process.stop()

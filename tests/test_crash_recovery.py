@@ -20,11 +20,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-import yaml
 
 from tests.support.chat import ChatClient
 from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, connector_options, slow
-from tests.support.server import PROJECT_ROOT, ServerProcess
+from tests.support.server import PROJECT_ROOT, ServerProcess, demo_tenant_file
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -44,13 +43,8 @@ def api():
 @pytest.fixture(scope="module")
 def crashed_server(tmp_path_factory, api):
     folder = tmp_path_factory.mktemp("crash")
-    demo = PROJECT_ROOT / "demo"
-    tenant = yaml.safe_load((demo / "tenant.yaml").read_text())
-    tenant |= {"intents": str(demo / "intents.yaml"), "actions": str(demo / "actions.yaml"),
-               "handoff": str(demo / "handoff.yaml")}
-    tenant["knowledge"]["paths"] = [str(demo / "helpcenter" / f"{slug}.md") for slug in ARTICLES]
-    tenant["connector"] = {"type": "rest", "options": connector_options(api.url, TOKEN_VARIABLE, retries=0)}
-    (folder / "tenant.yaml").write_text(yaml.safe_dump(tenant))
+    connector = {"type": "rest", "options": connector_options(api.url, TOKEN_VARIABLE, retries=0)}
+    demo_tenant_file(folder, ARTICLES, connector=connector)
     env = {"FRONTLINE_TENANTS": str(folder / "tenant.yaml"), TOKEN_VARIABLE: TOKEN}
     process = ServerProcess(data_dir=folder / "data", log_path=folder / "server.log", env=env)
     yield process

@@ -19,7 +19,7 @@ import pytest
 
 from app.data_folder import MIN_SECRET_CHARS, auth_secret
 from app.settings import Settings
-from tests.support.server import PROJECT_ROOT, ServerProcess, free_port
+from tests.support.server import PROJECT_ROOT, ServerProcess, demo_tenant_file, free_port
 
 # Each command that opens the data folder, as an operator types it.
 COMMANDS = [["serve"], ["kb", "list", "--tenant", "demo"], ["audit", "verify"],
@@ -98,7 +98,8 @@ def test_a_data_folder_that_cannot_be_created_stops_each_command_with_one_line(t
 
 
 async def test_healthz_says_not_ready_with_the_reason_when_the_store_breaks(tmp_path):
-    server = ServerProcess(data_dir=tmp_path / "data", log_path=tmp_path / "server.log").start()
+    server = ServerProcess(data_dir=tmp_path / "data", log_path=tmp_path / "server.log",
+                           env={"FRONTLINE_TENANTS": str(demo_tenant_file(tmp_path, ("reset-your-password",)))}).start()
     try:
         async with httpx.AsyncClient(base_url=server.url) as http:
             ready = await http.get("/healthz")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.chat import ChatClient
-from tests.support.server import PROJECT_ROOT, ServerProcess
+from tests.support.server import ServerProcess, demo_tenant_file
 
 ACME = """id: acme
 name: Acme
@@ -22,7 +22,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Two companies on one server: the demo tenant and Acme."""
     folder = tmp_path_factory.mktemp("two-tenants")
     (folder / "acme.yaml").write_text(ACME)
-    tenants = f"{PROJECT_ROOT / 'demo' / 'tenant.yaml'},{folder / 'acme.yaml'}"
+    demo = demo_tenant_file(folder, ("reset-your-password",))  # the one article the test asks about
+    tenants = f"{demo},{folder / 'acme.yaml'}"
     process = ServerProcess(data_dir=folder / "data", log_path=folder / "server.log",
                             env={"FRONTLINE_TENANTS": tenants}).start()
     yield process

@@ -12,13 +12,12 @@ import asyncio
 import json
 
 import pytest
-import yaml
 
 from app.store import ConversationStore, Database
 from app.store.handoffs import HandoffStore
 from tests.support.chat import ChatClient
 from tests.support.fake_llm import FakeLLM, reply
-from tests.support.server import PROJECT_ROOT, ServerProcess
+from tests.support.server import ServerProcess, demo_tenant_file
 
 ALEX = ("agent@brightwave.example", "frontline-demo")
 SAM = ("sam@brightwave.example", "sam-demo-password")
@@ -40,15 +39,8 @@ def fake_llm():
 
 
 def tenant_folder(folder, llm_url: str | None):
-    demo = PROJECT_ROOT / "demo"
-    tenant = yaml.safe_load((demo / "tenant.yaml").read_text())
-    tenant |= {"intents": str(demo / "intents.yaml"), "actions": str(demo / "actions.yaml"),
-               "handoff": str(demo / "handoff.yaml")}
-    if llm_url:
-        tenant["llm"] = {"model": "openai/gpt-4o-mini", "api_base": llm_url, "timeout": 10, "retries": 0}
-    tenant["knowledge"]["paths"] = [str(demo / "helpcenter")]
-    tenant["connector"]["options"]["seed"] = str(demo / "crm.json")
-    (folder / "tenant.yaml").write_text(yaml.safe_dump(tenant))
+    model = {"model": "openai/gpt-4o-mini", "api_base": llm_url, "timeout": 10, "retries": 0}
+    demo_tenant_file(folder, **({"llm": model} if llm_url else {}))
     return {"FRONTLINE_TENANTS": str(folder / "tenant.yaml"), "FRONTLINE_AGENTS": json.dumps(AGENTS)}
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Tests and benchmarks open hundreds of sessions and conversations from one address and as a
@@ -70,3 +71,20 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def demo_tenant_file(folder: Path, articles: tuple[str, ...] | None = None, **changes: object) -> Path:
+    """The demo tenant written into `folder` with absolute paths and `changes` applied. With
+    `articles` (slugs), its help center is only those: a server that needs a few articles then
+    starts in seconds instead of embedding the whole help center."""
+    demo = PROJECT_ROOT / "demo"
+    tenant = yaml.safe_load((demo / "tenant.yaml").read_text())
+    tenant |= {"intents": str(demo / "intents.yaml"), "actions": str(demo / "actions.yaml"),
+               "handoff": str(demo / "handoff.yaml")}
+    tenant["knowledge"]["paths"] = ([str(demo / "helpcenter" / f"{slug}.md") for slug in articles]
+                                    if articles is not None else [str(demo / "helpcenter")])
+    tenant["connector"]["options"]["seed"] = str(demo / "crm.json")
+    tenant |= changes
+    path = folder / "tenant.yaml"
+    path.write_text(yaml.safe_dump(tenant))
+    return path
