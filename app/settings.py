@@ -71,19 +71,10 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     limits: AbuseLimits = Field(default_factory=AbuseLimits)
 
-    @field_validator("tenants", mode="before")
+    @field_validator("tenants", "trusted_proxies", mode="before")
     @classmethod
-    def _split_paths(cls, value: object) -> object:
-        """FRONTLINE_TENANTS is a comma-separated list of tenant files (or a JSON list)."""
-        if isinstance(value, str):
-            if value.lstrip().startswith("["):
-                return json.loads(value)
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _split_proxies(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
+        """FRONTLINE_TENANTS and FRONTLINE_TRUSTED_PROXIES are comma-separated (or a JSON list)."""
         if isinstance(value, str):
             if value.lstrip().startswith("["):
                 return json.loads(value)

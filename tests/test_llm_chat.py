@@ -4,11 +4,10 @@ OpenAI-compatible server. The answer streams token by token and is stored under 
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from tests.support.chat import ChatClient
 from tests.support.fake_llm import FakeLLM, call, error, reply
-from tests.support.server import PROJECT_ROOT, ServerProcess
+from tests.support.server import ServerProcess, demo_tenant_file
 
 
 @pytest.fixture(scope="module")
@@ -21,16 +20,10 @@ def fake_llm():
 @pytest.fixture(scope="module")
 def llm_server(tmp_path_factory, fake_llm):
     folder = tmp_path_factory.mktemp("llm-server")
-    demo = PROJECT_ROOT / "demo"
-    tenant = yaml.safe_load((demo / "tenant.yaml").read_text())
-    tenant |= {"intents": str(demo / "intents.yaml"), "actions": str(demo / "actions.yaml"),
-               "handoff": str(demo / "handoff.yaml"),
-               "llm": {"model": "openai/gpt-4o-mini", "api_base": fake_llm.url, "timeout": 5, "retries": 0}}
-    tenant["knowledge"]["paths"] = [str(demo / "helpcenter")]
-    tenant["connector"]["options"]["seed"] = str(demo / "crm.json")
-    (folder / "tenant.yaml").write_text(yaml.safe_dump(tenant))
+    model = {"model": "openai/gpt-4o-mini", "api_base": fake_llm.url, "timeout": 5, "retries": 0}
+    tenant = demo_tenant_file(folder, llm=model)
     process = ServerProcess(data_dir=folder / "data", log_path=folder / "server.log",
-                            env={"FRONTLINE_TENANTS": str(folder / "tenant.yaml")}).start()
+                            env={"FRONTLINE_TENANTS": str(tenant)}).start()
     yield process
     process.stop()
 
