@@ -1,0 +1,103 @@
+"""Per-language data files: what a translator edits to teach Frontline a language.
+
+    app/languages/<code>/language.yaml   the language's name (its folder is the language list)
+    app/languages/<code>/<domain>.yaml   one file per domain: messages, signals, sentiment, ...
+
+Each consumer declares a pydantic model for its domain and calls `register(domain, model)`;
+`language_data(domain)` reads that file for every language, validates it and caches the
+result. English is the reference and must have every domain; another language may lack a
+file (its customers then get English sentences and no detection in that domain), and the
+tests check that the shipped languages are complete. A malformed file is a ConfigError that
+names the file and the field. `check_all()` loads every registered domain, so the server
+stops at start-up with one line instead of failing a customer's turn.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from app.config_file import validation_problems
+from app.errors import ConfigError
+
+LANGUAGES_DIR = Path(__file__).parent / "languages"
+REFERENCE = "en"
+
+
+class LanguageInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str  # in English, for prompts and operators ("German")
+    native_name: str  # as its speakers write it ("Deutsch")
+
+
+_domains: dict[str, type[BaseModel]] = {}
+
+
+def register(domain: str, model: type[BaseModel]) -> None:
+    """Declare the shape of `<domain>.yaml`; a consumer module calls this at import."""
+    _domains[domain] = model
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"Language file {path} is not readable YAML: {exc}") from None
+
+
+def _validated(path: Path, model: type[BaseModel]) -> BaseModel:
+    raw = _read(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"Language file {path} must contain a mapping at the top level")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"Language file {path} is invalid: {validation_problems(exc)}") from None
+
+
+@functools.cache
+def languages() -> tuple[str, ...]:
+    """The supported language codes, English first: every folder with a language.yaml."""
+    found = sorted(p.parent.name for p in LANGUAGES_DIR.glob("*/language.yaml"))
+    if REFERENCE not in found:
+        raise ConfigError(f"Language data is incomplete: {LANGUAGES_DIR / REFERENCE / 'language.yaml'} is missing")
+    return (REFERENCE, *(code for code in found if code != REFERENCE))
+
+
+@functools.cache
+def language_info() -> dict[str, LanguageInfo]:
+    return {code: _validated(LANGUAGES_DIR / code / "language.yaml", LanguageInfo)  # type: ignore[misc]
+            for code in languages()}
+
+
+@functools.cache
+def language_data(domain: str) -> dict[str, Any]:
+    """`<domain>.yaml` of every language that has one, validated with its registered model."""
+    model = _domains.get(domain)
+    if model is None:
+        raise KeyError(f"no language data domain {domain!r} is registered")
+    loaded: dict[str, Any] = {}
+    for code in languages():
+        path = LANGUAGES_DIR / code / f"{domain}.yaml"
+        if path.exists():
+            loaded[code] = _validated(path, model)
+        elif code == REFERENCE:
+            raise ConfigError(f"Language data is incomplete: {path} is missing")
+    return loaded
+
+
+def check_all() -> None:
+    """Load and validate every registered domain (start-up), raising the first ConfigError."""
+    language_info()
+    for domain in sorted(_domains):
+        language_data(domain)
+
+
+def reload() -> None:
+    """Forget what was loaded (tests that edit a copy of the files)."""
+    for cached in (languages, language_info, language_data):
+        cached.cache_clear()
