@@ -24,7 +24,7 @@ env:
 	$(UV) sync --frozen
 
 model: env
-	$(UV) run --frozen python -m knowledge.model_files install
+	$(UV) run --frozen frontline setup
 
 browser:
 	@bash .ci/ensure-browser

@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
+
+from app.networks import client_address, trusted
 
 if TYPE_CHECKING:
     from app.services import Services
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 CLIENT_ADDRESS: ContextVar[str | None] = ContextVar("client_address", default=None)
 MAX_HASHED_PAGE = 2 * 1024 * 1024  # pages larger than this are not scanned for inline scripts
@@ -35,39 +35,6 @@ _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", r
 # What Chainlit's own pages load besides this server: its web fonts and the KaTeX stylesheet.
 _STYLE_HOSTS = "https://fonts.googleapis.com https://cdn.jsdelivr.net"
 _FONT_HOSTS = "https://fonts.gstatic.com https://cdn.jsdelivr.net"
-
-
-def parse_networks(entries: Iterable[str]) -> list[Network]:
-    """Addresses or CIDR ranges (FRONTLINE_TRUSTED_PROXIES) as networks; ValueError names a bad one."""
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
-        except ValueError:
-            raise ValueError(f"{entry!r} is not an IP address or CIDR range") from None
-    return networks
-
-
-def _trusted(address: str | None, proxies: list[Network]) -> bool:
-    if not address or not proxies:
-        return False
-    try:
-        ip = ipaddress.ip_address(address.split("%")[0])
-    except ValueError:
-        return False
-    return any(ip in network for network in proxies)
-
-
-def client_address(peer: str | None, forwarded_for: str | None, proxies: list[Network]) -> str | None:
-    """Who is really asking: the peer, unless the peer is a trusted proxy; then walk
-    X-Forwarded-For from the right past trusted proxies (the left part is client-supplied)."""
-    if not _trusted(peer, proxies) or not forwarded_for:
-        return peer
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if not _trusted(hop, proxies):
-            return hop[:64]
-    return hops[0][:64] if hops else peer
 
 
 def content_security_policy(frame_ancestors: Iterable[str], script_hashes: Iterable[str]) -> str:
@@ -112,7 +79,7 @@ class SecurityHeaders:
             if scope["type"] == "websocket":
                 await self.app(scope, receive, send)
                 return
-            forwarded_https = _trusted(peer, proxies) and headers.get("x-forwarded-proto", "").lower() == "https"
+            forwarded_https = trusted(peer, proxies) and headers.get("x-forwarded-proto", "").lower() == "https"
             https = scope.get("scheme") == "https" or forwarded_https or bool(
                 settings and (settings.public_url or "").lower().startswith("https://"))
             ancestors = _frame_ancestors(services)

@@ -11,23 +11,17 @@ and per process, like the sessions Chainlit keeps; it is bounded by forgetting i
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from guardrails.input import RateLimiter
 from guardrails.verdict import Verdict
-
-if TYPE_CHECKING:
-    from app.store.accounts import AccountStore
 
 log = logging.getLogger(__name__)
 
@@ -218,26 +212,3 @@ class IdentityRateLimiter(RateLimiter):
             return False
         started[conversation] = now
         return True
-
-
-def _store_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-async def prune_guests(accounts: AccountStore, retention_hours: int, now: datetime) -> int:
-    """Remove guests older than the retention who never started a conversation."""
-    removed = await accounts.prune_idle_guests(_store_time(now - timedelta(hours=retention_hours)))
-    if removed:
-        log.info("pruned %d guest users without a conversation (older than %d h)", removed, retention_hours)
-    return removed
-
-
-async def keep_pruning_guests(accounts: AccountStore, retention_hours: int, clock: Callable[[], datetime],
-                              interval: float = 3600.0) -> None:
-    """Prune at start-up and then every `interval` seconds, until cancelled."""
-    while True:
-        try:
-            await prune_guests(accounts, retention_hours, clock())
-        except Exception:
-            log.exception("pruning guest users failed; trying again in %g s", interval)
-        await asyncio.sleep(interval)

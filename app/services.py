@@ -19,19 +19,20 @@ from app.handoff import HandoffDesk
 from app.intents import IntentClassifier
 from app.llm import LLMClient
 from app.presence import Presence
-from app.rate_limits import AbuseGuards, IdentityRateLimiter, keep_pruning_guests
+from app.rate_limits import AbuseGuards, IdentityRateLimiter
 from app.recovery import Recovery
 from app.settings import Settings
 from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore
 from app.store.actions import ActionLedger, ApprovalStore
+from app.store.guest_retention import keep_pruning_guests
 from app.store.handoffs import HandoffStore
 from app.store.webhooks import WebhookOutbox
 from app.tenants import Tenant, TenantRegistry
 from app.webhooks import WebhookDispatcher
 from connectors.registry import ConnectorContext, open_connector
-from knowledge.documents import load_folder
 from knowledge.embedder import Embedder, open_embedders
 from knowledge.index import KnowledgeIndex, SyncReport
+from knowledge.loaders import load_folder
 
 log = logging.getLogger(__name__)
 

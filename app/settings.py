@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
 from app.errors import ConfigError
-from app.http_security import Network, parse_networks
+from app.networks import Network, parse_networks
 from app.rate_limits import AbuseLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

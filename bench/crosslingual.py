@@ -24,9 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.settings import load_settings
-from knowledge.documents import load_folder
 from knowledge.embedder import open_embedder
 from knowledge.index import KnowledgeIndex
+from knowledge.loaders import load_folder
 from knowledge.model_files import DEFAULT_MODEL, MULTILINGUAL_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]

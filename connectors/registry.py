@@ -43,15 +43,9 @@ def register(name: str) -> Callable[[Factory], Factory]:
 
 
 async def open_connector(kind: str, options: dict[str, Any], context: ConnectorContext) -> Connector:
-    _load_builtins()
     factory = _FACTORIES.get(kind)
     if factory is None:
         raise ConfigError(
             f"Tenant {context.tenant!r} uses connector type {kind!r}, which is not registered "
             f"(available: {', '.join(sorted(_FACTORIES)) or 'none'})")
     return await factory(options, context)
-
-
-def _load_builtins() -> None:
-    import connectors.demo_sqlite  # noqa: F401  (registers itself)
-    from connectors import rest  # noqa: F401  (registers itself)

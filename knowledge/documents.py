@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 MAX_DOCUMENT_BYTES = 2_000_000
 
@@ -35,21 +34,3 @@ class Document:
 
 class DocumentError(ValueError):
     """A file cannot be read as a help-center article; the message says why."""
-
-
-def load_markdown(path: Path) -> Document:
-    """One Markdown article, its id the file's stem; raises DocumentError.
-
-    Kept for callers from before `knowledge.loaders`, which now holds the parsing.
-    """
-    from knowledge.loaders.markdown import load_markdown as load  # the loaders import this module
-
-    return load(path)
-
-
-def load_folder(folder: Path) -> tuple[list[Document], list[tuple[str, str]]]:
-    """Every supported file under `folder` (see `knowledge.loaders`), and (file, reason) for each one skipped."""
-    from knowledge.loaders import load_path  # the loaders import this module
-
-    result = load_path(folder)
-    return result.documents, result.skipped

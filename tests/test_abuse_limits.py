@@ -13,9 +13,10 @@ import httpx
 import pytest
 
 from app.domain import Identity, TenantId
-from app.http_security import client_address, parse_networks
-from app.rate_limits import AbuseLimits, IdentityRateLimiter, SignInThrottle, WidgetSessionLimits, prune_guests
+from app.networks import client_address, parse_networks
+from app.rate_limits import AbuseLimits, IdentityRateLimiter, SignInThrottle, WidgetSessionLimits
 from app.store import AccountStore, ConversationStore, Database
+from app.store.guest_retention import prune_guests
 from tests.conftest import AGENT_EMAIL, AGENT_PASSWORD
 from tests.support.chat import ChatClient
 from tests.support.server import ServerProcess, demo_tenant_file

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from knowledge.chunking import chunk_document
-from knowledge.documents import load_folder
 from knowledge.index import KnowledgeIndex
+from knowledge.loaders import load_folder
 
 ARTICLE = """---
 title: {title}

@@ -13,9 +13,10 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 import knowledge.loaders
-from knowledge.documents import MAX_DOCUMENT_BYTES, Document, DocumentError, load_folder, load_markdown
-from knowledge.loaders import LoadResult, load_path
+from knowledge.documents import MAX_DOCUMENT_BYTES, Document, DocumentError
+from knowledge.loaders import LoadResult, load_folder, load_path
 from knowledge.loaders.ids import url_doc_id
+from knowledge.loaders.markdown import load_markdown
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,7 +105,7 @@ SPANISH = ("Para restablecer tu contraseña, abre la página de inicio de sesió
 
 
 def test_public_api_is_pinned():
-    assert knowledge.loaders.__all__ == ["LoadResult", "load_path", "load_sources", "load_url"]
+    assert knowledge.loaders.__all__ == ["LoadResult", "load_folder", "load_path", "load_sources", "load_url"]
 
 
 def test_demo_help_center_loads_with_ids_equal_to_file_stems():

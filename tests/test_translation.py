@@ -12,8 +12,8 @@ from app.domain import ConversationId, Message, MessageId, Role, new_id
 from app.llm import LLMClient, LLMConfig
 from app.suggestions import TEMPLATES, latest_customer_text, suggest_reply
 from app.translation import MAX_CHARS, LLMTranslator, NoTranslator, Translation, translator_for
-from knowledge.documents import load_folder
 from knowledge.index import KnowledgeIndex
+from knowledge.loaders import load_folder
 from tests.support.fake_llm import FakeLLM, error, reply
 from tests.support.server import PROJECT_ROOT
 

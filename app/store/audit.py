@@ -9,7 +9,6 @@ UPDATE and DELETE on the table, so only someone bypassing Frontline can try eith
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,16 +16,8 @@ from typing import Any
 import aiosqlite
 
 from app.domain import utcnow
+from app.store.audit_chain import HASHED_FIELDS, chain_hash
 from app.store.database import Database
-
-HASHED_FIELDS = ("at", "tenant", "actor", "action", "subject", "detail", "policy_version", "outcome")
-
-
-def chain_hash(previous: str, event: dict[str, Any]) -> str:
-    """SHA-256 over the previous hash and the event's fields in a fixed, canonical form."""
-    body = json.dumps([previous, *(event.get(name) for name in HASHED_FIELDS)], ensure_ascii=False,
-                      separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
 
 
 class AuditLog:

@@ -22,34 +22,14 @@ from app.domain import (
     MessageId,
     Ownership,
     Role,
-    TenantId,
     utcnow,
 )
 from app.errors import OwnershipConflict
 from app.store.database import Database
+from app.store.rows import conversation_from_row
 
 if TYPE_CHECKING:
     from app.store.handoffs import HandoffRequest
-
-
-def _conversation(row: aiosqlite.Row) -> Conversation:
-    return Conversation(
-        id=ConversationId(row["id"]),
-        tenant=TenantId(row["tenant"]),
-        kind=row["kind"],
-        user_identifier=row["user_identifier"],
-        customer_id=row["customer_id"],
-        language=row["language"],
-        state=Ownership(row["state"]),
-        assigned_agent=row["assigned_agent"],
-        queue=row["queue"],
-        priority=row["priority"],
-        misses=row["misses"],
-        flow=json.loads(row["flow"]) if row["flow"] else None,
-        name=row["name"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
 
 
 def _message(row: aiosqlite.Row) -> Message:
@@ -88,7 +68,7 @@ class ConversationStore:
 
     async def get(self, conversation_id: ConversationId) -> Conversation | None:
         row = await self.db.fetch_one("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
-        return _conversation(row) if row else None
+        return conversation_from_row(row) if row else None
 
     async def for_user(self, user_identifier: str, limit: int, before: str | None = None,
                        search: str | None = None) -> list[Conversation]:
@@ -103,7 +83,7 @@ class ConversationStore:
             params.append("%" + search.replace("%", "\\%").replace("_", "\\_") + "%")
         sql += " ORDER BY updated_at DESC LIMIT ?"
         params.append(limit)
-        return [_conversation(r) for r in await self.db.fetch_all(sql, tuple(params))]
+        return [conversation_from_row(r) for r in await self.db.fetch_all(sql, tuple(params))]
 
     async def recent_contacts(self, user_identifier: str, days: int) -> int:
         """How many conversations this customer has had with messages in the last `days` days."""
@@ -310,10 +290,10 @@ class ConversationStore:
             sql += f" AND tenant IN ({', '.join('?' for _ in tenants)})"
             params += tenants
         rows = await self.db.fetch_all(sql + " ORDER BY updated_at DESC LIMIT ?", (*params, limit))
-        return [_conversation(r) for r in rows]
+        return [conversation_from_row(r) for r in rows]
 
     async def assigned_to(self, agent: str) -> list[Conversation]:
         rows = await self.db.fetch_all(
             "SELECT * FROM conversations WHERE state = 'human' AND assigned_agent = ?"
             " ORDER BY updated_at", (agent,))
-        return [_conversation(r) for r in rows]
+        return [conversation_from_row(r) for r in rows]

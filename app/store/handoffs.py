@@ -15,8 +15,8 @@ from typing import Any
 import aiosqlite
 
 from app.domain import Conversation, new_id, utcnow
-from app.store.conversations import _conversation
 from app.store.database import Database
+from app.store.rows import conversation_from_row
 
 
 def iso(at: datetime) -> str:
@@ -134,7 +134,7 @@ class HandoffStore:
         handoffs = {r["id"]: r for r in await self.db.fetch_all(
             f"SELECT * FROM handoffs WHERE id IN ({', '.join('?' for _ in rows)})", tuple(r["h_id"] for r in rows))
         } if rows else {}
-        return [QueueEntry(_conversation(r), _record(handoffs[r["h_id"]])) for r in rows]
+        return [QueueEntry(conversation_from_row(r), _record(handoffs[r["h_id"]])) for r in rows]
 
     async def ahead_of(self, tenant: str, queue: str, rank: int, due_at: str, handoff_id: int | None = None) -> int:
         """How many waiting conversations of this queue an agent will take before this one

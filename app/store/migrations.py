@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
+from app.store.audit_chain import chain_hash
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 
@@ -142,8 +144,6 @@ async def m004_guarded_actions(tx: aiosqlite.Connection) -> None:
     customer must not reset their refund count by deleting a chat), so they carry no
     foreign key to it. The unused `actions` table of m001 is replaced by the ledger.
     """
-    from app.store.audit import chain_hash  # the one definition of an event's hash
-
     for column in ("policy_version", "outcome", "prev_hash", "hash"):
         await tx.execute(f"ALTER TABLE audit_events ADD COLUMN {column} TEXT")
     previous = ""

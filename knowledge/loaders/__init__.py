@@ -21,13 +21,20 @@ from pathlib import Path
 
 import httpx
 
+from knowledge.documents import Document
 from knowledge.loaders.base import LoadResult
 from knowledge.loaders.files import load_path
 from knowledge.loaders.web import is_web_address, load_url
 
-__all__ = ["LoadResult", "load_path", "load_sources", "load_url"]
+__all__ = ["LoadResult", "load_folder", "load_path", "load_sources", "load_url"]
 
 USER_AGENT = "Frontline help-center loader"
+
+
+def load_folder(folder: Path) -> tuple[list[Document], list[tuple[str, str]]]:
+    """Every supported file under `folder`, and (file, reason) for each one skipped."""
+    result = load_path(folder)
+    return result.documents, result.skipped
 
 
 async def load_sources(sources: list[str], client: httpx.AsyncClient | None = None) -> LoadResult:
