@@ -8,13 +8,16 @@ Each consumer declares a pydantic model for its domain and calls `register(domai
 result. English is the reference and must have every domain; another language may lack a
 file (its customers then get English sentences and no detection in that domain), and the
 tests check that the shipped languages are complete. A malformed file is a ConfigError that
-names the file and the field. `check_all()` loads every registered domain, so the server
+names the file and the field; a domain may also register a comparison with English, so a
+translation with a key or a placeholder English lacks is a ConfigError naming the file and the
+key. `check_all()` loads every registered domain, so the server
 stops at start-up with one line instead of failing a customer's turn.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +37,20 @@ class LanguageInfo(BaseModel):
     native_name: str  # as its speakers write it ("Deutsch")
 
 
+Comparison = Callable[[Any, Any], list[str]]  # (English's data, another language's) -> problems
+
 _domains: dict[str, type[BaseModel]] = {}
+_comparisons: dict[str, Comparison] = {}
 
 
-def register(domain: str, model: type[BaseModel]) -> None:
-    """Declare the shape of `<domain>.yaml`; a consumer module calls this at import."""
+def register(domain: str, model: type[BaseModel], agrees_with_reference: Comparison | None = None) -> None:
+    """Declare the shape of `<domain>.yaml`; a consumer module calls this at import.
+
+    `agrees_with_reference(english, other)` lists what another language's file states that
+    English's does not (each problem naming its key); any problem makes loading fail."""
     _domains[domain] = model
+    if agrees_with_reference is not None:
+        _comparisons[domain] = agrees_with_reference
 
 
 def _read(path: Path) -> Any:
@@ -87,6 +98,12 @@ def language_data(domain: str) -> dict[str, Any]:
             loaded[code] = _validated(path, model)
         elif code == REFERENCE:
             raise ConfigError(f"Language data is incomplete: {path} is missing")
+    compare = _comparisons.get(domain)
+    if compare is not None:
+        for code, data in loaded.items():
+            if code != REFERENCE and (problems := compare(loaded[REFERENCE], data)):
+                raise ConfigError(f"Language file {LANGUAGES_DIR / code / f'{domain}.yaml'} does not agree with "
+                                  f"{LANGUAGES_DIR / REFERENCE / f'{domain}.yaml'}: {'; '.join(problems)}")
     return loaded
 
 

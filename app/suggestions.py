@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from app.assistant import HISTORY_MESSAGES, LANGUAGE_NAMES
 from app.domain import Citation, Message, Role
 from app.grounded import kb_answer, screened
+from app.i18n import say
 from app.llm import LLMClient, ProviderError
 from guardrails.pii import redact
 from knowledge.index import Hit, KnowledgeIndex
@@ -23,19 +24,6 @@ log = logging.getLogger(__name__)
 
 PASSAGES = 3
 SHORT_MESSAGE_WORDS = 3  # a message this short rarely says enough to act on: ask one question
-
-# A holding reply: no name (the customer may not have given one, or gave a false one),
-# and nothing promised beyond looking into it.
-TEMPLATES: dict[str, dict[str, str]] = {
-    "en": {"ack": "Thanks for your message. I'm looking into this now and will get back to you shortly.",
-           "ask": "Could you tell me a little more about what you need, so I can help you quickly?"},
-    "es": {"ack": "Gracias por tu mensaje. Ya lo estoy revisando y te respondo en breve.",
-           "ask": "¿Podrías contarme un poco más sobre lo que necesitas, para poder ayudarte rápido?"},
-    "de": {"ack": "Vielen Dank für Ihre Nachricht. Ich sehe mir das gerade an und melde mich in Kürze.",
-           "ask": "Könnten Sie mir etwas genauer sagen, worum es geht, damit ich Ihnen schnell helfen kann?"},
-    "fr": {"ack": "Merci pour votre message. Je regarde cela tout de suite et je reviens vers vous rapidement.",
-           "ask": "Pourriez-vous m'en dire un peu plus sur votre demande, pour que je puisse vous aider rapidement ?"},
-}
 
 SYSTEM_PROMPT = """You draft replies for {agent}, a member of the {company} support team, who will review \
 and edit your draft before sending it to the customer.
@@ -71,9 +59,11 @@ def latest_customer_text(transcript: list[Message]) -> str:
 
 
 def template(question: str, language: str) -> Suggestion:
-    phrases = TEMPLATES.get(language) or TEMPLATES["en"]
+    """A holding reply (suggestion.ack in messages.yaml): no name, since the customer may not
+    have given one or gave a false one, and nothing promised beyond looking into it."""
     short = bool(question) and len(question.split()) <= SHORT_MESSAGE_WORDS
-    return Suggestion(phrases["ack"] + (" " + phrases["ask"] if short else ""), "template")
+    text = say("suggestion.ack", language) + (" " + say("suggestion.ask", language) if short else "")
+    return Suggestion(text, "template")
 
 
 def _speaker(message: Message, agent_name: str) -> str:

@@ -9,8 +9,9 @@ import pytest
 import pytest_asyncio
 
 from app.domain import ConversationId, Message, MessageId, Role, new_id
+from app.i18n import say
 from app.llm import LLMClient, LLMConfig
-from app.suggestions import TEMPLATES, latest_customer_text, suggest_reply
+from app.suggestions import latest_customer_text, suggest_reply
 from app.translation import MAX_CHARS, LLMTranslator, NoTranslator, Translation, translator_for
 from knowledge.index import KnowledgeIndex
 from knowledge.loaders import load_folder
@@ -185,17 +186,17 @@ async def test_grounded_suggestion_quotes_the_help_center_with_a_citation(knowle
 async def test_no_help_center_match_gives_a_holding_reply_in_the_customer_language(knowledge):
     suggestion = await suggest(knowledge, [message(Role.CUSTOMER, "My parcel smells of fish")], language="es")
     assert suggestion.method == "template" and suggestion.sources == ()
-    assert suggestion.text == TEMPLATES["es"]["ack"]  # five words: enough to act on, no question
+    assert suggestion.text == say("suggestion.ack", "es")  # five words: enough to act on, no question
 
 
 async def test_a_very_short_message_gets_one_clarifying_question(knowledge):
     suggestion = await suggest(knowledge, [message(Role.CUSTOMER, "hola?")], language="es")
     assert suggestion.method == "template" and suggestion.text.count("?") == 1
-    assert suggestion.text == TEMPLATES["es"]["ack"] + " " + TEMPLATES["es"]["ask"]
+    assert suggestion.text == say("suggestion.ack", "es") + " " + say("suggestion.ask", "es")
 
 
 async def test_no_customer_message_gives_a_template_without_asking_the_model(llm, fake_llm, knowledge):
-    assert (await suggest(knowledge, [], llm=llm, language="de")).text == TEMPLATES["de"]["ack"]
+    assert (await suggest(knowledge, [], llm=llm, language="de")).text == say("suggestion.ack", "de")
     only_agent = [message(Role.AGENT, "Hello, anything else?", "Maya")]
     assert (await suggest(knowledge, only_agent, llm=llm, language="fr")).method == "template"
     assert fake_llm.requests == []
