@@ -99,7 +99,7 @@ class Ready:
     summary: str
 
 
-# Reading answers ---------------------------------------------------------------------------
+# Reading answers (their words: app/languages/<code>/answers.yaml) -------------------------
 
 def normalize(text: str) -> str:
     """Lower case, accents and punctuation removed: 'Sí, ¡adelante!' -> 'si adelante'."""
