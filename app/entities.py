@@ -7,7 +7,9 @@ found before the next pass (emails → invoice ids → order ids → dates → a
 
 All matching runs on a length-preserving "folded" copy of the text (lower case, accents
 stripped), so "Décembre", "decembre" and "DÉCEMBRE" read the same and spans map back to
-the original text.
+the original text. The words (months, relative days, currencies, money words) are language
+data in `app/languages/<code>/entities.yaml`; every language's words are read in every
+conversation, as customers mix languages in dates and amounts.
 """
 
 from __future__ import annotations
@@ -18,50 +20,123 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, field_validator
 
 from app import clock
+from app.language_data import RegexEntry, alternation, derived, register
 
 _T = TypeVar("_T", bound=Hashable)
 
-MONTH_FIRST_LANGUAGES = frozenset({"en"})  # "11/24/2026"; es/de/fr write the day first
 
-_MONTHS: dict[int, tuple[str, ...]] = {  # folded spellings; ambiguous short forms ("ago", "ene") left out
-    1: ("january", "jan", "januar", "janner", "jaenner", "enero", "janvier", "janv"),
-    2: ("february", "feb", "februar", "febrero", "febr", "fevrier", "fevr"),
-    3: ("march", "mar", "marz", "maerz", "marzo", "mars"),
-    4: ("april", "apr", "abril", "avril", "avr"),
-    5: ("may", "mai", "mayo"),
-    6: ("june", "jun", "juni", "junio", "juin"),
-    7: ("july", "jul", "juli", "julio", "juillet", "juil"),
-    8: ("august", "aug", "agosto", "aout"),
-    9: ("september", "sep", "sept", "septiembre", "setiembre", "septembre"),
-    10: ("october", "oct", "oktober", "okt", "octubre", "octobre"),
-    11: ("november", "nov", "noviembre", "novembre"),
-    12: ("december", "dec", "dezember", "dez", "diciembre", "dic", "decembre"),
-}
-_MONTH_BY_NAME = {name: month for month, names in _MONTHS.items() for name in names}
-_MONTH_RE = "|".join(sorted(_MONTH_BY_NAME, key=len, reverse=True))
+def _folded_phrase(entry: str) -> str:
+    if not entry.strip() or _fold(entry) != entry:
+        raise ValueError(f"{entry!r} must be written folded, as {_fold(entry)!r} (lower case, no accents)")
+    return entry
 
-# Relative days: folded phrase -> (offset in days, the only language it may be read in or None).
-# "last week" resolves to the same weekday a week ago: a point the agent can show, not a range.
-_RELATIVE: dict[str, tuple[int, str | None]] = {
-    "day before yesterday": (-2, None), "day after tomorrow": (2, None),
-    "yesterday": (-1, None), "today": (0, None), "tomorrow": (1, None), "last week": (-7, None),
-    "anteayer": (-2, None), "antes de ayer": (-2, None), "pasado manana": (2, None),
-    "ayer": (-1, None), "hoy": (0, None), "manana": (1, None),
-    "la semana pasada": (-7, None), "semana pasada": (-7, None),
-    "vorgestern": (-2, None), "ubermorgen": (2, None), "gestern": (-1, None), "heute": (0, None),
-    "morgen": (1, None), "letzte woche": (-7, None), "letzten woche": (-7, None),
-    "vergangene woche": (-7, None), "vergangenen woche": (-7, None),
-    "avant-hier": (-2, None), "apres-demain": (2, None), "aujourd'hui": (0, None),
-    "demain": (1, None), "semaine derniere": (-7, None), "semaine passee": (-7, None),
-    "hier": (-1, "fr"),  # German "hier" means "here"
-}
-_RELATIVE_RE = re.compile(
-    r"(?<![\w-])(" + "|".join(re.escape(p) for p in sorted(_RELATIVE, key=len, reverse=True)) + r")(?![\w-])")
-# "mañana"/"Morgen" also mean "morning": "esta mañana", "guten Morgen" are not tomorrow.
-_MORNING_BEFORE = re.compile(r"(?:\b(?:la|esta|cada|una|guten|heute|gestern|am|jeden|diesen|den|einen|dem|vom))\s+$")
+
+def _folded_word(entry: str) -> str:
+    if not re.fullmatch(r"[\w'-]+", _folded_phrase(entry)):
+        raise ValueError(f"{entry!r} must be one word")
+    return entry
+
+
+def _currency_code(code: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code such as EUR")
+    return code
+
+
+class EntityWords(BaseModel):
+    """`app/languages/<code>/entities.yaml`: how a language writes dates and money."""
+
+    model_config = ConfigDict(extra="forbid")
+    month_first: StrictBool = False  # "11/24/2026" is November 24 (English); otherwise day first
+    months: dict[int, list[Annotated[StrictStr, AfterValidator(_folded_word)]]] = {}
+    day_ordinals: list[RegexEntry] = []  # after the day before a month: "24th", "1er", "1o"
+    month_day_ordinals: list[RegexEntry] = []  # after the day after a month: "November 24th"
+    before_month: list[RegexEntry] = []  # "24 of November", "24 de noviembre"
+    before_year: list[RegexEntry] = []  # "24 de noviembre de 2026"
+    relative_days: dict[Annotated[StrictStr, AfterValidator(_folded_phrase)], StrictInt] = {}
+    relative_days_in_this_language_only: dict[Annotated[StrictStr, AfterValidator(_folded_phrase)], StrictInt] = {}
+    also_morning: list[Annotated[StrictStr, AfterValidator(_folded_word)]] = []  # "mañana", "Morgen"
+    morning_before: list[RegexEntry] = []  # "esta mañana", "guten Morgen": not tomorrow
+    currency_words: dict[Annotated[StrictStr, AfterValidator(_currency_code)], list[RegexEntry]] = {}
+    money_words: list[RegexEntry] = []  # "charged ... 49,90": a number after one is an amount
+
+    @field_validator("months")
+    @classmethod
+    def _twelve(cls, months: dict[int, list[str]]) -> dict[int, list[str]]:
+        if wrong := sorted(set(months) - set(range(1, 13))):
+            raise ValueError(f"months are numbered 1 to 12, not {wrong}")
+        return months
+
+
+register("entities", EntityWords)
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    """Every language's words in compiled patterns: a customer may write a date in another language."""
+
+    month_first_languages: frozenset[str]
+    month_by_name: dict[str, int]
+    day_month: re.Pattern[str]
+    month_day: re.Pattern[str]
+    relative: dict[str, tuple[int, str | None]]  # phrase -> (offset in days, the only language it is read in)
+    relative_re: re.Pattern[str]
+    also_morning: frozenset[str]
+    morning_before: re.Pattern[str]
+    amount: re.Pattern[str]
+    currency_by_word: tuple[tuple[re.Pattern[str], str], ...]
+    bare_amount: re.Pattern[str]
+
+
+def _build(data: dict[str, EntityWords]) -> _Lexicon:
+    month_by_name = {name: month for words in data.values() for month, names in words.months.items()
+                     for name in names}
+    month_re = "|".join(re.escape(name) for name in sorted(month_by_name, key=len, reverse=True)) or "(?!)"
+    # "last week" resolves to the same weekday a week ago: a point the agent can show, not a range.
+    relative: dict[str, tuple[int, str | None]] = {}
+    for words in data.values():
+        relative.update({phrase: (offset, None) for phrase, offset in words.relative_days.items()})
+    for code, words in data.items():  # German "hier" means "here": the French "yesterday" only in French
+        own = words.relative_days_in_this_language_only
+        relative.update({phrase: (offset, code) for phrase, offset in own.items()})
+    currencies: dict[str, list[str]] = {}
+    for words in data.values():
+        for code, entries in words.currency_words.items():
+            currencies.setdefault(code, []).extend(entries)
+    currency_words = "|".join(e for entries in currencies.values() for e in dict.fromkeys(entries))
+    return _Lexicon(
+        month_first_languages=frozenset(code for code, words in data.items() if words.month_first),
+        month_by_name=month_by_name,
+        day_month=re.compile(
+            rf"(?<![\w.,])(\d{{1,2}})(?:{alternation(data, 'day_ordinals')})?\.?\s+"
+            rf"(?:(?:{alternation(data, 'before_month')})\s+)?({month_re})\b\.?"
+            rf"(?:,?\s+(?:(?:{alternation(data, 'before_year')})\s+)?(\d{{4}})\b)?"),
+        month_day=re.compile(
+            rf"\b({month_re})\.?\s+(\d{{1,2}})(?:{alternation(data, 'month_day_ordinals')})?\b(?:,?\s+(\d{{4}})\b)?"),
+        relative=relative,
+        relative_re=re.compile(r"(?<![\w-])(" + ("|".join(re.escape(p) for p in sorted(relative, key=len, reverse=True))
+                                                 or "(?!)") + r")(?![\w-])"),
+        also_morning=frozenset(w for words in data.values() for w in words.also_morning),
+        morning_before=re.compile(rf"(?:\b(?:{alternation(data, 'morning_before')}))\s+$"),
+        amount=re.compile(
+            rf"(?P<pre>us\$|\$|€|£|\b(?:usd|eur|gbp|chf)\b)\s?(?P<pnum>{_NUMBER})(?!\d)"
+            rf"|(?<![\w.,])(?P<snum>{_NUMBER})\s?(?P<post>\$|€|£|\b(?:usd|eur|gbp|chf|{currency_words or '(?!)'})\b)"),
+        currency_by_word=tuple((re.compile("|".join(f"(?:{e})" for e in entries)), code)
+                               for code, entries in currencies.items()),
+        bare_amount=re.compile(
+            rf"\b(?:{alternation(data, 'money_words')})\b[^\d\n]{{0,25}}?(?<![\w.,])"
+            rf"(?P<num>\d{{1,3}}(?:[.,]\d{{3}})*[.,]\d{{2}}|\d+[.,]\d{{2}})(?![.,]?\d)"),
+    )
+
+
+def _lexicon() -> _Lexicon:
+    return derived("entities", _build)
+
 
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _INVOICE_ID = re.compile(r"(?<![\w-])inv-\d{4}-\d{3,6}(?![\w-])")
@@ -69,25 +144,11 @@ _ORDER_ID = re.compile(r"\b(?!inv-)[a-z]{2,4}-\d{4,8}\b")
 
 _ISO_DATE = re.compile(r"(?<![\w./-])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\w/-]|[.,]\d)")
 _NUMERIC_DATE = re.compile(r"(?<![\w./-])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\w/-]|[.,]\d)")
-_DAY_MONTH = re.compile(
-    rf"(?<![\w.,])(\d{{1,2}})(?:st|nd|rd|th|er|e|o)?\.?\s+(?:of\s+|de\s+)?({_MONTH_RE})\b\.?"
-    r"(?:,?\s+(?:de\s+)?(\d{4})\b)?")
-_MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?")
 
 # A number: "1.299,00", "1,299.00", "1 299,00" (grouped) or "49,90", "129", "129.5" (plain).
 _NUMBER = r"\d{1,3}(?:[.,\u00a0\u202f\u2009 ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
-_CURRENCY_WORDS = (r"usd|eur|gbp|chf|dollars?|dolares|euros?|pounds?|libras?|livres?|francs?|franken")
-_AMOUNT = re.compile(
-    rf"(?P<pre>us\$|\$|€|£|\b(?:usd|eur|gbp|chf)\b)\s?(?P<pnum>{_NUMBER})(?!\d)"
-    rf"|(?<![\w.,])(?P<snum>{_NUMBER})\s?(?P<post>\$|€|£|\b(?:{_CURRENCY_WORDS})\b)")
 _CURRENCY_CODES = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "usd": "USD", "eur": "EUR",
-                   "gbp": "GBP", "chf": "CHF", "dolares": "USD", "franken": "CHF"}
-# Without a currency, only "money word ... 49,90" counts: a bare "3" or "2026" is never an amount.
-_MONEY_WORDS = (r"charged|paid|pay|refund\w*|price|cost|total|amount|cobr\w*|pag\w*|reembols\w*|precio|importe"
-                r"|betrag|bezahlt|gezahlt|abgebucht|erstatt\w*|preis|summe|montant|paye|rembours\w*|prix|factur\w*")
-_BARE_AMOUNT = re.compile(
-    rf"\b(?:{_MONEY_WORDS})\b[^\d\n]{{0,25}}?(?<![\w.,])(?P<num>\d{{1,3}}(?:[.,]\d{{3}})*[.,]\d{{2}}|\d+[.,]\d{{2}})"
-    r"(?![.,]?\d)")
+                   "gbp": "GBP", "chf": "CHF"}
 
 
 @dataclass(frozen=True)
@@ -126,14 +187,16 @@ def extract_entities(text: str, *, today: date | None = None, language: str | No
     """
     today = today or clock.today()
     if day_first is None:
-        day_first = language not in MONTH_FIRST_LANGUAGES
+        day_first = language not in _lexicon().month_first_languages
     chars = list(_fold(text))
     emails = _dedupe(text[m.start():m.end()] for m in _matches(_EMAIL, chars))
     invoice_ids = _dedupe(m.group().upper() for m in _matches(_INVOICE_ID, chars))
     order_ids = _dedupe(m.group().upper() for m in _matches(_ORDER_ID, chars))
     found_dates = _dates(chars, today, language, day_first)
-    amounts = [(m.start(), _amount(m)) for m in _matches(_AMOUNT, chars)]
-    amounts += [(m.start("num"), _amount(m)) for m in _matches(_BARE_AMOUNT, chars, group="num")]
+    lexicon = _lexicon()
+    amounts = [(m.start(), _amount(m)) for m in _matches(lexicon.amount, chars)]
+    # Without a currency, only "money word ... 49,90" counts: a bare "3" or "2026" is never an amount.
+    amounts += [(m.start("num"), _amount(m)) for m in _matches(lexicon.bare_amount, chars, group="num")]
     in_order = _dedupe(a for _, a in sorted(amounts, key=lambda item: item[0]) if a is not None)
     return Entities(order_ids, invoice_ids, emails, in_order, found_dates)
 
@@ -160,6 +223,7 @@ def _matches(pattern: re.Pattern[str], chars: list[str], group: str | int = 0) -
 
 
 def _dates(chars: list[str], today: date, language: str | None, day_first: bool) -> list[date]:
+    lexicon = _lexicon()
     found: list[tuple[int, date]] = []
     for m in _matches(_ISO_DATE, chars):
         if d := _make_date(int(m[1]), int(m[3]), int(m[4])):
@@ -175,19 +239,19 @@ def _dates(chars: list[str], today: date, language: str | None, day_first: bool)
         if d:
             found.append((m.start(), d))
             _blank(chars, m.span())
-    for pattern, day_group, month_group in ((_DAY_MONTH, 1, 2), (_MONTH_DAY, 2, 1)):
+    for pattern, day_group, month_group in ((lexicon.day_month, 1, 2), (lexicon.month_day, 2, 1)):
         for m in list(pattern.finditer("".join(chars))):
-            day, month = int(m[day_group]), _MONTH_BY_NAME[m[month_group]]
+            day, month = int(m[day_group]), lexicon.month_by_name[m[month_group]]
             d = _make_date(int(m[3]), month, day) if m[3] else _nearest_year(today, month, day)
             if d:
                 found.append((m.start(), d))
                 _blank(chars, m.span())
     folded = "".join(chars)
-    for m in _RELATIVE_RE.finditer(folded):
-        offset, only_in = _RELATIVE[m[1]]
+    for m in lexicon.relative_re.finditer(folded):
+        offset, only_in = lexicon.relative[m[1]]
         if only_in is not None and language != only_in:
             continue
-        if m[1] in ("manana", "morgen") and _MORNING_BEFORE.search(folded, max(0, m.start() - 12), m.start()):
+        if m[1] in lexicon.also_morning and lexicon.morning_before.search(folded, max(0, m.start() - 12), m.start()):
             continue
         found.append((m.start(), today + timedelta(days=offset)))
     return _dedupe(d for _, d in sorted(found, key=lambda item: item[0]))
@@ -220,18 +284,9 @@ def _amount(m: re.Match[str]) -> Amount | None:
     currency = None
     if marker:
         marker = marker.lower()
-        currency = _CURRENCY_CODES.get(marker) or _currency_from_word(marker)
+        currency = _CURRENCY_CODES.get(marker) or next(
+            (code for words, code in _lexicon().currency_by_word if words.fullmatch(marker)), None)
     return Amount(value, currency)
-
-
-def _currency_from_word(word: str) -> str:
-    if word.startswith("dollar"):
-        return "USD"
-    if word.startswith("euro"):
-        return "EUR"
-    if word.startswith(("pound", "libra", "livre")):
-        return "GBP"
-    return "CHF"  # franc, francs
 
 
 def _parse_number(raw: str) -> Decimal | None:

@@ -12,23 +12,30 @@ names the file and the field; a domain may also register a comparison with Engli
 translation with a key or a placeholder English lacks is a ConfigError naming the file and the
 key. `check_all()` loads every registered domain, so the server
 stops at start-up with one line instead of failing a customer's turn.
+
+Word lists matched as regular expressions type their entries `RegexEntry` (checked one by
+one); `alternation` pools an entry list of every language and `derived` builds the compiled
+patterns once per load.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, ValidationError
 
 from app.config_file import validation_problems
 from app.errors import ConfigError
 
 LANGUAGES_DIR = Path(__file__).parent / "languages"
 REFERENCE = "en"
+
+T = TypeVar("T")
 
 
 class LanguageInfo(BaseModel):
@@ -107,6 +114,40 @@ def language_data(domain: str) -> dict[str, Any]:
     return loaded
 
 
+def _regex_entry(entry: str) -> str:
+    try:
+        compiled = re.compile(entry)
+    except re.error as exc:
+        raise ValueError(f"{entry!r} is not a valid regular expression ({exc})") from None
+    if compiled.fullmatch(""):
+        raise ValueError(f"{entry!r} matches empty text, so it would match everywhere")
+    return entry
+
+
+# One entry of a word list written as a regular-expression fragment ("refund\w*"): a string
+# that compiles on its own and cannot match nothing. A model field typed with it makes a bad
+# entry a ConfigError that names the file, the field and the entry.
+RegexEntry = Annotated[StrictStr, AfterValidator(_regex_entry)]
+
+_derived: dict[tuple[str, Callable[[dict[str, Any]], Any]], Any] = {}
+
+
+def alternation(data: dict[str, Any], field: str) -> str:
+    """The entries of `field` in every language (English first, repeats dropped) as one regex
+    alternation "a|b|c"; a pattern that never matches when no language has any."""
+    entries = dict.fromkeys(entry for model in data.values() for entry in getattr(model, field))
+    return "|".join(entries) or "(?!)"
+
+
+def derived(domain: str, build: Callable[[dict[str, Any]], T]) -> T:
+    """`build(language_data(domain))`, computed once per load: patterns compiled from the data
+    are built on first use and again only after `reload()`."""
+    key = (domain, build)
+    if key not in _derived:
+        _derived[key] = build(language_data(domain))
+    return _derived[key]  # type: ignore[no-any-return]
+
+
 def check_all() -> None:
     """Load and validate every registered domain (start-up), raising the first ConfigError."""
     language_info()
@@ -118,3 +159,4 @@ def reload() -> None:
     """Forget what was loaded (tests that edit a copy of the files)."""
     for cached in (languages, language_info, language_data):
         cached.cache_clear()
+    _derived.clear()

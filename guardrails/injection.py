@@ -19,8 +19,8 @@ Documents are scored with their own weights: help-center articles legitimately s
 sentences addressed to an AI reader ("note to the AI", "assistants reading this must...")
 weigh more.
 
-The patterns and their weights live in `guardrails.injection_signals`; this module normalises,
-scores and caches.
+The patterns and their weights live in `guardrails.injection_signals`, their words in
+`app/languages/<code>/injection.yaml`; this module normalises, scores and caches.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from guardrails.injection_signals import _COMPILED, _OWN_AFTER, _OWN_INSTRUCTIONS, _SQUASHED
+from guardrails.injection_signals import injection_patterns
 from guardrails.verdict import Verdict
 
 THRESHOLD = 0.75
@@ -96,12 +96,13 @@ def _score(text: str, document: bool) -> InjectionFinding:
         if weight > weights.get(signal, 0.0):
             weights[signal] = weight
 
-    for signal, pattern, w_message, w_document in _COMPILED:
+    patterns = injection_patterns()
+    for signal, pattern, w_message, w_document in patterns.rules:
         weight = w_document if document else w_message
         for variant in variants:
             for m in pattern.finditer(variant):
                 if signal == "override_instructions" and (
-                        _OWN_INSTRUCTIONS.search(m.group()) or _OWN_AFTER.match(variant, m.end())):
+                        patterns.own_instructions.search(m.group()) or patterns.own_after.match(variant, m.end())):
                     continue
                 hit(signal, weight)
                 break
@@ -111,7 +112,7 @@ def _score(text: str, document: bool) -> InjectionFinding:
         hit("obfuscation", 0.3)
     if obfuscated or _LEET_CHAR.search(text.casefold()):  # squashed phrases only where letters were disguised
         squashed = re.sub(r"[^a-z]", "", normalized)
-        for signal, pattern, w_message, w_document in _SQUASHED:
+        for signal, pattern, w_message, w_document in patterns.squashed:
             if pattern.search(squashed):
                 hit(signal, w_document if document else w_message)
     remaining = 1.0

@@ -28,8 +28,9 @@ Ids the product issues (BW-10234, INV-2024-0042, RF-5001, TK-7001), prices, date
 carrier tracking numbers, UUIDs and hashes are left alone: every numeric pattern refuses to
 start or end inside a longer token ("BW-", "1Z..."), and a checksum or a phone shape decides.
 
-The patterns, word lists and checksums live in `guardrails.pii_patterns`; this module decides
-which matches count and which kind wins where they overlap.
+The patterns and checksums live in `guardrails.pii_patterns`, the words around personal data
+in `app/languages/<code>/pii.yaml`; this module decides which matches count and which kind
+wins where they overlap.
 """
 
 from __future__ import annotations
@@ -41,10 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from guardrails.pii_patterns import (
-    _ADDRESS_PATTERNS,
-    _ADDRESS_WORDS,
     _CARD,
-    _COUNTRY_AFTER,
     _DATE_INSIDE,
     _DNI,
     _EMAIL,
@@ -54,24 +52,16 @@ from guardrails.pii_patterns import (
     _NIE,
     _NINO,
     _NIR,
-    _NOT_A_CARD_BEFORE,
     _PHONE,
-    _PHONE_LABEL,
-    _PHONE_WORDS,
-    _PLACE_AFTER,
-    _ROLE_MAILBOX,
     _SSN,
     _SSN_BARE,
-    _SSN_WORDS,
     _STEUER_ID,
-    _UNIT_AFTER,
-    _UNIT_BEFORE,
-    _YEAR_BEFORE,
     IBAN_LENGTHS,
     dni_valid,
     iban_valid,
     luhn_valid,
     nir_valid,
+    pii_patterns,
     steuer_id_valid,
 )
 
@@ -97,7 +87,7 @@ class PiiSpan:
 
 def _emails(text: str) -> Iterator[tuple[int, int]]:
     for m in _EMAIL.finditer(text):
-        if not _ROLE_MAILBOX.match(m.group()):
+        if not pii_patterns().role_mailbox.match(m.group()):
             yield m.span()
 
 
@@ -108,7 +98,7 @@ def _cards(text: str) -> Iterator[tuple[int, int]]:
         digits = re.sub(r"\D", "", raw)
         if not 13 <= len(digits) <= 19:
             continue
-        if raw.isdigit() and _NOT_A_CARD_BEFORE.search(text, max(0, start - 40), start):
+        if raw.isdigit() and pii_patterns().not_a_card_before.search(text, max(0, start - 40), start):
             continue
         if not luhn_valid(digits) and m.group("a") and len(digits) > 16:
             # a 19-digit grouping that swallowed a following number: try the 16 digits alone
@@ -141,7 +131,7 @@ def _national_ids(text: str) -> Iterator[tuple[int, int]]:
     for m in _SSN.finditer(text):
         yield m.span()
     for m in _SSN_BARE.finditer(text):
-        if _SSN_WORDS.search(text, max(0, m.start() - 40), m.start()):
+        if pii_patterns().ssn_words.search(text, max(0, m.start() - 40), m.start()):
             yield m.span()
     for m in _DNI.finditer(text):
         if dni_valid(m.group(1), m.group(2)):
@@ -193,6 +183,7 @@ def _nanp(digits: str) -> bool:
 
 
 def _phones(text: str) -> Iterator[tuple[int, int]]:
+    words = pii_patterns()
     for m in _PHONE.finditer(text):
         start, candidate = m.start(), m.group().rstrip(" .-/")
         if sum(ch.isdigit() for ch in candidate) < 7 or _DATE_INSIDE.search(candidate):
@@ -200,8 +191,8 @@ def _phones(text: str) -> Iterator[tuple[int, int]]:
         if _MONEY_AROUND.search(text[max(0, start - 2):start]) or _MONEY_AROUND.search(
                 text[start + len(candidate):start + len(candidate) + 5]):
             continue
-        has_context = _PHONE_WORDS.search(text, max(0, start - 40), start) is not None
-        labelled = has_context and _PHONE_LABEL.search(text, max(0, start - 30), start) is not None
+        has_context = words.phone_words.search(text, max(0, start - 40), start) is not None
+        labelled = has_context and words.phone_label.search(text, max(0, start - 30), start) is not None
         # the run may have swallowed a neighbouring number: drop trailing groups until it fits
         while candidate:
             if _phone_shape_ok(candidate, has_context, labelled):
@@ -216,28 +207,30 @@ def _phones(text: str) -> Iterator[tuple[int, int]]:
 def _extend(text: str, end: int) -> tuple[int, bool]:
     """Extend a street match over a unit, city, postcode and country that follow directly."""
     attached = False
-    unit = _UNIT_AFTER.match(text, end)
+    words = pii_patterns()
+    unit = words.unit_after.match(text, end)
     if unit:
         end, attached = unit.end(), True
-    place = _PLACE_AFTER.match(text, end)
+    place = words.place_after.match(text, end)
     if place:
         end, attached = place.end(), True
-        country = _COUNTRY_AFTER.match(text, end)
+        country = words.country_after.match(text, end)
         if country:
             end = country.end()
     return end, attached
 
 
 def _addresses(text: str) -> Iterator[tuple[int, int]]:
-    for strength, pattern in _ADDRESS_PATTERNS:
+    words = pii_patterns()
+    for strength, pattern in words.address_patterns:
         for m in pattern.finditer(text):
             start, end = m.span()
-            if re.match(r"(?:19|20)\d\d\s", m.group()) and _YEAR_BEFORE.search(text, max(0, start - 12), start):
+            if re.match(r"(?:19|20)\d\d\s", m.group()) and words.year_before.search(text, max(0, start - 12), start):
                 continue  # "in 2025 Main Street was closed": a year, not a house number
             end, attached = _extend(text, end)
-            if strength == "weak" and not attached and not _ADDRESS_WORDS.search(text, max(0, start - 40), start):
+            if strength == "weak" and not attached and not words.address_words.search(text, max(0, start - 40), start):
                 continue
-            before = _UNIT_BEFORE.search(text, max(0, start - 20), start)
+            before = words.unit_before.search(text, max(0, start - 20), start)
             yield (before.start() if before else start), end
 
 

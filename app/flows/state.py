@@ -12,13 +12,16 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
 
 from app.actions import ActionRequest, ActionResult
 from app.domain import Identity
 from app.entities import Entities
 from app.errors import ConnectorError
 from app.i18n import say
+from app.language_data import derived, register
 from connectors.base import Connector
 from guardrails.action_policy import DEFAULT_POLICY, ActionPolicy
 
@@ -96,23 +99,7 @@ class Ready:
     summary: str
 
 
-# Reading answers ---------------------------------------------------------------------------
-
-_YES = {
-    "yes", "y", "yeah", "yep", "yup", "sure", "ok", "okay", "confirm", "confirmed", "correct", "please",
-    "si", "vale", "claro", "adelante", "confirmo", "correcto", "dale",
-    "ja", "jawohl", "genau", "gerne", "bestatigen", "richtig", "klar",
-    "oui", "ouais", "daccord", "confirme", "volontiers", "allez",
-}
-_YES_PHRASES = ("go ahead", "do it", "please do", "de acuerdo", "por favor", "mach das", "bien sur", "vas y",
-                "allez y")
-_NO = {"no", "nope", "nah", "dont", "stop", "nein", "nicht", "non", "pas"}
-_NO_PHRASES = ("do not", "never mind", "nevermind", "not now", "forget it", "mejor no", "dejalo", "lieber nicht",
-               "doch nicht", "laisse tomber", "pas maintenant")
-_ABORT = {"cancel", "stop", "abort", "quit", "cancela", "cancelar", "abbrechen", "annule", "annuler"}
-_ABORT_PHRASES = ("never mind", "nevermind", "forget it", "not now", "olvidalo", "dejalo", "vergiss es",
-                  "laisse tomber", "pas maintenant")
-
+# Reading answers (their words: app/languages/<code>/answers.yaml) -------------------------
 
 def normalize(text: str) -> str:
     """Lower case, accents and punctuation removed: 'Sí, ¡adelante!' -> 'si adelante'."""
@@ -121,9 +108,51 @@ def normalize(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", plain.replace("'", "")).split())
 
 
-def _hits(text: str, words: set[str], phrases: tuple[str, ...]) -> bool:
-    padded = f" {text} "
-    return bool(words & set(text.split())) or any(f" {p} " in padded for p in phrases)
+def _normalized(entry: str) -> str:
+    if not entry or normalize(entry) != entry:
+        raise ValueError(f"{entry!r} must be written as {normalize(entry)!r} (lower case, no accents or punctuation)")
+    return entry
+
+
+def _single_word(entry: str) -> str:
+    if " " in _normalized(entry):
+        raise ValueError(f"{entry!r} has several words: put it under phrases")
+    return entry
+
+
+class _Answers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    words: list[Annotated[StrictStr, AfterValidator(_single_word)]] = []
+    phrases: list[Annotated[StrictStr, AfterValidator(_normalized)]] = []
+
+
+class AnswerWords(BaseModel):
+    """`app/languages/<code>/answers.yaml`: how a customer says yes, no, or stop in a flow."""
+
+    model_config = ConfigDict(extra="forbid")
+    agree: _Answers = _Answers()
+    decline: _Answers = _Answers()
+    stop: _Answers = _Answers()
+
+
+register("answers", AnswerWords)
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    words: frozenset[str]
+    phrases: tuple[str, ...]
+
+    def heard_in(self, text: str) -> bool:
+        padded = f" {text} "
+        return bool(self.words.intersection(text.split())) or any(f" {p} " in padded for p in self.phrases)
+
+
+def _pooled(data: dict[str, AnswerWords]) -> dict[str, _Vocabulary]:
+    """Every language's answers together: a customer may answer in another language than ours."""
+    return {kind: _Vocabulary(frozenset(w for m in data.values() for w in getattr(m, kind).words),
+                              tuple(dict.fromkeys(p for m in data.values() for p in getattr(m, kind).phrases)))
+            for kind in ("agree", "decline", "stop")}
 
 
 def read_yes_no(text: str, clicked: str | None = None) -> bool | None:
@@ -131,14 +160,15 @@ def read_yes_no(text: str, clicked: str | None = None) -> bool | None:
     if clicked in ("yes", "no"):  # a quick-reply button
         return clicked == "yes"
     plain = normalize(text)
-    yes, no = _hits(plain, _YES, _YES_PHRASES), _hits(plain, _NO, _NO_PHRASES)
+    answers = derived("answers", _pooled)
+    yes, no = answers["agree"].heard_in(plain), answers["decline"].heard_in(plain)
     return None if yes == no else yes
 
 
 def wants_to_stop(text: str) -> bool:
     """'Cancel', 'never mind'… said while we are asking for a detail (not a yes/no question)."""
     plain = normalize(text)
-    return len(plain.split()) <= 4 and _hits(plain, _ABORT, _ABORT_PHRASES)
+    return len(plain.split()) <= 4 and derived("answers", _pooled)["stop"].heard_in(plain)
 
 
 def pick(text: str, options: list[Choice], clicked: str | None = None) -> Choice | None:
