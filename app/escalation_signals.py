@@ -53,11 +53,13 @@ TOPICS: tuple[str, ...] = (*NAMED_TOPICS, "general")  # plus "error:<CODE>"
 
 _FILLER_MAX = 3  # "{filler}": up to this many filler words, each followed by a space
 _SHORTHAND = re.compile(r"\{([a-z_]+)\}")  # "{my_data}"; "{0,3}" stays a regex repeat
+_ESCAPE_OR_TEXT = re.compile(r"\\.|[^\\]+", re.DOTALL)
 
 
 def _regex(entry: str, filler: list[str], shorthands: dict[str, list[str]]) -> str:
-    """A lexicon entry as regex source: shorthands expanded, " ?" any or no whitespace, " " any
-    whitespace. Raises ValueError naming the entry when it is not a valid regular expression."""
+    """A lexicon entry as regex source: shorthands expanded, folded like the text (escapes such as
+    \\W kept), " ?" any or no whitespace, " " any whitespace. Raises ValueError naming the entry
+    when it is not a valid regular expression."""
     def expand(match: re.Match[str]) -> str:
         name = match[1]
         if name == "filler":
@@ -66,7 +68,9 @@ def _regex(entry: str, filler: list[str], shorthands: dict[str, list[str]]) -> s
             raise ValueError(f"entry {entry!r} uses {{{name}}}, which is not under shorthands")
         return "(?:" + "|".join(shorthands[name]) + ")"
 
-    body = _SHORTHAND.sub(expand, entry).replace(" ?", r"\s*").replace(" ", r"\s+")
+    expanded = _SHORTHAND.sub(expand, entry)
+    folded = _ESCAPE_OR_TEXT.sub(lambda m: m[0] if m[0].startswith("\\") else _fold(m[0]), expanded)
+    body = folded.replace(" ?", r"\s*").replace(" ", r"\s+")
     try:
         re.compile(body)
     except re.error as exc:

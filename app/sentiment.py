@@ -63,6 +63,7 @@ LABEL_THRESHOLD = 0.2  # |score| below this is neutral
 _NEGATIVE_EMOJI = frozenset("😡🤬😠😤👎💩🙄😒😞😢😭")
 _POSITIVE_EMOJI = frozenset("🙂😊😀😃😄😁👍🙏❤♥💯🎉😍🥰")
 _WORD = re.compile(r"'?[^\W_]+(?:'[^\W_]*)*")  # a word as `_TOKEN` reads it, or a part of one
+_ESCAPE_OR_TEXT = re.compile(r"\\.|[^\\]+", re.DOTALL)
 
 
 def _folded_words(entries: list[str]) -> list[str]:
@@ -77,17 +78,21 @@ def _folded_words(entries: list[str]) -> list[str]:
     return words
 
 
-def _valid_phrases(entries: list[str]) -> list[str]:
+def _folded_phrases(entries: list[str]) -> list[str]:
+    """Entries folded like the text (escapes such as \\W kept); ValueError naming an invalid regex."""
+    phrases = []
     for entry in entries:
+        phrase = _ESCAPE_OR_TEXT.sub(lambda m: m[0] if m[0].startswith("\\") else _fold(m[0]), entry)
         try:
-            re.compile(entry)
+            re.compile(phrase)
         except re.error as exc:
             raise ValueError(f"entry {entry!r} is not a valid regular expression: {exc}") from None
-    return entries
+        phrases.append(phrase)
+    return phrases
 
 
 class SentimentLexicon(BaseModel):
-    """`sentiment.yaml` of one language: words (folded on load) and phrases (regex source)."""
+    """`sentiment.yaml` of one language, folded like the text: words and phrases (regex source)."""
 
     model_config = ConfigDict(extra="forbid")
     negative_words: list[str] = []
@@ -108,7 +113,7 @@ class SentimentLexicon(BaseModel):
     @field_validator("complaints", "threats_to_leave", "legal_threats")
     @classmethod
     def _phrases_are_regexes(cls, entries: list[str]) -> list[str]:
-        return _valid_phrases(entries)
+        return _folded_phrases(entries)
 
 
 register("sentiment", SentimentLexicon)

@@ -104,9 +104,9 @@ def test_detection_reads_the_files_so_a_translator_adds_words_there(languages_co
     assert assess("what a shambles").label == "neutral"
 
     signals = languages_copy / "en" / "signals.yaml"
-    edit(signals, "technical_fault:\n", "technical_fault:\n  - went kaput\n")
+    edit(signals, "technical_fault:\n", "technical_fault:\n  - Went Kapüt\n")
     edit(signals, "  device:\n", "  device:\n    - gizmos?\n")
-    # any language's file counts in every message; words are folded when read
+    # entries are folded when read; any language's file counts in every message
     edit(languages_copy / "es" / "sentiment.yaml", "negative_words:\n", "negative_words:\n  - SHAMBLÉS\n")
     language_data.reload()
 
