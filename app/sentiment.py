@@ -62,7 +62,8 @@ LABEL_THRESHOLD = 0.2  # |score| below this is neutral
 
 _NEGATIVE_EMOJI = frozenset("😡🤬😠😤👎💩🙄😒😞😢😭")
 _POSITIVE_EMOJI = frozenset("🙂😊😀😃😄😁👍🙏❤♥💯🎉😍🥰")
-_WORD = re.compile(r"'?[^\W_]+(?:'[^\W_]*)*")  # a word as `_TOKEN` reads it, or a part of one
+_WORD = r"'?[^\W_]+(?:'[^\W_]*)*"  # a word as `_TOKEN` reads it, or a part of one
+_WORD_ENTRY = re.compile(rf"\*?{_WORD}|{_WORD}\*")  # "word", "word*" (a beginning) or "*word" (an ending)
 _ESCAPE_OR_TEXT = re.compile(r"\\.|[^\\]+", re.DOTALL)
 
 
@@ -71,7 +72,7 @@ def _folded_words(entries: list[str]) -> list[str]:
     words = []
     for entry in entries:
         word = _fold(entry)
-        if not _WORD.fullmatch(word.strip("*")):
+        if not _WORD_ENTRY.fullmatch(word):
             raise ValueError(f"entry {entry!r} is not one word (phrases go under complaints, threats_to_leave "
                              "or legal_threats)")
         words.append(word)
@@ -170,6 +171,7 @@ def _compile(files: dict[str, SentimentLexicon]) -> _Lexicons:
                      phrases("complaints"), phrases("threats_to_leave"), phrases("legal_threats"))
 
 
+_NO_WORDS = _Words.of([])
 _compiled: dict[str, tuple[object, _Lexicons]] = {}
 
 
@@ -250,7 +252,7 @@ def _fold(text: str) -> str:
 def _word_hits(lexicons: _Lexicons, folded: str, language: str | None) -> tuple[int, int]:
     """(negative, positive) counts; a negated positive word counts as negative, a negated negative as neither."""
     negative = len(lexicons.complaints.findall(folded))
-    ignored = lexicons.false_friends.get(language or "", _Words.of([]))
+    ignored = lexicons.false_friends.get(language or "", _NO_WORDS)
     positive = 0
     for clause in _CLAUSE_END.split(lexicons.complaints.sub(" ", folded)):  # "No problem, great job": no negation
         tokens = _TOKEN.findall(clause)
