@@ -13,7 +13,8 @@ and no single signal can reach 1 alone. The score (negative = upset) is then
 
 where positivity comes from positive words and emoji: thanks can soften a complaint but never
 hide one. Lexicons are small, curated, and matched on lower-cased, accent-stripped text, so
-"inútil" and "inutil", "unverschämt" and "UNVERSCHÄMT" read the same.
+"inútil" and "inutil", "unverschämt" and "UNVERSCHÄMT" read the same. They live in
+`app/languages/<code>/sentiment.yaml`, one file per language; the weights and scoring stay here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from app.language_data import language_data, register
 
 Label = Literal["negative", "neutral", "positive"]
 
@@ -55,82 +60,131 @@ REPEAT_MIN_TOKENS = 3
 NEGATION_WINDOW = 3  # a negator up to 3 tokens before flips a word: "not very good"
 LABEL_THRESHOLD = 0.2  # |score| below this is neutral
 
-_NEGATIVE = (
-    "angry", "furious", "terrible", "awful", "horrible", "useless", "ridicul*", "worst", "unacceptable",
-    "scam*", "pathetic", "disgust*", "incompetent", "frustrat*", "disappoint*", "annoy*", "hate", "bad",
-    "nightmare", "ripoff", "outrage*", "joke", "waste",
-    "inutil*", "vergonzos*", "verguenza", "pesim*", "enfadad*", "enojad*", "cabread*", "harto", "harta",
-    "estafa*", "indignante", "inaceptable", "decepcion*", "lamentable", "desastre*", "furios*", "molest*",
-    "escandal*",
-    "schrecklich*", "unverschamt*", "unverschaemt*", "nutzlos*", "katastroph*", "wutend", "wuetend", "sauer",
-    "argerlich", "aergerlich", "frech", "enttausch*", "enttaeusch*", "lacherlich*", "laecherlich*",
-    "unmoglich", "betrug*", "abzocke*", "mies", "miserabel", "inakzeptabel", "unzumutbar", "frustrier*",
-    "schlecht*", "schlimm*",
-    "nul", "nulle", "nuls", "inadmissible", "honteu*", "honte", "scandal*", "inacceptable", "arnaque*",
-    "furieu*", "enerve*", "decu", "decue", "decevant*", "insupportable", "agace*", "marre", "mauvais*",
-    "pire", "deplorable", "minable",
-)
-_POSITIVE = (
-    "thanks", "thank", "thx", "great", "perfect", "awesome", "excellent", "helpful", "love", "appreciat*",
-    "wonderful", "amazing", "fantastic", "brilliant", "good", "nice",
-    "gracias", "genial", "perfecto", "perfecta", "excelente", "estupendo", "maravilloso", "fantastico",
-    "amable", "util",
-    "danke", "dankeschon", "super", "toll", "prima", "perfekt", "klasse", "hilfreich", "wunderbar", "gut",
-    "spitze",
-    "merci", "parfait", "parfaite", "top", "formidable", "bravo", "sympa", "impeccable", "utile",
-)
-_GRATITUDE = frozenset({"thanks", "thank", "thx", "gracias", "danke", "dankeschon", "merci"})  # "no thanks" is polite
-_PROFANITY = (
-    "fuck*", "shit*", "crap", "crappy", "damn*", "wtf", "bullshit", "mierda", "joder", "jodid*", "puta*", "puto",
-    "cono", "carajo", "cabron*", "scheiss*", "verdammt*", "kacke", "arschloch*", "merde*", "putain", "bordel",
-    "chier", "connard*", "foutu*",
-)
-_FALSE_FRIENDS = {"de": frozenset({"bad"})}  # German "Bad" is a bathroom
-_NEGATORS = frozenset({
-    "not", "no", "never", "dont", "doesnt", "didnt", "isnt", "wasnt", "cant", "cannot", "wont", "hardly",
-    "nunca", "nada", "ni", "tampoco", "sin", "nicht", "kein", "keine", "keinen", "keiner", "keinem", "nie",
-    "niemals", "ohne", "pas", "jamais", "rien", "aucun", "aucune", "sans", "ne",
-})
 _NEGATIVE_EMOJI = frozenset("😡🤬😠😤👎💩🙄😒😞😢😭")
 _POSITIVE_EMOJI = frozenset("🙂😊😀😃😄😁👍🙏❤♥💯🎉😍🥰")
+_WORD = r"'?[^\W_]+(?:'[^\W_]*)*"  # a word as `_TOKEN` reads it, or a part of one
+_WORD_ENTRY = re.compile(rf"\*?{_WORD}|{_WORD}\*")  # "word", "word*" (a beginning) or "*word" (an ending)
+_ESCAPE_OR_TEXT = re.compile(r"\\.|[^\\]+", re.DOTALL)
 
-# Complaints that are phrases, each counted as one negative word (and removed before word matching,
-# so "thanks for nothing" is not also a thank-you).
-_COMPLAINTS = re.compile(r"\b(?:" + "|".join([
-    r"does ?n'?t work\w*", r"does not work\w*", r"(?:is ?n'?t |is not |not )working", r"still (?:not|waiting)",
-    r"fed up", r"sick of", r"rip off", r"waste of (?:time|money)", r"thanks for nothing",
-    r"no funciona\w*", r"sigue sin funcionar", r"sigo esperando", r"sin respuesta", r"gracias por nada",
-    r"funktioniert (?:immer noch )?nicht", r"geht (?:immer noch )?nicht", r"klappt nicht", r"immer noch (?:nicht|kein)",
-    r"warte immer noch", r"danke fur nichts",
-    r"(?:ne )?(?:marche|fonctionne) (?:toujours )?pas", r"toujours (?:pas|rien)", r"j'attends toujours",
-    r"merci pour rien",
-]) + r")\b")
-_THREAT_TO_LEAVE = re.compile(r"\b(?:" + "|".join([
-    r"i(?:'ll| will|'m going to| am going to|'m gonna| am gonna)\s+(?:cancel|leave|quit|switch)",
-    r"(?:i'm|i am|im)\s+(?:cancell?ing|leaving|quitting|switching|done with you)",
-    r"cancel(?:l?ing)?\s+my\s+(?:subscription|account|membership|contract|plan)", r"close my account",
-    r"switch(?:ing)?\s+to\s+(?:a |an |another |your )?(?:competitor|competition|provider|company)",
-    r"tak(?:e|ing) my business elsewhere", r"never (?:buy|order|shop)(?:ing)? (?:from you|here|with you) again",
-    r"me doy de baja", r"dar(?:me)? de baja", r"voy a cancelar", r"cancelo mi",
-    r"cancelar mi (?:suscripcion|cuenta|contrato)",
-    r"(?:me cambio|me paso|me voy|cambiarme|pasarme) a (?:la |otra )?(?:competencia|compania|empresa)",
-    r"no (?:vuelvo|volvere) a comprar",
-    r"ich kundige", r"kundige ich", r"werde\b(?:\s+\w+){0,3}\s+kundigen", r"zur konkurrenz", r"wechse?le zu",
-    r"anbieter wechseln", r"nie wieder bei (?:euch|ihnen)",
-    r"je (?:vais )?resilie[rz]?", r"resilier mon (?:abonnement|contrat|compte)", r"je (?:vais )?me desabonne[r]?",
-    r"(?:chez|a) la concurrence", r"aller voir ailleurs", r"je vais partir",
-    r"je vais annuler mon (?:abonnement|contrat|compte)",
-]) + r")\b")
-_LEGAL_THREAT = re.compile(r"\b(?:" + "|".join([
-    r"lawyers?", r"attorneys?", r"lawsuit", r"legal action", r"sue (?:you|u|them|your|the|this)", r"suing",
-    r"(?:to|in) court", r"small claims", r"gdpr", r"consumer protection", r"ombudsman", r"trading standards",
-    r"abogad[oa]s?", r"demandar\w*", r"denunci(?:a|ar|are)", r"acciones? legales?", r"tribunal(?:es)?",
-    r"proteccion (?:al|del) consumidor", r"oficina de consumo", r"rgpd", r"lopd", r"facua",
-    r"\w*anwalt\w*", r"verklag\w*", r"klage", r"rechtliche schritte", r"vor gericht", r"gerichtlich\w*",
-    r"verbraucherzentrale", r"verbraucherschutz\w*", r"dsgvo", r"schlichtungsstelle",
-    r"avocats?", r"en justice", r"poursuites", r"porter plainte", r"plainte", r"tribunaux", r"cnil",
-    r"protection des consommateurs", r"association de consommateurs", r"que choisir", r"dgccrf", r"mediateur",
-]) + r")\b")
+
+def _folded_words(entries: list[str]) -> list[str]:
+    """Entries folded like the text; ValueError naming an entry that is not one word."""
+    words = []
+    for entry in entries:
+        word = _fold(entry)
+        if not _WORD_ENTRY.fullmatch(word):
+            raise ValueError(f"entry {entry!r} is not one word (phrases go under complaints, threats_to_leave "
+                             "or legal_threats)")
+        words.append(word)
+    return words
+
+
+def _folded_phrases(entries: list[str]) -> list[str]:
+    """Entries folded like the text (escapes such as \\W kept); ValueError naming an invalid regex."""
+    phrases = []
+    for entry in entries:
+        phrase = _ESCAPE_OR_TEXT.sub(lambda m: m[0] if m[0].startswith("\\") else _fold(m[0]), entry)
+        try:
+            re.compile(phrase)
+        except re.error as exc:
+            raise ValueError(f"entry {entry!r} is not a valid regular expression: {exc}") from None
+        phrases.append(phrase)
+    return phrases
+
+
+class SentimentLexicon(BaseModel):
+    """`sentiment.yaml` of one language, folded like the text: words and phrases (regex source)."""
+
+    model_config = ConfigDict(extra="forbid")
+    negative_words: list[str] = []
+    positive_words: list[str] = []
+    gratitude: list[str] = []  # "no thanks" is polite
+    profanity: list[str] = []
+    negators: list[str] = []
+    false_friends: list[str] = []  # German "Bad" is a bathroom
+    complaints: list[str] = []
+    threats_to_leave: list[str] = []
+    legal_threats: list[str] = []
+
+    @field_validator("negative_words", "positive_words", "gratitude", "profanity", "negators", "false_friends")
+    @classmethod
+    def _one_word_each(cls, entries: list[str]) -> list[str]:
+        return _folded_words(entries)
+
+    @field_validator("complaints", "threats_to_leave", "legal_threats")
+    @classmethod
+    def _phrases_are_regexes(cls, entries: list[str]) -> list[str]:
+        return _folded_phrases(entries)
+
+
+register("sentiment", SentimentLexicon)
+
+
+@dataclass(frozen=True)
+class _Words:
+    """A word list: "word" exactly, "word*" as a beginning, "*word" as an ending."""
+
+    exact: frozenset[str]
+    beginnings: tuple[str, ...]
+    endings: tuple[str, ...]
+
+    @classmethod
+    def of(cls, entries: list[str]) -> _Words:
+        return cls(frozenset(e for e in entries if "*" not in e),
+                   tuple(e[:-1] for e in entries if e.endswith("*")),
+                   tuple(e[1:] for e in entries if e.startswith("*")))
+
+    def __contains__(self, token: str) -> bool:
+        return token in self.exact or token.startswith(self.beginnings) or token.endswith(self.endings)
+
+
+@dataclass(frozen=True)
+class _Lexicons:
+    """Every language's lists merged, compiled once."""
+
+    negative: _Words
+    positive: _Words
+    gratitude: _Words
+    profanity: _Words
+    negators: _Words
+    false_friends: dict[str, _Words]  # by language: ignored only in that language
+    complaints: re.Pattern[str]
+    threat_to_leave: re.Pattern[str]
+    legal_threat: re.Pattern[str]
+
+
+def _phrases(entries: list[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(entries) + r")\b" if entries else "(?!)")
+
+
+def _compile(files: dict[str, SentimentLexicon]) -> _Lexicons:
+    lexicons = list(files.values())
+
+    def words(field: str) -> _Words:
+        return _Words.of([word for lexicon in lexicons for word in getattr(lexicon, field)])
+
+    def phrases(field: str) -> re.Pattern[str]:
+        return _phrases([phrase for lexicon in lexicons for phrase in getattr(lexicon, field)])
+
+    return _Lexicons(words("negative_words"), words("positive_words"), words("gratitude"), words("profanity"),
+                     words("negators"), {code: _Words.of(lexicon.false_friends) for code, lexicon in files.items()},
+                     phrases("complaints"), phrases("threats_to_leave"), phrases("legal_threats"))
+
+
+_NO_WORDS = _Words.of([])
+_compiled: dict[str, tuple[object, _Lexicons]] = {}
+
+
+def _lexicons() -> _Lexicons:
+    """Compiled once for the loaded files (and again only after `app.language_data.reload()`)."""
+    files = language_data("sentiment")
+    source, lexicons = _compiled.get("sentiment", (None, None))
+    if source is not files or lexicons is None:
+        lexicons = _compile(files)
+        _compiled["sentiment"] = (files, lexicons)
+    return lexicons
+
+
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _PUNCT_RUN = re.compile(r"[!?¡¿]{2,}")
 _CLAUSE_END = re.compile(r"[.,;:!?¡¿()\n]+")
@@ -155,20 +209,21 @@ def assess(text: str, history: Sequence[str] = (), *, failures: int = 0,
     `history` holds the customer's previous messages, oldest first; `failures` counts the
     assistant turns in a row that did not help; `language` only switches off false friends.
     """
+    lexicons = _lexicons()
     folded = _fold(text)
     strengths: dict[str, float] = {}
-    negative, positive = _word_hits(folded, language)
+    negative, positive = _word_hits(lexicons, folded, language)
     negative += sum(ch in _NEGATIVE_EMOJI for ch in text)
     positive += sum(ch in _POSITIVE_EMOJI for ch in text)
     tokens = _TOKEN.findall(folded)
-    profanity = sum(_lexicon_hit(t, _PROFANITY) for t in tokens)
+    profanity = sum(t in lexicons.profanity for t in tokens)
     if negative:
         strengths["negative_words"] = min(1.0, negative / NEGATIVE_WORDS_FULL_AT)
     if profanity:
         strengths["profanity"] = 1.0
-    if _THREAT_TO_LEAVE.search(folded):
+    if lexicons.threat_to_leave.search(folded):
         strengths["threat_to_leave"] = 1.0
-    if _LEGAL_THREAT.search(folded):
+    if lexicons.legal_threat.search(folded):
         strengths["legal_threat"] = 1.0
     if not (positive and not strengths):  # shouting "THANK YOU!!!" is enthusiasm, not anger
         if _is_shouting(text):
@@ -194,26 +249,22 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def _lexicon_hit(token: str, lexicon: tuple[str, ...]) -> bool:
-    return any(token.startswith(entry[:-1]) if entry.endswith("*") else token == entry for entry in lexicon)
-
-
-def _word_hits(folded: str, language: str | None) -> tuple[int, int]:
+def _word_hits(lexicons: _Lexicons, folded: str, language: str | None) -> tuple[int, int]:
     """(negative, positive) counts; a negated positive word counts as negative, a negated negative as neither."""
-    negative = len(_COMPLAINTS.findall(folded))
-    ignored = _FALSE_FRIENDS.get(language or "", frozenset())
+    negative = len(lexicons.complaints.findall(folded))
+    ignored = lexicons.false_friends.get(language or "", _NO_WORDS)
     positive = 0
-    for clause in _CLAUSE_END.split(_COMPLAINTS.sub(" ", folded)):  # "No problem, great job": no negation
+    for clause in _CLAUSE_END.split(lexicons.complaints.sub(" ", folded)):  # "No problem, great job": no negation
         tokens = _TOKEN.findall(clause)
         for i, token in enumerate(tokens):
             if token in ignored:
                 continue
             before = tokens[max(0, i - NEGATION_WINDOW):i]
-            negated = any(t in _NEGATORS or t.endswith("n't") or t.startswith("n'") for t in before)
-            if _lexicon_hit(token, _NEGATIVE):
+            negated = any(t in lexicons.negators for t in before)
+            if token in lexicons.negative:
                 negative += not negated
-            elif _lexicon_hit(token, _POSITIVE):
-                if negated and token not in _GRATITUDE:
+            elif token in lexicons.positive:
+                if negated and token not in lexicons.gratitude:
                     negative += 1
                 else:
                     positive += 1
