@@ -37,7 +37,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from app.language_data import language_data, register
+from app.language_data import derived, register
 
 Kind = Literal["data_deletion", "legal_threat", "accessibility", "technical_fault"]
 KINDS: tuple[Kind, ...] = ("data_deletion", "legal_threat", "accessibility", "technical_fault")
@@ -168,17 +168,13 @@ def _compile(lexicons: list[SignalLexicon]) -> _Patterns:
                      _words(gathered("not_a_fault")), error_code, topics)
 
 
-_compiled: dict[str, tuple[object, _Patterns]] = {}
-
-
 def _patterns() -> _Patterns:
     """Compiled once for the loaded files (and again only after `app.language_data.reload()`)."""
-    files = language_data("signals")
-    source, patterns = _compiled.get("signals", (None, None))
-    if source is not files or patterns is None:
-        patterns = _compile(list(files.values()))
-        _compiled["signals"] = (files, patterns)
-    return patterns
+    return derived("signals", _compile_files)
+
+
+def _compile_files(files: dict[str, SignalLexicon]) -> _Patterns:
+    return _compile(list(files.values()))
 
 
 @dataclass(frozen=True)

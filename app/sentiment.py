@@ -27,7 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from app.language_data import language_data, register
+from app.language_data import derived, register
 
 Label = Literal["negative", "neutral", "positive"]
 
@@ -172,17 +172,9 @@ def _compile(files: dict[str, SentimentLexicon]) -> _Lexicons:
 
 
 _NO_WORDS = _Words.of([])
-_compiled: dict[str, tuple[object, _Lexicons]] = {}
-
-
 def _lexicons() -> _Lexicons:
     """Compiled once for the loaded files (and again only after `app.language_data.reload()`)."""
-    files = language_data("sentiment")
-    source, lexicons = _compiled.get("sentiment", (None, None))
-    if source is not files or lexicons is None:
-        lexicons = _compile(files)
-        _compiled["sentiment"] = (files, lexicons)
-    return lexicons
+    return derived("sentiment", _compile)
 
 
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
