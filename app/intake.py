@@ -21,7 +21,7 @@ from app.escalation import Escalation
 from app.handoff_policy import LEVELS, HandoffPolicy, Level, rank
 from app.i18n import say
 from app.packet import build_packet
-from app.queues import AgentsOnline, Placement, place
+from app.queues import AgentsOnline, place
 from app.store import AuditLog, ConversationStore
 from app.store.handoffs import HandoffRecord, HandoffRequest, HandoffStore, iso, parse_iso
 from app.trace import HandoffTrace
@@ -37,7 +37,6 @@ TICKET_MESSAGES = 30
 @dataclass(frozen=True)
 class Intake:
     request: HandoffRequest
-    placement: Placement
     text: str  # what the customer is told, after the reply's own opening
     follow_up: dict[str, str] | None  # {"status": "ticket"|"awaiting_email"|"failed", ...}
     trace: HandoffTrace
@@ -120,7 +119,7 @@ class HandoffIntake:
                 parts.append(said)
         trace = HandoffTrace(**placement.as_trace().model_dump(), trigger=escalation.trigger,
                              policy_version=policy.version, follow_up=follow_up, incident=request.incident_id)
-        return Intake(request, placement, " ".join(p for p in parts if p), follow_up, trace)
+        return Intake(request, " ".join(p for p in parts if p), follow_up, trace)
 
     async def follow_up(self, conversation: Conversation, reason: str, level: str, transcript: list[Message],
                         email: str | None, lang: str, act: Act, *, attempt: int) -> tuple[dict[str, str], str]:
