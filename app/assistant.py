@@ -22,6 +22,7 @@ from app.grounded import screened
 from app.llm import Completion, LLMClient, ProviderError, TokenSink, ToolCall
 from app.store import AuditLog
 from app.tenants import Tenant
+from app.trace import LlmTrace
 from app.triage import detect_language
 from connectors.base import Connector, Invoice, Order, Subscription
 from connectors.tools import READ_TOOLS, ToolArgumentsError
@@ -61,15 +62,15 @@ class LLMAnswer:
     completions: list[Completion]
     tool_log: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_trace(self) -> dict[str, Any]:
+    def as_trace(self) -> LlmTrace:
         last = self.completions[-1]
         costs = [c.cost_usd for c in self.completions]
-        return {"model": last.model, "prompt_version": PROMPT_VERSION, "rounds": len(self.completions),
-                "prompt_tokens": sum(c.prompt_tokens for c in self.completions),
-                "completion_tokens": sum(c.completion_tokens for c in self.completions),
-                "cost_usd": None if None in costs else round(sum(c for c in costs if c is not None), 8),
-                "fallback_attempts": [a for c in self.completions for a in c.attempts],
-                "tools": self.tool_log}
+        return LlmTrace(model=last.model, prompt_version=PROMPT_VERSION, rounds=len(self.completions),
+                        prompt_tokens=sum(c.prompt_tokens for c in self.completions),
+                        completion_tokens=sum(c.completion_tokens for c in self.completions),
+                        cost_usd=None if None in costs else round(sum(c for c in costs if c is not None), 8),
+                        fallback_attempts=[a for c in self.completions for a in c.attempts],
+                        tools=self.tool_log)
 
 
 def system_prompt(company: str, language: str, help_center_language: str = "en") -> str:

@@ -20,7 +20,6 @@ from app import console, console_approvals, socket_guard
 from app.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
 from app.datalayer import FrontlineDataLayer
 from app.domain import ConversationId, MessageId, Ownership, Role, new_id
-from app.engine import ASSISTANT_AUTHOR, Turn
 from app.errors import AuthError, FrontlineError
 from app.http_security import CLIENT_ADDRESS, SecurityHeaders
 from app.i18n import say
@@ -28,6 +27,7 @@ from app.queue_api import install_queue_api
 from app.runtime import RUNTIME
 from app.services import build_services
 from app.settings import load_settings
+from app.turn import ASSISTANT_AUTHOR, Turn
 from app.web import install_routes, socket_origin_policy
 
 log = logging.getLogger("frontline")

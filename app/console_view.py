@@ -12,6 +12,7 @@ from typing import Any
 from app import trace_view
 from app.packet import LANGUAGE_NAMES, HandoffPacket
 from app.store.handoffs import QueueEntry, parse_iso
+from app.trace import DecisionTrace
 
 LEVEL_MARK = {"urgent": "🔴 urgent", "high": "🟠 high", "normal": "🟢 normal", "low": "⚪ low"}
 TRANSCRIPT_SHOWN = 30
@@ -51,14 +52,15 @@ def _customer_line(packet: HandoffPacket) -> str:
             f"${customer['annual_contract_value']:,.0f}/year · {customer['sla_tier']} SLA{renewal}")
 
 
-def _triage_score(why: dict[str, Any] | None) -> str:
+def _triage_score(why: DecisionTrace | None) -> str:
     """The triage score behind the level, without triage's own level: the handoff's level is
     the conversation's priority (it may be raised by the trigger), shown once."""
-    priority = (why or {}).get("priority")
-    if not isinstance(priority, dict):
+    priority = why.priority if why is not None else None
+    if priority is None:
         return ""
-    parts = [f"{name} {points}" for name, points in (priority.get("parts") or {}).items() if points]
-    return f" (triage score {priority.get('score', '?')}{' = ' + ' + '.join(parts) if parts else ''})"
+    parts = [f"{name} {points}" for name, points in priority.parts.items() if points]
+    score = "?" if priority.score is None else priority.score
+    return f" (triage score {score}{' = ' + ' + '.join(parts) if parts else ''})"
 
 
 def _entities_line(entities: dict[str, list[Any]]) -> str:
@@ -72,6 +74,7 @@ def _entities_line(entities: dict[str, list[Any]]) -> str:
 
 def render_packet(packet: HandoffPacket, now: datetime) -> str:
     h = packet.handoff
+    why = DecisionTrace.load(packet.why) if packet.why else None
     mood = packet.sentiment
     lines = [
         f"**Conversation `{short(packet.conversation_id)}`** · {packet.tenant} · "
@@ -81,7 +84,7 @@ def render_packet(packet: HandoffPacket, now: datetime) -> str:
         f"**Customer:** {_customer_line(packet)}",
     ]
     if h:
-        level = LEVEL_MARK.get(h.get("level", ""), h.get("level")) + _triage_score(packet.why)
+        level = LEVEL_MARK.get(h.get("level", ""), h.get("level")) + _triage_score(why)
         lines.append(f"**Queue:** {h.get('queue')} · {level} · {due_text(h.get('due_at'), now)} · "
                      f"trigger {h.get('trigger')} · policy {h.get('policy_version')}")
         if h.get("follow_up"):
@@ -92,9 +95,9 @@ def render_packet(packet: HandoffPacket, now: datetime) -> str:
         f"**Sentiment:** {mood['label']} (score {mood['score']}, frustration {mood['frustration']}"
         f"{', ' + ', '.join(mood['signals']) if mood.get('signals') else ''})" if mood else "**Sentiment:** —",
     ]
-    if packet.why:
+    if why is not None:
         shown = [f for f in trace_view.UNDERSTOOD_FIELDS if not (h and f == "priority")]  # level: the Queue line
-        lines += ["", trace_view.understood_markdown(packet.why, shown)]
+        lines += ["", trace_view.understood_markdown(why, shown)]
     if packet.notes:
         lines += ["", "**Internal notes** (the customer never sees these)"]
         lines += [f"- {n['agent']}: {n['text']}" for n in packet.notes]

@@ -13,7 +13,7 @@ import difflib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.domain import Conversation, ConversationId, Message, MessageId, Ownership, Role, new_id
 from app.errors import ConnectorError, OwnershipConflict
@@ -25,11 +25,9 @@ from app.store.handoffs import HandoffStore, Note, QueueEntry
 from app.suggestions import suggest_reply
 from app.tenants import TenantRegistry
 from app.translation import Translation, translator_for
+from app.turn import EventSink, TenantRuntime
 from guardrails.input import storable_text
 from knowledge.index import KnowledgeIndex
-
-if TYPE_CHECKING:
-    from app.engine import EventSink, TenantRuntime
 
 log = logging.getLogger(__name__)
 

@@ -10,29 +10,26 @@ give. The conversation stays queued either way, so whoever comes online first an
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from app.actions import ActionRequest, ActionResult
+from app.actions import ActionRequest
 from app.domain import Conversation, Message
 from app.entities import extract_entities
 from app.escalation import Escalation
 from app.handoff_policy import LEVELS, HandoffPolicy, Level, rank
 from app.i18n import say
 from app.packet import build_packet
-from app.queues import AgentsOnline, Placement, place
+from app.queues import AgentsOnline, place
 from app.store import AuditLog, ConversationStore
 from app.store.handoffs import HandoffRecord, HandoffRequest, HandoffStore, iso, parse_iso
+from app.trace import HandoffTrace
+from app.turn import Act, EventSink, Handover
 from connectors.base import Customer
-
-if TYPE_CHECKING:
-    from app.engine import EventSink
 
 log = logging.getLogger(__name__)
 
-Act = Callable[[ActionRequest], Awaitable[ActionResult]]
 NOTICE_EVERY = timedelta(minutes=2)  # a waiting customer hears their place at most this often
 TICKET_MESSAGES = 30
 
@@ -40,9 +37,9 @@ TICKET_MESSAGES = 30
 @dataclass(frozen=True)
 class Intake:
     request: HandoffRequest
-    placement: Placement
     text: str  # what the customer is told, after the reply's own opening
     follow_up: dict[str, str] | None  # {"status": "ticket"|"awaiting_email"|"failed", ...}
+    trace: HandoffTrace
 
 
 def ticket_body(reason: str, transcript: list[Message]) -> str:
@@ -53,6 +50,8 @@ def ticket_body(reason: str, transcript: list[Message]) -> str:
 
 
 class HandoffIntake:
+    """The human queue as a turn reaches it (the `HumanQueue` of app/turn.py)."""
+
     def __init__(self, store: HandoffStore, agents_online: AgentsOnline, conversations: ConversationStore,
                  audit: AuditLog, events: EventSink | None = None) -> None:
         self.store = store
@@ -65,7 +64,7 @@ class HandoffIntake:
         if self.events is not None:
             await self.events(tenant, event, payload)
 
-    async def record(self, conversation: Conversation, intake: Intake, escalation: Escalation,
+    async def record(self, conversation: Conversation, intake: Handover, escalation: Escalation,
                      customer: Customer | None) -> None:
         """After the handoff is committed: its packet, the audit events and the webhooks."""
         handoff = await self.store.latest(conversation.id)
@@ -118,7 +117,9 @@ class HandoffIntake:
                 follow_up, said = await self.follow_up(conversation, escalation.reason, escalation.level, transcript,
                                                        email, lang, act, attempt=0)
                 parts.append(said)
-        return Intake(request, placement, " ".join(p for p in parts if p), follow_up)
+        trace = HandoffTrace(**placement.as_trace().model_dump(), trigger=escalation.trigger,
+                             policy_version=policy.version, follow_up=follow_up, incident=request.incident_id)
+        return Intake(request, " ".join(p for p in parts if p), follow_up, trace)
 
     async def follow_up(self, conversation: Conversation, reason: str, level: str, transcript: list[Message],
                         email: str | None, lang: str, act: Act, *, attempt: int) -> tuple[dict[str, str], str]:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from app.domain import Conversation, Identity
 from app.intents import IntentResult
 from app.tenants import Tenant
+from app.trace import DecisionPart
 
 # .4: escalations (which queue, how urgent) come from the tenant's handoff policy (app/escalation.py)
 # .5: a task only about as likely as a help-center question is answered first, not started
@@ -37,9 +38,9 @@ class Decision:
     reason: str = ""
     priority: int = 0
 
-    def as_trace(self) -> dict[str, object]:
-        return {"action": self.action.value, "rule": self.rule, "policy_version": POLICY_VERSION,
-                "queue": self.queue, "reason": self.reason, "priority": self.priority}
+    def as_trace(self) -> DecisionPart:
+        return DecisionPart(action=self.action.value, rule=self.rule, policy_version=POLICY_VERSION,
+                            queue=self.queue, reason=self.reason, priority=self.priority)
 
 
 SMALLTALK = {"greeting", "thanks", "goodbye"}

@@ -23,6 +23,7 @@ from datetime import datetime
 
 from app.handoff_policy import HandoffPolicy, Level
 from app.store.handoffs import HandoffStore, iso
+from app.trace import PlacementTrace
 
 DEFAULT_PICKUP_MINUTES = 2.0
 MIN_SAMPLES = 3
@@ -45,9 +46,9 @@ class Placement:
     def available(self) -> bool:
         return self.wait_minutes is not None
 
-    def as_trace(self) -> dict[str, object]:
-        return {"queue": self.queue, "level": self.level, "due_at": self.due_at, "open_now": self.open_now,
-                "agents_online": self.agents_online, "ahead": self.ahead, "wait_minutes": self.wait_minutes}
+    def as_trace(self) -> PlacementTrace:
+        return PlacementTrace(queue=self.queue, level=self.level, due_at=self.due_at, open_now=self.open_now,
+                              agents_online=self.agents_online, ahead=self.ahead, wait_minutes=self.wait_minutes)
 
 
 async def place(policy: HandoffPolicy, store: HandoffStore, agents_online: AgentsOnline, *, tenant: str,

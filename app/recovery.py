@@ -26,10 +26,12 @@ from datetime import datetime, timedelta
 from app import clock as clocks
 from app.actions import GuardedActions
 from app.domain import Conversation, Message, MessageId, Ownership, Role, new_id
-from app.engine import ASSISTANT_AUTHOR, Engine
+from app.engine import Engine
 from app.i18n import say
 from app.store import ConversationStore
 from app.store.actions import STALE_RUN, LedgerEntry
+from app.trace import ActionTrace, DecisionPart, DecisionTrace
+from app.turn import ASSISTANT_AUTHOR
 from connectors.base import Connector
 
 log = logging.getLogger(__name__)
@@ -115,9 +117,9 @@ class Recovery:
             text = say("action.recovered.failed", lang)
         message = Message(MessageId(new_id()), conversation.id, Role.ASSISTANT, ASSISTANT_AUTHOR, text,
                           metadata={"event": "action.recovered", "action": entry.action, "outcome": outcome})
-        trace = {"decision": {"action": "recovered_action"}, "mode": "grounded",
-                 "actions": [{"tool": entry.action, "outcome": outcome, "reference": reference,
-                              "idempotency_key": entry.idempotency_key, "recovered": True}]}
+        trace = DecisionTrace(decision=DecisionPart(action="recovered_action"), mode="grounded", actions=[
+            ActionTrace(tool=entry.action, outcome=outcome, reference=reference,
+                        idempotency_key=entry.idempotency_key, recovered=True)])
         # the task that asked for it is over: a later "yes" must not resume its question
         if await self.conversations.save_assistant_reply(message, trace, updates={"flow": None}):
             await self._push(conversation.id, message)

@@ -14,8 +14,10 @@ from typing import Any
 from app import clock as clocks
 from app.actions import GuardedActions
 from app.approvals import ApprovalDesk
-from app.engine import Engine, TenantRuntime
+from app.engine import Engine
+from app.escalation import Escalator
 from app.handoff import HandoffDesk
+from app.intake import HandoffIntake
 from app.intents import IntentClassifier
 from app.llm import LLMClient
 from app.presence import Presence
@@ -28,6 +30,7 @@ from app.store.guest_retention import keep_pruning_guests
 from app.store.handoffs import HandoffStore
 from app.store.webhooks import WebhookOutbox
 from app.tenants import Tenant, TenantRegistry
+from app.turn import TenantRuntime
 from app.webhooks import WebhookDispatcher
 from connectors.registry import ConnectorContext, open_connector
 from knowledge.embedder import Embedder, open_embedders
@@ -146,9 +149,9 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
                 dispatcher.wake()
 
         engine = Engine(conversations, knowledge, runtimes, audit, UsageStore(db), actions,
-                        max_message_chars=settings.max_message_chars, handoffs=handoffs,
-                        rate_limiter=IdentityRateLimiter(settings.limits),
-                        agents_online=presence.count, events=emit, clock=clock)
+                        handoffs=handoffs, intake=HandoffIntake(handoffs, presence.count, conversations, audit, emit),
+                        escalator=Escalator(handoffs), max_message_chars=settings.max_message_chars,
+                        rate_limiter=IdentityRateLimiter(settings.limits), clock=clock)
         recovery = Recovery(actions, conversations, engine,
                             {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}, clock)
         sweeping = asyncio.create_task(recovery.run(), name="crash-recovery")

@@ -1,45 +1,44 @@
 """Decision traces made readable: one formatting for the CLI and the agent console.
 
-A decision trace (stored with every assistant reply, see app/engine.py) is a JSON object:
-language, intent, entities, sentiment, priority, decision, guardrail verdicts, retrieval,
-model usage and stage latencies. `frontline trace`, `frontline triage`, the handoff packet
-and the console's `/trace` all render it through `rows`, so they say the same thing the
-same way. Every field is optional here: older traces and refused inputs carry fewer keys.
+A decision trace (app/trace.py, stored with every assistant reply) holds language, intent,
+entities, sentiment, priority, decision, guardrail verdicts, retrieval, model usage and stage
+latencies. `frontline trace`, `frontline triage`, the handoff packet and the console's
+`/trace` all render it through `rows`, so they say the same thing the same way. Every part
+is optional: older traces and refused inputs carry fewer.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from app.domain import ConversationId, Message, MessageId, Role
 from app.store import ConversationStore
+from app.trace import DecisionTrace
 
-Trace = Mapping[str, Any]
 Row = tuple[str, str]  # (label, value), plain text
 
 __all__ = ["TURN_FIELDS", "UNDERSTOOD_FIELDS", "TurnTrace", "as_markdown", "as_text", "assistant_turns",
            "escape", "first_line", "rows", "turn_markdown", "turn_text", "understood_markdown", "when"]
 
 
-def _num(value: Any, digits: int = 2) -> str:
+def _num(value: float | None, digits: int = 2) -> str:
     return f"{value:.{digits}f}" if isinstance(value, int | float) else "?"
 
 
-def _intent(trace: Trace) -> str | None:
-    intent = trace.get("intent")
-    if not isinstance(intent, Mapping):
+def _intent(trace: DecisionTrace) -> str | None:
+    intent = trace.intent
+    if intent is None:
         return None
-    runners = [(str(r[0]), r[1]) for r in intent.get("runners_up") or []
-               if isinstance(r, list | tuple) and len(r) == 2]
-    method = str(intent.get("method") or "").replace("sentence-transformers/", "")
-    if intent.get("name"):
-        text = f"{intent['name']} {_num(intent.get('confidence'))}"
+    runners = list(intent.runners_up)
+    method = (intent.method or "").replace("sentence-transformers/", "")
+    if intent.name:
+        text = f"{intent.name} {_num(intent.confidence)}"
     else:
-        why = "out of scope" if intent.get("out_of_scope") else "not confident enough"
+        why = "out of scope" if intent.out_of_scope else "not confident enough"
         text = f"none ({why}"
         if runners:
             text += f"; closest {runners[0][0]} {_num(runners[0][1])}"
@@ -53,152 +52,143 @@ def _intent(trace: Trace) -> str | None:
     return text
 
 
-def _language(trace: Trace) -> str | None:
-    lang = trace.get("language")
-    if not isinstance(lang, Mapping):
+def _language(trace: DecisionTrace) -> str | None:
+    lang = trace.language
+    if lang is None:
         return None
-    value, detected = lang.get("value") or "?", lang.get("detected")
+    value, detected = lang.value or "?", lang.detected
     if not detected:
         return f"{value} (kept: too little text to detect)"
-    seen = f"detected {detected} {_num(lang.get('confidence'))}"
-    if lang.get("switched"):
+    seen = f"detected {detected} {_num(lang.confidence)}"
+    if lang.switched:
         return f"{value} ({seen}, switched)"
     if detected != value:
         return f"{value} (kept; {seen})"
     return f"{value} ({seen})"
 
 
-def _entities(trace: Trace) -> str | None:
-    found = trace.get("entities")
-    if not isinstance(found, Mapping):
+def _entities(trace: DecisionTrace) -> str | None:
+    found = trace.entities
+    if found is None:
         return None
     parts = []
-    for key, label in (("order_ids", "order"), ("invoice_ids", "invoice"), ("dates", "date")):
-        if found.get(key):
-            parts.append(f"{label} {', '.join(str(v) for v in found[key])}")
-    if found.get("amounts"):
-        amounts = [f"{a.get('value')} {a.get('currency') or ''}".strip() for a in found["amounts"]
-                   if isinstance(a, Mapping)]
+    for values, label in ((found.order_ids, "order"), (found.invoice_ids, "invoice"), (found.dates, "date")):
+        if values:
+            parts.append(f"{label} {', '.join(values)}")
+    if found.amounts:
+        amounts = [f"{a.value} {a.currency or ''}".strip() for a in found.amounts]
         parts.append(f"amount {', '.join(amounts)}")
-    if found.get("emails"):
-        parts.append(f"{len(found['emails'])} email address(es), redacted")
+    if found.emails:
+        parts.append(f"{len(found.emails)} email address(es), redacted")
     return "; ".join(parts) or "none"
 
 
-def _sentiment(trace: Trace) -> str | None:
-    mood = trace.get("sentiment")
-    if not isinstance(mood, Mapping):
+def _sentiment(trace: DecisionTrace) -> str | None:
+    mood = trace.sentiment
+    if mood is None:
         return None
-    text = (f"{mood.get('label', '?')} {_num(mood.get('score'))} · frustration "
-            f"{_num(mood.get('frustration'))}")
-    if mood.get("signals"):
-        text += f" ({', '.join(str(s) for s in mood['signals'])})"
+    text = f"{mood.label or '?'} {_num(mood.score)} · frustration {_num(mood.frustration)}"
+    if mood.signals:
+        text += f" ({', '.join(mood.signals)})"
     return text
 
 
-def _priority(trace: Trace) -> str | None:
-    priority = trace.get("priority")
-    if not isinstance(priority, Mapping):
+def _priority(trace: DecisionTrace) -> str | None:
+    priority = trace.priority
+    if priority is None:
         return None
-    text = f"{priority.get('level', '?')} {priority.get('score', '?')}"
-    parts = priority.get("parts") or {}
-    scored = [f"{name} {points}" for name, points in parts.items() if points]
+    text = f"{priority.level or '?'} {'?' if priority.score is None else priority.score}"
+    scored = [f"{name} {points}" for name, points in priority.parts.items() if points]
     return text + (" = " + " + ".join(scored) if scored else " (no factor applies)")
 
 
-def _decision(trace: Trace) -> str | None:
-    decision = trace.get("decision")
-    if not isinstance(decision, Mapping):
+def _decision(trace: DecisionTrace) -> str | None:
+    decision = trace.decision
+    if decision is None:
         return None
-    text = f"{decision.get('action', '?')} · rule {decision.get('rule', '?')}"
-    if decision.get("policy_version"):
-        text += f" · policy {decision['policy_version']}"
-    if decision.get("queue"):
-        text += f" · queue {decision['queue']}"
-    if decision.get("reason"):
-        text += f" — {decision['reason']}"
+    text = f"{decision.action} · rule {decision.rule or '?'}"
+    if decision.policy_version:
+        text += f" · policy {decision.policy_version}"
+    if decision.queue:
+        text += f" · queue {decision.queue}"
+    if decision.reason:
+        text += f" — {decision.reason}"
     return text
 
 
-def _blocked(trace: Trace) -> str | None:
-    verdicts = [v for v in trace.get("guardrails") or []
-                if isinstance(v, Mapping) and v.get("allowed") is False]
+def _blocked(trace: DecisionTrace) -> str | None:
+    verdicts = [v for v in trace.guardrails or () if not v.allowed]
     if not verdicts:
         return None
-    return "; ".join(f"{v.get('check', '?')}" + (f": {v['reason']}" if v.get("reason") else "")
-                     for v in verdicts)
+    return "; ".join(v.check + (f": {v.reason}" if v.reason else "") for v in verdicts)
 
 
-def _task(trace: Trace) -> str | None:
-    task = trace.get("task")
-    if not isinstance(task, Mapping):
+def _task(trace: DecisionTrace) -> str | None:
+    task = trace.task
+    if task is None:
         return None
-    text = f"{task.get('flow') or 'flow finished'} · {task.get('outcome', '?')}"
-    if task.get("awaiting"):
-        text += f" · waiting for {task['awaiting']}"
+    text = f"{task.flow or 'flow finished'} · {task.outcome}"
+    if task.awaiting:
+        text += f" · waiting for {task.awaiting}"
     return text
 
 
-def _actions(trace: Trace) -> str | None:
-    done = [a for a in trace.get("actions") or [] if isinstance(a, Mapping)]
-    if not done:
+def _actions(trace: DecisionTrace) -> str | None:
+    if not trace.actions:
         return None
     described = []
-    for action in done:
-        targets = [str(t) for t in action.get("order_ids") or []]
-        if action.get("target") and str(action["target"]) not in targets:
-            targets.append(str(action["target"]))
-        described.append(f"{action.get('tool', '?')} {action.get('outcome', '?')}"
+    for action in trace.actions:
+        targets = [str(t) for t in action.order_ids or []]
+        if action.target and str(action.target) not in targets:
+            targets.append(str(action.target))
+        described.append(f"{action.tool or '?'} {action.outcome or '?'}"
                          + (f" ({', '.join(targets)})" if targets else ""))
     return "; ".join(described)
 
 
-def _retrieval(trace: Trace) -> str | None:
-    hits = trace.get("retrieval")
-    if not isinstance(hits, list):
+def _retrieval(trace: DecisionTrace) -> str | None:
+    hits = trace.retrieval
+    if hits is None:
         return None
     if not hits:
         return "no passages found"
-    top = hits[0] if isinstance(hits[0], Mapping) else {}
     count = f"{len(hits)} passage{'s' if len(hits) != 1 else ''}"
-    return f"top {top.get('doc', '?')} similarity {_num(top.get('similarity'))} ({count})"
+    return f"top {hits[0].doc} similarity {_num(hits[0].similarity)} ({count})"
 
 
-def _llm(trace: Trace) -> str | None:
-    llm = trace.get("llm")
-    if not isinstance(llm, Mapping):
+def _llm(trace: DecisionTrace) -> str | None:
+    llm = trace.llm
+    if llm is None:
         return None
-    if llm.get("skipped"):
-        return f"skipped: {llm['skipped']}"
-    if llm.get("error"):
-        return f"failed, answered grounded: {llm['error']}"
-    text = f"{llm.get('model', '?')} · prompt {llm.get('prompt_version', '?')}"
-    if llm.get("prompt_tokens") is not None or llm.get("completion_tokens") is not None:
-        text += f" · {llm.get('prompt_tokens', 0)} + {llm.get('completion_tokens', 0)} tokens"
-    if isinstance(llm.get("cost_usd"), int | float):
-        text += f" · ${llm['cost_usd']:.4f}"
-    if isinstance(llm.get("rounds"), int) and llm["rounds"] > 1:
-        text += f" · {llm['rounds']} rounds"
+    if llm.skipped:
+        return f"skipped: {llm.skipped}"
+    if llm.error:
+        return f"failed, answered grounded: {llm.error}"
+    text = f"{llm.model or '?'} · prompt {llm.prompt_version or '?'}"
+    if llm.prompt_tokens is not None or llm.completion_tokens is not None:
+        text += f" · {llm.prompt_tokens or 0} + {llm.completion_tokens or 0} tokens"
+    if llm.cost_usd is not None:
+        text += f" · ${llm.cost_usd:.4f}"
+    if llm.rounds is not None and llm.rounds > 1:
+        text += f" · {llm.rounds} rounds"
     return text
 
 
-def _latency(trace: Trace) -> str | None:
-    latency = trace.get("latency_ms")
+def _latency(trace: DecisionTrace) -> str | None:
+    latency = trace.latency_ms
     if isinstance(latency, int | float):
         return f"{latency:.0f} ms"
-    if not isinstance(latency, Mapping) or not latency:
+    if not latency:
         return None
-    stages = {k: v for k, v in latency.items() if isinstance(v, int | float)}
-    total = sum(stages.values())
-    return f"{total:.0f} ms (" + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()) + ")"
+    total = sum(latency.values())
+    return f"{total:.0f} ms (" + ", ".join(f"{k} {v:.0f}" for k, v in latency.items()) + ")"
 
 
-def _mode(trace: Trace) -> str | None:
-    mode = trace.get("mode")
-    return str(mode) if mode else None
+def _mode(trace: DecisionTrace) -> str | None:
+    return trace.mode or None
 
 
-_FIELDS: dict[str, Callable[[Trace], str | None]] = {
+_FIELDS: dict[str, Callable[[DecisionTrace], str | None]] = {
     "mode": _mode, "intent": _intent, "language": _language, "entities": _entities,
     "sentiment": _sentiment, "priority": _priority, "decision": _decision, "blocked by": _blocked,
     "task": _task, "actions": _actions, "retrieval": _retrieval, "llm": _llm, "latency": _latency,
@@ -213,7 +203,7 @@ def _plain(text: str) -> str:
     return "".join(ch if ch.isprintable() else "\ufffd" for ch in " ".join(text.split()))
 
 
-def rows(trace: Trace, fields: Iterable[str] = TURN_FIELDS) -> list[Row]:
+def rows(trace: DecisionTrace, fields: Iterable[str] = TURN_FIELDS) -> list[Row]:
     """(label, value) for each of `fields` the trace has, in that order."""
     out = []
     for name in fields:
@@ -260,10 +250,9 @@ def when(created_at: str) -> str:
     return created_at[:19].replace("T", " ") + " UTC" if len(created_at) >= 19 else created_at
 
 
-def understood_markdown(trace: Trace, fields: Iterable[str] = UNDERSTOOD_FIELDS) -> str:
+def understood_markdown(trace: DecisionTrace, fields: Iterable[str] = UNDERSTOOD_FIELDS) -> str:
     """The handoff packet's block: what the assistant understood, and why it handed over."""
-    decision = trace.get("decision")
-    handed_over = isinstance(decision, Mapping) and decision.get("action") == "handoff"
+    handed_over = trace.decision is not None and trace.decision.action == "handoff"
     title = "Why the assistant handed over" if handed_over else "What the assistant understood"
     return f"**{title}** (last assistant turn)\n" + as_markdown(rows(trace, fields))
 
@@ -274,13 +263,13 @@ class TurnTrace:
 
     reply: Message
     asked: Message | None
-    trace: dict[str, Any] | None
+    trace: DecisionTrace | None
 
     def as_json(self) -> dict[str, Any]:
         return {"message_id": self.reply.id, "created_at": self.reply.created_at,
                 "reply": first_line(self.reply.content, 200),
                 "customer_message": self.asked.content if self.asked else None,
-                "trace": self.trace}
+                "trace": self.trace.stored() if self.trace else None}
 
 
 async def assistant_turns(conversations: ConversationStore, conversation_id: str) -> list[TurnTrace]:
@@ -301,7 +290,8 @@ async def assistant_turns(conversations: ConversationStore, conversation_id: str
         if message.role is Role.CUSTOMER:
             asked = message
         elif message.role is Role.ASSISTANT:
-            turns.append(TurnTrace(message, asked, json.loads(row["trace"]) if row["trace"] else None))
+            trace = DecisionTrace.load(json.loads(row["trace"])) if row["trace"] else None
+            turns.append(TurnTrace(message, asked, trace))
             asked = None
     return turns
 

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
@@ -26,6 +25,7 @@ from app.priority import Priority, score_priority
 from app.sentiment import Sentiment, assess
 from app.store import ConversationStore
 from app.tenants import SUPPORTED_LANGUAGES
+from app.trace import EntitiesTrace, IntentTrace, LanguageTrace, PriorityTrace, SentimentTrace, TriageTrace
 from connectors.base import Customer, CustomerDirectory
 
 log = logging.getLogger(__name__)
@@ -75,18 +75,17 @@ class Triage:
     priority: Priority
     customer: Customer | None = None  # the verified customer's CRM record, when it could be read
 
-    def as_trace(self) -> dict[str, Any]:
-        lang = self.language
-        return {
-            "language": {"value": lang.language, "detected": lang.detected,
-                         "confidence": round(lang.confidence, 3), "switched": lang.switched},
-            "intent": {"name": self.intent.name, "confidence": self.intent.confidence,
-                       "runners_up": self.intent.runners_up, "method": self.intent.method,
-                       "out_of_scope": self.intent.out_of_scope},
-            "entities": self.entities.as_trace(),
-            "sentiment": self.sentiment.as_trace(),
-            "priority": self.priority.as_trace(),
-        }
+    def as_trace(self) -> TriageTrace:
+        lang, intent = self.language, self.intent
+        return TriageTrace(
+            language=LanguageTrace(value=lang.language, detected=lang.detected,
+                                   confidence=round(lang.confidence, 3), switched=lang.switched),
+            intent=IntentTrace(name=intent.name, confidence=intent.confidence, runners_up=intent.runners_up,
+                               method=intent.method, out_of_scope=intent.out_of_scope),
+            entities=EntitiesTrace.model_validate(self.entities.as_trace()),
+            sentiment=SentimentTrace.model_validate(self.sentiment.as_trace()),
+            priority=PriorityTrace.model_validate(self.priority.as_trace()),
+        )
 
 
 async def triage(text: str, *, classifier: IntentClassifier, connector: CustomerDirectory | None,

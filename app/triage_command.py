@@ -26,6 +26,7 @@ from app.services import build_classifier
 from app.settings import Settings
 from app.store import ConversationStore, Database
 from app.tenants import SUPPORTED_LANGUAGES, Tenant, TenantRegistry
+from app.trace import DecisionTrace
 from app.trace_view import UNDERSTOOD_FIELDS, Row, as_text, assistant_turns, rows, turn_text
 from app.triage import triage
 from connectors.base import Connector, Customer
@@ -180,19 +181,20 @@ async def _triage(settings: Settings, args: argparse.Namespace) -> int:
             default_language=tenant.default_language)
         decision = decide(understood.intent, identity, conversation, tenant)
 
+    trace = DecisionTrace(decision=decision.as_trace())
+    trace.understood(understood.as_trace())
     report: dict[str, Any] = {
         "tenant": tenant.id,
         "customer": _customer_json(customer_id, customer),
         "conversation": None if stored is None else {
             "id": stored.id, "state": stored.state.value, "language": stored.language,
             "misses": stored.misses, "history_messages": len(history)},
-        **understood.as_trace(),
-        "decision": decision.as_trace(),
+        **trace.stored(),
     }
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        print(as_text(_context_rows(report, conversation) + rows(report, UNDERSTOOD_FIELDS)))
+        print(as_text(_context_rows(report, conversation) + rows(trace, UNDERSTOOD_FIELDS)))
     return 0
 
 

@@ -50,10 +50,11 @@ import yaml
 
 from app.assistant import TOOLS, system_prompt
 from app.domain import ConversationId, Identity, MessageId, TenantId, new_id
-from app.engine import Engine, Turn
+from app.engine import Engine
 from app.llm import LLMClient, LLMConfig
 from app.services import build_services
 from app.settings import PROJECT_ROOT, Settings
+from app.turn import Turn
 from tests.support.fake_llm import FakeLLM, call, reply
 
 DEMO = PROJECT_ROOT / "demo"

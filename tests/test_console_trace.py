@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from app.policy import POLICY_VERSION
+from app.trace import DecisionTrace
 from app.trace_view import escape, rows
 from tests.support.chat import ChatClient
 from tests.support.server import PROJECT_ROOT, ServerProcess
@@ -72,7 +73,7 @@ async def test_agent_sees_what_the_assistant_understood_and_why(server, clients,
     assert turns[1]["trace"]["decision"]["policy_version"] == POLICY_VERSION
     for turn, shown in zip(turns, (order_turn, handoff_turn), strict=True):
         assert turn["customer_message"] in shown and turn["reply"][:60] in shown
-        for label, value in rows(turn["trace"]):
+        for label, value in rows(DecisionTrace.load(turn["trace"])):
             if label != "latency":
                 assert f"- **{label}** {escape(value)}" in shown, (label, value, shown)
 
@@ -83,7 +84,7 @@ async def test_agent_sees_what_the_assistant_understood_and_why(server, clients,
     lines = [line.split(None, 1) for line in listed.stdout.splitlines() if line.startswith("    ")]
     assert ["customer", "Where is my order BW-10234?"] in lines, listed.stdout
     for turn in turns:
-        assert ["decision", dict(rows(turn["trace"]))["decision"]] in lines, listed.stdout
+        assert ["decision", dict(rows(DecisionTrace.load(turn["trace"])))["decision"]] in lines, listed.stdout
 
     # triage reads the live store too, and leaves the server's embedded index alone
     checked = frontline(server, "triage", "thanks, that helps", "--tenant", "demo",

@@ -20,7 +20,6 @@ import pytest
 import pytest_asyncio
 
 from app.domain import MessageId, Ownership, Role, new_id
-from app.engine import Turn, TurnOutcome
 from app.escalation_signals import detect
 from app.handoff_policy import HandoffPolicy, rank
 from app.i18n import say
@@ -29,6 +28,7 @@ from app.sentiment import assess
 from app.services import build_services
 from app.settings import Settings
 from app.store.handoffs import HandoffRecord, iso, parse_iso
+from app.turn import Turn, TurnOutcome
 from tests.support.engine import Chat, fixed_clock, rows
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

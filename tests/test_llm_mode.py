@@ -12,9 +12,9 @@ import pytest_asyncio
 import yaml
 
 from app.domain import ConversationId, Identity, MessageId, Ownership, TenantId, new_id
-from app.engine import Turn
 from app.services import build_services
 from app.settings import Settings
+from app.turn import Turn
 from tests.support.engine import fixed_clock
 from tests.support.fake_llm import FakeLLM, call, error, reply, slow
 from tests.support.server import PROJECT_ROOT

@@ -10,10 +10,10 @@ import pytest_asyncio
 import yaml
 
 from app.domain import ConversationId, Identity, MessageId, TenantId, new_id
-from app.engine import Turn
 from app.i18n import say
 from app.services import build_services
 from app.settings import Settings
+from app.turn import Turn
 from tests.support.engine import fixed_clock
 from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, answer, connector_options
 from tests.support.server import PROJECT_ROOT

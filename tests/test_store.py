@@ -10,6 +10,7 @@ from app.domain import ConversationId, Identity, Message, MessageId, Ownership, 
 from app.errors import OwnershipConflict, StoreError
 from app.store import AccountStore, ConversationStore, Database, FeedbackStore
 from app.store.handoffs import HandoffRequest, HandoffStore
+from app.trace import DecisionTrace, IntentTrace
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def assistant(conversation: str, text: str) -> Message:
 async def queued_conversation(store: ConversationStore, conversation_id: str) -> None:
     await store.ensure(conversation_id, Identity(TenantId("demo"), "guest:demo:x"))
     committed = await store.save_assistant_reply(
-        assistant(conversation_id, "queued"), {}, updates={}, handoff=HandoffRequest(
+        assistant(conversation_id, "queued"), DecisionTrace(), updates={}, handoff=HandoffRequest(
             "general", "asked", "human_request", "high", 2, "2026-11-21T10:15:00.000Z", "test-1"))
     assert committed
 
@@ -70,7 +71,7 @@ async def test_assistant_reply_is_dropped_when_a_human_took_over_meanwhile(db):
     # the assistant is composing when an agent takes the conversation directly
     await store.transition("c2", expect=(Ownership.ASSISTANT,), to=Ownership.HUMAN, agent="a@x")
     late = assistant("c2", "an answer nobody should see")
-    assert await store.save_assistant_reply(late, {"x": 1}, updates={}) is False
+    assert await store.save_assistant_reply(late, DecisionTrace(mode="grounded"), updates={}) is False
     contents = [m.content for m in await store.messages(ConversationId("c2"))]
     assert contents == ["hello?"]
     assert await store.trace(late.id) is None
@@ -92,7 +93,8 @@ async def test_trace_is_stored_with_the_reply(db):
     store = ConversationStore(db)
     await store.ensure("c4", Identity(TenantId("demo"), "guest:demo:z"))
     reply = assistant("c4", "answer")
-    assert await store.save_assistant_reply(reply, {"intent": {"name": "x"}}, updates={"misses": 1})
+    assert await store.save_assistant_reply(reply, DecisionTrace(intent=IntentTrace(name="x")),
+                                      updates={"misses": 1})
     assert await store.trace(reply.id) == {"intent": {"name": "x"}}
     conversation = await store.get(ConversationId("c4"))
     assert conversation is not None and conversation.misses == 1

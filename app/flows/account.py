@@ -8,7 +8,7 @@ the chat cannot be used to find out who is a customer.
 from __future__ import annotations
 
 from app.entities import extract_entities
-from app.flows.state import FlowContext, FlowReply, FlowState, Ready, act, ask, backend, end, settled
+from app.flows.state import FlowContext, FlowOutcome, FlowReply, FlowState, Ready, act, ask, backend, end, settled
 from app.flows.wording import masked_email
 from app.i18n import say
 
@@ -22,7 +22,7 @@ class PasswordReset:
         if ctx.identity.verified:
             customer = await backend(ctx).customer(ctx.identity.customer_id or "")
             if customer is None:
-                return end(say("flow.unavailable", ctx.lang), "failed")
+                return end(say("flow.unavailable", ctx.lang), FlowOutcome.FAILED)
             state.slots["email"] = customer.email
             return Ready(say("password.confirm", ctx.lang, email=masked_email(customer.email)))
         if "email" not in state.slots and ctx.entities.emails:

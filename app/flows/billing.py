@@ -15,6 +15,7 @@ from app.actions import ActionResult
 from app.flows.state import (
     Choice,
     FlowContext,
+    FlowOutcome,
     FlowReply,
     FlowState,
     Ready,
@@ -65,14 +66,14 @@ class InvoiceCopy:
         if "invoice" not in state.slots:
             invoices = await backend(ctx).invoices(customer_id(ctx))
             if not invoices:
-                return end(say("invoice.none", ctx.lang), "not_eligible")
+                return end(say("invoice.none", ctx.lang), FlowOutcome.NOT_ELIGIBLE)
             if len(invoices) > 1:
                 return ask(state, "invoice", say("invoice.which", ctx.lang),
                            [Choice(invoice_label(i, ctx.lang), i.id) for i in invoices[:SHOWN_INVOICES]])
             state.slots["invoice"] = invoices[0].id
         invoice = await _invoice(ctx, state.slots["invoice"])
         if invoice is None:
-            return end(say("invoice.not_found", ctx.lang, invoice=state.slots["invoice"]), "not_found")
+            return end(say("invoice.not_found", ctx.lang, invoice=state.slots["invoice"]), FlowOutcome.NOT_FOUND)
         customer = await backend(ctx).customer(customer_id(ctx))
         email = masked_email(customer.email) if customer else "—"
         return Ready(say("invoice.confirm", ctx.lang, invoice=invoice.id, description=invoice.description,
@@ -110,11 +111,11 @@ class RefundRequest:
         if target.upper().startswith("INV-"):
             invoice = await _invoice(ctx, target)
             if invoice is None:
-                return end(say("invoice.not_found", ctx.lang, invoice=target), "not_found")
+                return end(say("invoice.not_found", ctx.lang, invoice=target), FlowOutcome.NOT_FOUND)
             return self._invoice_terms(invoice, state, ctx)
         order = await backend(ctx).order(customer_id(ctx), target)
         if order is None:
-            return end(say("orders.not_found", ctx.lang, order=target), "not_found")
+            return end(say("orders.not_found", ctx.lang, order=target), FlowOutcome.NOT_FOUND)
         return self._order_terms(order, state, ctx)
 
     async def _which(self, state: FlowState, ctx: FlowContext) -> FlowReply | None:
@@ -124,7 +125,7 @@ class RefundRequest:
         options = [Choice(order_label(o, ctx.lang), o.id) for o in orders[:3]]
         options += [Choice(invoice_label(i, ctx.lang), i.id) for i in invoices[:2]]
         if not options:
-            return end(say("refund.nothing", ctx.lang), "not_eligible")
+            return end(say("refund.nothing", ctx.lang), FlowOutcome.NOT_ELIGIBLE)
         if len(options) > 1:
             return ask(state, "target", say("refund.which", ctx.lang), options)
         state.slots["target"] = options[0].value
@@ -134,7 +135,7 @@ class RefundRequest:
     def _order_terms(order: Order, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
         refusal = _order_refusal(order, ctx)
         if refusal is not None:
-            return end(refusal, "not_eligible")
+            return end(refusal, FlowOutcome.NOT_ELIGIBLE)
         state.slots["amount"] = f"{order.total:.2f}"  # what the customer agrees to is what is requested
         state.slots["currency"] = order.currency
         return Ready(say("refund.confirm_order", ctx.lang, order=order.id, items=items(order),
@@ -144,7 +145,7 @@ class RefundRequest:
     def _invoice_terms(invoice: Invoice, state: FlowState, ctx: FlowContext) -> FlowReply | Ready:
         refusal = _invoice_refusal(invoice, ctx)
         if refusal is not None:
-            return end(refusal, "not_eligible")
+            return end(refusal, FlowOutcome.NOT_ELIGIBLE)
         state.slots["amount"] = f"{invoice.amount:.2f}"
         state.slots["currency"] = invoice.currency
         return Ready(say("refund.confirm_invoice", ctx.lang, invoice=invoice.id, description=invoice.description,

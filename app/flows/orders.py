@@ -12,6 +12,7 @@ import re
 from app.flows.state import (
     Choice,
     FlowContext,
+    FlowOutcome,
     FlowReply,
     FlowState,
     Ready,
@@ -75,8 +76,8 @@ class OrderStatus:
         action = {"tool": "orders.lookup", "order_ids": list(wanted), "outcome": "ok" if orders or not wanted
                   else "not_found"}
         if wanted and not orders:
-            return end(say("orders.not_found", ctx.lang, order=wanted[0]), "not_found", action)
-        return end(order_status(orders, ctx.lang), "done", action)
+            return end(say("orders.not_found", ctx.lang, order=wanted[0]), FlowOutcome.NOT_FOUND, action)
+        return end(order_status(orders, ctx.lang), FlowOutcome.DONE, action)
 
 
 async def _unshipped_order(state: FlowState, ctx: FlowContext, slot: str, *, none_key: str, which_key: str,
@@ -89,17 +90,17 @@ async def _unshipped_order(state: FlowState, ctx: FlowContext, slot: str, *, non
     if slot not in state.slots:
         open_orders = [o for o in await connector.orders(customer) if o.status == NOT_SHIPPED]
         if not open_orders:
-            return end(say(none_key, ctx.lang), "not_eligible")
+            return end(say(none_key, ctx.lang), FlowOutcome.NOT_ELIGIBLE)
         if len(open_orders) > 1:
             return ask(state, slot, say(which_key, ctx.lang),
                        [Choice(order_label(o, ctx.lang), o.id) for o in open_orders[:5]])
         state.slots[slot] = open_orders[0].id
     order = await connector.order(customer, state.slots[slot])
     if order is None:
-        return end(say("orders.not_found", ctx.lang, order=state.slots[slot]), "not_found")
+        return end(say("orders.not_found", ctx.lang, order=state.slots[slot]), FlowOutcome.NOT_FOUND)
     if order.status != NOT_SHIPPED:
         return end(say(shipped_key, ctx.lang, order=order.id, status=status_name(order.status, ctx.lang)),
-                   "not_eligible")
+                   FlowOutcome.NOT_ELIGIBLE)
     return order
 
 
@@ -141,7 +142,7 @@ class Cancellation:
         options += [Choice(say("cancel.subscription_label", ctx.lang, plan=s.plan.title()), SUBSCRIPTION)
                     for s in plans[:1]]
         if not options:
-            return end(say("cancel.nothing", ctx.lang), "not_eligible")
+            return end(say("cancel.nothing", ctx.lang), FlowOutcome.NOT_ELIGIBLE)
         if len(options) > 1:
             return ask(state, "target", say("cancel.which", ctx.lang), options)
         state.slots["target"] = options[0].value
@@ -151,13 +152,13 @@ class Cancellation:
         plans = await backend(ctx).subscriptions(customer_id(ctx))
         current = next((s for s in plans if s.status in ("active", "past_due", "cancels_at_period_end")), None)
         if current is None:
-            return end(say("cancel.no_subscription", ctx.lang), "not_eligible")
+            return end(say("cancel.no_subscription", ctx.lang), FlowOutcome.NOT_ELIGIBLE)
         if current.status == "cancels_at_period_end":
             return end(say("cancel.already_cancelled", ctx.lang, plan=current.plan.title(),
-                           until=current.renews_at or "—"), "not_eligible")
+                           until=current.renews_at or "—"), FlowOutcome.NOT_ELIGIBLE)
         if current.plan not in CANCELLABLE_PLANS:
             return end(say("cancel.contract", ctx.lang, plan=current.plan.title(),
-                           renews=current.renews_at or "—"), "not_eligible")
+                           renews=current.renews_at or "—"), FlowOutcome.NOT_ELIGIBLE)
         state.slots.update(subscription_id=current.id, plan=current.plan.title(), until=current.renews_at or "—")
         return Ready(say("cancel.confirm_subscription", ctx.lang, plan=state.slots["plan"],
                          until=state.slots["until"]))

@@ -20,6 +20,7 @@ from app.flows.state import (
     MAX_UNCLEAR_ANSWERS,
     Choice,
     FlowContext,
+    FlowOutcome,
     FlowReply,
     FlowState,
     Ready,
@@ -71,7 +72,7 @@ class FlowRunner:
         options.append(Choice(say("task.other", ctx.lang), SOMETHING_ELSE))
         listing = "\n".join(f"{i}. {o.label}" for i, o in enumerate(options, 1))
         state = FlowState(CLARIFY, "task", options=options, reason=ctx.text[:500])
-        return FlowReply(f"{say('clarify.which', ctx.lang)}\n\n{listing}", state, "clarify", tuple(options))
+        return FlowReply(f"{say('clarify.which', ctx.lang)}\n\n{listing}", state, FlowOutcome.CLARIFY, tuple(options))
 
     async def resume(self, state: FlowState, ctx: FlowContext, intent: IntentResult) -> FlowReply | None:
         """The flow's next reply, or None when the message is about something else (the
@@ -87,10 +88,10 @@ class FlowRunner:
                 again = await self._advance(flow, state, ctx, prefix=say("flow.yes_or_no", ctx.lang))
                 return self._unclear(state, ctx, intent, again)
             if not answer:
-                return FlowReply(say("flow.declined", ctx.lang), None, "declined")
+                return FlowReply(say("flow.declined", ctx.lang), None, FlowOutcome.DECLINED)
             return await self._execute(flow, state, ctx)
         if wants_to_stop(ctx.text):
-            return FlowReply(say("flow.stopped", ctx.lang), None, "stopped")
+            return FlowReply(say("flow.stopped", ctx.lang), None, FlowOutcome.STOPPED)
         value = None
         if state.options:
             choice = pick(ctx.text, state.options, ctx.choice)
@@ -110,7 +111,7 @@ class FlowRunner:
         if choice is None:
             return None  # not an answer to the question: treat the message as a new request
         if choice.value == SOMETHING_ELSE or choice.value not in self.flows:
-            return FlowReply(say("clarify.other", ctx.lang), None, "clarified")
+            return FlowReply(say("clarify.other", ctx.lang), None, FlowOutcome.CLARIFIED)
         original = replace(ctx, text=state.reason, choice=None,
                            entities=extract_entities(state.reason, today=ctx.today, language=ctx.lang))
         return await self.start(choice.value, original)
@@ -120,19 +121,19 @@ class FlowRunner:
             return None  # a confident new request: let it through rather than insisting
         state.unclear += 1
         if state.unclear >= MAX_UNCLEAR_ANSWERS:
-            return FlowReply(say("flow.gave_up", ctx.lang), None, "abandoned")
+            return FlowReply(say("flow.gave_up", ctx.lang), None, FlowOutcome.ABANDONED)
         if again.state is not None:
             again.state.unclear = state.unclear
         return again
 
     async def _advance(self, flow: Flow, state: FlowState, ctx: FlowContext, *, prefix: str = "") -> FlowReply:
         if flow.verified_only and not ctx.identity.verified:
-            return FlowReply(say("account.sign_in_needed", ctx.lang), None, "sign_in")
+            return FlowReply(say("account.sign_in_needed", ctx.lang), None, FlowOutcome.SIGN_IN)
         try:
             step = await flow.advance(state, ctx)
         except ConnectorError as exc:
             log.warning("%s could not read the company's systems: %s", flow.name, exc)
-            return FlowReply(say("flow.unavailable", ctx.lang), None, "failed",
+            return FlowReply(say("flow.unavailable", ctx.lang), None, FlowOutcome.FAILED,
                              actions=({"tool": f"{flow.name}.lookup", "outcome": "error"},))
         if isinstance(step, FlowReply):
             return _prefixed(step, prefix)
@@ -144,7 +145,7 @@ class FlowRunner:
     @staticmethod
     def _confirm_reply(summary: str, state: FlowState, ctx: FlowContext) -> FlowReply:
         choices = (Choice(say("flow.yes", ctx.lang), "yes"), Choice(say("flow.no", ctx.lang), "no"))
-        return FlowReply(f"{summary}\n\n{say('flow.confirm', ctx.lang)}", state, "confirm", choices)
+        return FlowReply(f"{summary}\n\n{say('flow.confirm', ctx.lang)}", state, FlowOutcome.CONFIRM, choices)
 
     async def _execute(self, flow: Flow, state: FlowState, ctx: FlowContext) -> FlowReply:
         key = idempotency_key(ctx.conversation_id, state)
@@ -153,9 +154,9 @@ class FlowRunner:
         except ConnectorError as exc:
             log.warning("%s failed in %s: %s", flow.name, ctx.conversation_id, exc)
             if not flow.confirm:  # a read-only flow: nothing may have half-happened
-                return FlowReply(say("flow.unavailable", ctx.lang), None, "failed",
+                return FlowReply(say("flow.unavailable", ctx.lang), None, FlowOutcome.FAILED,
                                  actions=({"tool": f"{flow.name}.lookup", "outcome": "error"},))
-            return FlowReply(say("flow.failed", ctx.lang), None, "failed",
+            return FlowReply(say("flow.failed", ctx.lang), None, FlowOutcome.FAILED,
                              actions=({"tool": flow.name, "outcome": "error", "idempotency_key": key},))
 
 

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
@@ -83,11 +84,33 @@ class FlowContext:
     policy: ActionPolicy = field(default_factory=lambda: DEFAULT_POLICY)
 
 
+class FlowOutcome(StrEnum):
+    """How a flow's turn ended; stored in decision traces by value."""
+
+    ASKED = "asked"  # a question for the next missing detail
+    CONFIRM = "confirm"  # everything is known: yes or no?
+    CLARIFY = "clarify"  # which of several tasks did the customer mean?
+    CLARIFIED = "clarified"  # none of them: the customer wants something else
+    SIGN_IN = "sign_in"  # the flow needs a verified customer
+    DECLINED = "declined"  # the customer said no to the confirmation
+    STOPPED = "stopped"  # the customer called it off while asked for a detail
+    ABANDONED = "abandoned"  # too many answers we could not read
+    DONE = "done"
+    SUBMITTED = "submitted"  # accepted by the company's system, carried out later
+    PENDING_APPROVAL = "pending_approval"  # held for an agent's approval
+    IN_PROGRESS = "in_progress"  # the same request is already being carried out
+    REFUSED = "refused"  # the action gate said no (limits, not enabled, not verified)
+    REJECTED = "rejected"  # the company's system said no
+    NOT_ELIGIBLE = "not_eligible"  # nothing the request could apply to
+    NOT_FOUND = "not_found"
+    FAILED = "failed"  # the company's system could not be reached or failed
+
+
 @dataclass(frozen=True)
 class FlowReply:
     text: str
     state: FlowState | None  # None: the flow is over
-    outcome: str  # asked | confirm | done | submitted | rejected | not_eligible | declined | failed | ...
+    outcome: FlowOutcome
     choices: tuple[Choice, ...] = ()
     actions: tuple[dict[str, Any], ...] = ()  # connector calls, for the trace and the audit log
 
@@ -205,10 +228,10 @@ def ask(state: FlowState, slot: str, question: str, options: list[Choice] | None
     state.awaiting, state.options = slot, list(options or [])
     if state.options:
         question += "\n\n" + "\n".join(f"{i}. {o.label}" for i, o in enumerate(state.options, 1))
-    return FlowReply(question, state, "asked", tuple(state.options))
+    return FlowReply(question, state, FlowOutcome.ASKED, tuple(state.options))
 
 
-def end(text: str, outcome: str, *actions: dict[str, Any]) -> FlowReply:
+def end(text: str, outcome: FlowOutcome, *actions: dict[str, Any]) -> FlowReply:
     """A last word: the flow is over (done, refused by a rule, nothing to do…)."""
     return FlowReply(text, None, outcome, actions=actions)
 
@@ -231,18 +254,18 @@ def settled(result: ActionResult, ctx: FlowContext, done: str | Callable[[Action
         action["approval"] = result.approval_id
     lang = ctx.lang
     if result.outcome in ("done", "submitted"):
-        return end(done(result) if callable(done) else done, result.outcome, action)
+        return end(done(result) if callable(done) else done, FlowOutcome(result.outcome), action)
     if result.outcome == "pending_approval":
-        return end(say("approval.waiting", lang, what=what), "pending_approval", action)
+        return end(say("approval.waiting", lang, what=what), FlowOutcome.PENDING_APPROVAL, action)
     if result.outcome == "in_progress":
-        return end(say("action.in_progress", lang), "in_progress", action)
+        return end(say("action.in_progress", lang), FlowOutcome.IN_PROGRESS, action)
     if result.outcome == "refused":
         if result.rule == "requires_verified":
-            return end(say("account.sign_in_needed", lang), "refused", action)
+            return end(say("account.sign_in_needed", lang), FlowOutcome.REFUSED, action)
         key = "action.not_enabled" if result.rule == "not_enabled" else "action.beyond_limits"
         if result.rule in ("invalid_arguments", "key_reused"):
             key = "flow.failed"
-        return end(say(key, lang, what=what), "refused", action)
+        return end(say(key, lang, what=what), FlowOutcome.REFUSED, action)
     if result.outcome == "failed":
-        return end(say("flow.failed", lang), "failed", action)
-    return end(say("flow.rejected", lang), "rejected", action)
+        return end(say("flow.failed", lang), FlowOutcome.FAILED, action)
+    return end(say("flow.rejected", lang), FlowOutcome.REJECTED, action)

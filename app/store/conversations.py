@@ -30,6 +30,7 @@ from app.store.rows import conversation_from_row
 
 if TYPE_CHECKING:
     from app.store.handoffs import HandoffRequest
+    from app.trace import DecisionTrace
 
 
 def _message(row: aiosqlite.Row) -> Message:
@@ -169,7 +170,7 @@ class ConversationStore:
         return [_message(r) for r in rows]
 
     async def save_assistant_reply(
-        self, message: Message, trace: dict[str, Any], *, updates: dict[str, Any],
+        self, message: Message, trace: DecisionTrace, *, updates: dict[str, Any],
         handoff: HandoffRequest | None = None,
     ) -> bool:
         """Commit the assistant's reply only if the assistant still owns the conversation.
@@ -191,7 +192,7 @@ class ConversationStore:
             await tx.execute(
                 "INSERT INTO decision_traces (message_id, conversation_id, trace, created_at)"
                 " VALUES (?, ?, ?, ?)",
-                (message.id, message.conversation_id, json.dumps(trace, default=str),
+                (message.id, message.conversation_id, json.dumps(trace.stored()),
                  message.created_at),
             )
             assignments = ", ".join(f"{column} = ?" for column in updates)

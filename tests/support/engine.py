@@ -7,7 +7,7 @@ from typing import Any
 
 from app.clock import StartingAt
 from app.domain import ConversationId, Identity, MessageId, TenantId, new_id
-from app.engine import Turn
+from app.turn import Turn
 from connectors.demo_sqlite import DemoSqliteConnector
 
 # The in-process engine runs on a clock that starts here, the day the demo data reads as
