@@ -157,6 +157,7 @@ class LLMClient:
             completion.attempts = attempts
             return completion
         raise ProviderError("Every configured model failed.", attempts)
+
     async def _one(self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
                    on_token: TokenSink | None) -> Completion:
         import litellm
