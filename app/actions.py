@@ -12,6 +12,7 @@ the policy version it was judged under.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -54,6 +55,9 @@ class ActionResult:
     replayed: bool = False
     approval_id: str | None = None
     policy_version: str = ""
+
+
+Act = Callable[[ActionRequest], Awaitable[ActionResult]]  # a write through the gate, bound to one turn
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any
 from app.domain import Citation, Identity, Message, Role
 from app.errors import ConnectorError
 from app.grounded import screened
+from app.language_data import language_name, languages
 from app.llm import Completion, LLMClient, ProviderError, TokenSink, ToolCall
 from app.store import AuditLog
 from app.tenants import Tenant
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 PROMPTS = Path(__file__).parent / "prompts"
 PROMPT_VERSION = "answer.v2"  # v2: search queries in the help center's language
 HISTORY_MESSAGES = 12
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French"}
 
 TOOLS: list[dict[str, Any]] = [
     {"type": "function", "function": {
@@ -78,8 +78,8 @@ def system_prompt(company: str, language: str, help_center_language: str = "en")
     the question first finds the right article more often than searching across languages
     (docs/knowledge.md, cross-lingual figures)."""
     template = (PROMPTS / f"{PROMPT_VERSION}.md").read_text(encoding="utf-8")
-    return template.format(company=company, language_name=LANGUAGE_NAMES.get(language, "English"),
-                           help_center_language=LANGUAGE_NAMES.get(help_center_language, "English"))
+    return template.format(company=company, language_name=_prompt_language(language),
+                           help_center_language=_prompt_language(help_center_language))
 
 
 def _history(messages: list[Message]) -> list[dict[str, Any]]:
@@ -103,6 +103,11 @@ def _order_view(order: Order) -> dict[str, Any]:
             "items": [f"{i.quantity}x {i.name}" for i in order.items], "carrier": order.carrier,
             "tracking_number": order.tracking_number, "estimated_delivery": order.estimated_delivery,
             "delivered": order.delivered_at, "total": f"{order.total:.2f} {order.currency}"}
+
+
+def _prompt_language(code: str) -> str:
+    """The English name the prompt uses; an unsupported code is answered in English."""
+    return language_name(code) if code in languages() else "English"
 
 
 class LLMAssistant:

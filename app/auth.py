@@ -16,7 +16,8 @@ import jwt
 
 from app.domain import Identity, TenantId
 from app.errors import AuthError
-from app.tenants import SUPPORTED_LANGUAGES, Tenant
+from app.language_data import languages
+from app.tenants import Tenant
 
 ROLE_CUSTOMER = "customer"
 ROLE_AGENT = "agent"
@@ -69,7 +70,7 @@ def customer_user_fields(tenant: Tenant, customer_id: str | None, locale: str | 
         "role": ROLE_CUSTOMER,
         "tenant": tenant.id,
         "customer_id": customer_id,
-        "locale": language if language in SUPPORTED_LANGUAGES else None,
+        "locale": language if language in languages() else None,
     }
     if customer_id is None:
         identifier = f"guest:{tenant.id}:{secrets.token_urlsafe(12)}"

@@ -27,10 +27,10 @@ from guardrails.pii import install_log_redaction
 
 
 def serve(settings: Settings) -> int:
-    from app.tenants import TenantRegistry
+    from app.services import check_configuration
     from knowledge.model_files import BUNDLES, ModelFilesError, verified_folder
 
-    TenantRegistry.from_files(settings.tenants)  # a broken tenant file stops here, clearly
+    check_configuration(settings)  # a broken tenant or language file stops here, clearly
     try:
         for model in (settings.embedding_model, settings.multilingual_model):
             if model in BUNDLES:

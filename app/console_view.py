@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from app import trace_view
-from app.packet import LANGUAGE_NAMES, HandoffPacket
+from app.language_data import language_name
+from app.packet import HandoffPacket
 from app.store.handoffs import QueueEntry, parse_iso
 from app.trace import DecisionTrace
 
@@ -78,7 +79,7 @@ def render_packet(packet: HandoffPacket, now: datetime) -> str:
     mood = packet.sentiment
     lines = [
         f"**Conversation `{short(packet.conversation_id)}`** · {packet.tenant} · "
-        f"{LANGUAGE_NAMES.get(packet.language, packet.language)}",
+        f"{language_name(packet.language)}",
         f"> {packet.summary}",
         "",
         f"**Customer:** {_customer_line(packet)}",

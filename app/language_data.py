@@ -92,6 +92,13 @@ def language_info() -> dict[str, LanguageInfo]:
             for code in languages()}
 
 
+def language_name(code: str) -> str:
+    """The language's English name ("German" for "de"), for prompts and operators; a code
+    that is not a supported language comes back as given."""
+    info = language_info().get(code)
+    return info.name if info is not None else code
+
+
 @functools.cache
 def language_data(domain: str) -> dict[str, Any]:
     """`<domain>.yaml` of every language that has one, validated with its registered model."""

@@ -1,5 +1,6 @@
-"""Talking to an LLM provider through litellm: fallbacks, timeouts, streaming, metering,
-and a circuit breaker that sends turns to grounded mode while the provider is failing.
+"""Talking to an LLM provider through litellm: retries, fallbacks, timeouts, streaming,
+metering, and a circuit breaker that sends turns to grounded mode while the provider is
+failing (both from app/resilience.py).
 
 Any provider litellm supports works (`openai/...`, `anthropic/...`, `ollama/...`, or an
 OpenAI-compatible `api_base`). Failures never reach a customer as text: they become a
@@ -12,7 +13,6 @@ import asyncio
 import functools
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.errors import FrontlineError
+from app.resilience import Backoff, BreakerOpen, CircuitBreaker, retry
 
 log = logging.getLogger(__name__)
 
@@ -68,33 +69,6 @@ class Completion:
     attempts: list[dict[str, str]] = field(default_factory=list)
 
 
-class CircuitBreaker:
-    """Open after `threshold` consecutive failed turns; let one turn try again after `cooldown`."""
-
-    def __init__(self, threshold: int, cooldown: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.threshold, self.cooldown, self._clock = threshold, cooldown, clock
-        self.failures = 0
-        self.opened_at: float | None = None
-
-    @property
-    def state(self) -> str:
-        if self.opened_at is None:
-            return "closed"
-        return "half-open" if self._clock() - self.opened_at >= self.cooldown else "open"
-
-    def allow(self) -> bool:
-        return self.state != "open"
-
-    def record_success(self) -> None:
-        self.failures, self.opened_at = 0, None
-
-    def record_failure(self) -> None:
-        self.failures += 1
-        if self.failures >= self.threshold or self.state == "half-open":
-            self.opened_at = self._clock()
-            log.warning("LLM circuit breaker open after %d failures", self.failures)
-
-
 async def _relay(streamed: list[str], on_token: TokenSink, token: str) -> None:
     """Forward a token, remembering that this attempt has shown text to the customer."""
     streamed.append(token)
@@ -112,41 +86,76 @@ def cost_of(model: str, prompt_tokens: int, completion_tokens: int) -> float | N
             + completion_tokens * float(prices.get("output_cost_per_token", 0.0)))
 
 
+def _worth_retrying(exc: Exception) -> bool:
+    """A provider's transient failure: anything but a 4xx that another attempt would repeat
+    (a bad key, an unknown model, a request too long), while timeouts (408), conflicts (409)
+    and rate limits (429) pass."""
+    status = getattr(exc, "status_code", None)
+    return not (isinstance(status, int) and 400 <= status < 500 and status not in (408, 409, 429))
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__:
+        return "timed out"
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
 class LLMClient:
-    def __init__(self, config: LLMConfig, breaker: CircuitBreaker | None = None) -> None:
+    """One tenant's model: each model call is tried `retries + 1` times (not once text has
+    streamed to the customer), then the next fallback model; a turn every model failed
+    counts against the circuit breaker."""
+
+    def __init__(self, config: LLMConfig, *, breaker: CircuitBreaker | None = None,
+                 backoff: Backoff | None = None) -> None:
         import litellm  # a 3 s import: pay it at start-up, not inside a turn's timeout
 
         litellm.suppress_debug_info = True  # failures are logged by us, once, without banners
         self.config = config
-        self.breaker = breaker or CircuitBreaker(config.breaker_failures, config.breaker_cooldown)
+        self.breaker = breaker or CircuitBreaker(config.breaker_failures, config.breaker_cooldown, name="LLM")
+        self.backoff = backoff or Backoff(base=0.5, maximum=4.0)
 
     def available(self) -> bool:
-        return self.breaker.allow()
+        """Whether the breaker would let a call through now; when not, answer without the model."""
+        return self.breaker.allows_call()
 
     async def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
                        on_token: TokenSink | None = None) -> Completion:
         """One model response, trying the primary model and then each fallback."""
+        try:
+            return await self.breaker.call(functools.partial(self._complete, messages, tools, on_token),
+                                           is_failure=lambda exc: isinstance(exc, ProviderError))
+        except BreakerOpen as exc:
+            raise ProviderError(f"The model was not called: its circuit breaker is {exc}.", []) from None
+
+    async def _complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
+                        on_token: TokenSink | None) -> Completion:
         attempts: list[dict[str, str]] = []
+        tries = self.config.retries + 1
+        # every attempt may use its timeout, and every wait its longest backoff
+        budget = self.config.timeout * tries + self.backoff.maximum * (tries - 1) + 1
         for model in [self.config.model, *self.config.fallbacks]:
             streamed: list[str] = []
             sink = functools.partial(_relay, streamed, on_token) if on_token else None
+
+            def log_retry(attempt: int, exc: Exception, delay: float, model: str = model) -> None:
+                log.info("LLM %s failed: %s (attempt %d of %d); retrying in %.2f s",
+                         model, _reason(exc), attempt, tries, delay)
+
             try:
-                completion = await asyncio.wait_for(
-                    self._one(model, messages, tools, sink),
-                    self.config.timeout * (self.config.retries + 1) + 1)
+                async with asyncio.timeout(budget):
+                    completion = await retry(
+                        functools.partial(self._one, model, messages, tools, sink), attempts=tries,
+                        backoff=self.backoff, on_retry=log_retry,
+                        retryable=lambda exc, streamed=streamed: not streamed and _worth_retrying(exc))
             except Exception as exc:  # litellm maps providers' errors to many exception types
-                reason = "timed out" if isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__ \
-                    else f"{type(exc).__name__}: {str(exc)[:200]}"
+                reason = _reason(exc)
                 attempts.append({"model": model, "error": reason})
                 log.warning("LLM %s failed: %s", model, reason)
                 if streamed:  # the customer saw part of this answer: do not start another
-                    self.breaker.record_failure()
                     raise ProviderError("The model failed while answering.", attempts, partial=True) from exc
                 continue
             completion.attempts = attempts
-            self.breaker.record_success()
             return completion
-        self.breaker.record_failure()
         raise ProviderError("Every configured model failed.", attempts)
 
     async def _one(self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
@@ -155,7 +164,7 @@ class LLMClient:
 
         kwargs: dict[str, Any] = {
             "model": model, "messages": messages, "temperature": self.config.temperature,
-            "timeout": self.config.timeout, "num_retries": self.config.retries}
+            "timeout": self.config.timeout, "num_retries": 0}  # retries are ours (complete)
         if tools:
             kwargs["tools"] = tools
             # Our tools are plain functions. litellm's MCP bridge (which it tries whenever tools

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from app.domain import Conversation, Message, Role
+from app.language_data import language_name
 from app.store.handoffs import HandoffRecord
 from connectors.base import Customer
 
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French"}
 QUOTE_CHARS = 140
 TRIED_ACTIONS = 6  # the latest actions named in "tried"; all of them are in `actions`
 
@@ -99,7 +99,7 @@ def build_packet(conversation: Conversation, transcript: list[Message], traces: 
     said = [m for m in transcript if m.role is Role.CUSTOMER]
     who = (f"{customer.name} ({customer.plan}, {customer.sla_tier} SLA)" if customer
            else "A verified customer" if conversation.customer_id else "A guest")
-    first = f"{who}, writing in {LANGUAGE_NAMES.get(language, language)}, "
+    first = f"{who}, writing in {language_name(language)}, "
     first += (f"asked about {intent.replace('_', ' ')}" if intent and intent != "question" else "got in touch")
     first += f": “{_clip(said[0].content)}”." if said else "."
     handoff_info: dict[str, Any] = {}

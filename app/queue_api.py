@@ -12,9 +12,9 @@ doesn't exist, so a token never reveals another company's conversations.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from app.console import announce_release, to_customer
 from app.domain import Conversation, ConversationId
 from app.errors import OwnershipConflict
-from app.handoff import MAX_NOTE_CHARS
+from app.handoff import MAX_NOTE_CHARS, HandoffDesk
 from app.store.accounts import Agent
 from app.store.handoffs import HandoffRecord
 from app.web import json_error, move_catch_all_last, read_json_body
@@ -75,6 +75,24 @@ class _Caller:
     agent: Agent
 
 
+@dataclass(frozen=True)
+class ConversationCall(Generic[Model]):
+    """A call on one conversation by an authenticated agent who may see it, with its checked body."""
+
+    request: Request
+    services: Services
+    agent: Agent
+    conversation: Conversation
+    body: Model
+
+    @property
+    def desk(self) -> HandoffDesk:
+        return self.services.desk
+
+
+CallHandler = Callable[[ConversationCall[Model]], Awaitable[Response]]
+
+
 def _invalid(message: str) -> JSONResponse:
     return json_error(400, "invalid_request", message)
 
@@ -123,7 +141,7 @@ def install_queue_api(app: FastAPI, services: Callable[[], Services | None]) -> 
         return conversation if conversation and caller.agent.serves(conversation.tenant) else None
 
     async def prepare(request: Request, conversation_id: str, model: type[Model],
-                      call: str) -> tuple[_Caller, Conversation, Model] | JSONResponse:
+                      call: str) -> ConversationCall[Model] | JSONResponse:
         """Authenticate, read the body, find the conversation: every conversation call starts so."""
         caller = await authenticate(request)
         if isinstance(caller, Response):
@@ -135,7 +153,28 @@ def install_queue_api(app: FastAPI, services: Callable[[], Services | None]) -> 
         if conversation is None:
             return _not_found(conversation_id)
         log.info("queue api %s by %s <%s> on %s", call, caller.agent.name, caller.agent.email, conversation.id)
-        return caller, conversation, body
+        return ConversationCall(request, caller.services, caller.agent, conversation, body)
+
+    def on_conversation(method: str, action: str, model: type[Model]
+                        ) -> Callable[[CallHandler[Model]], CallHandler[Model]]:
+        """Route `method /conversations/{id}/action` (no action: the conversation itself) to a
+        handler that gets the prepared call; a transition someone else got to first is a 409."""
+
+        def register(handler: CallHandler[Model]) -> CallHandler[Model]:
+            async def endpoint(request: Request, conversation_id: str) -> Response:
+                prepared = await prepare(request, conversation_id, model, handler.__name__)
+                if isinstance(prepared, Response):
+                    return prepared
+                try:
+                    return await handler(prepared)
+                except OwnershipConflict as exc:  # someone else got there first: the loser is told why
+                    return _conflict(exc)
+
+            path = PREFIX + "/conversations/{conversation_id}" + (f"/{action}" if action else "")
+            app.add_api_route(path, endpoint, methods=[method], name=handler.__name__)
+            return handler
+
+        return register
 
     @app.get(f"{PREFIX}/queue")
     async def queue(request: Request) -> Response:
@@ -149,90 +188,51 @@ def install_queue_api(app: FastAPI, services: Callable[[], Services | None]) -> 
         log.info("queue api queue by %s <%s>: %d waiting", caller.agent.name, caller.agent.email, len(entries))
         return JSONResponse({"conversations": [queue_item(e.conversation, e.handoff) for e in entries]})
 
-    @app.get(PREFIX + "/conversations/{conversation_id}")
-    async def packet(request: Request, conversation_id: str) -> Response:
-        prepared = await prepare(request, conversation_id, _Empty, "packet")
-        if isinstance(prepared, Response):
-            return prepared
-        caller, conversation, _ = prepared
-        suggest = request.query_params.get("suggest", "false").lower()
+    @on_conversation("GET", "", _Empty)
+    async def packet(call: ConversationCall[_Empty]) -> Response:
+        suggest = call.request.query_params.get("suggest", "false").lower()
         if suggest not in ("true", "false", "1", "0"):
             return _invalid("suggest: expected true or false")
-        found = await caller.services.desk.packet(conversation.id, caller.agent, suggest=suggest in ("true", "1"))
+        found = await call.desk.packet(call.conversation.id, call.agent, suggest=suggest in ("true", "1"))
         if found is None:
-            return _not_found(conversation_id)
+            return _not_found(call.conversation.id)
         return JSONResponse(found.as_dict())
 
-    @app.post(PREFIX + "/conversations/{conversation_id}/claim")
-    async def claim(request: Request, conversation_id: str) -> Response:
-        prepared = await prepare(request, conversation_id, ClaimRequest, "claim")
-        if isinstance(prepared, Response):
-            return prepared
-        caller, conversation, body = prepared
-        try:
-            claimed, joined = await caller.services.desk.claim(conversation.id, caller.agent, take_over=body.take_over)
-        except OwnershipConflict as exc:  # someone else got there first: the loser is told why
-            return _conflict(exc)
+    @on_conversation("POST", "claim", ClaimRequest)
+    async def claim(call: ConversationCall[ClaimRequest]) -> Response:
+        claimed, joined = await call.desk.claim(call.conversation.id, call.agent, take_over=call.body.take_over)
         await to_customer(claimed.id, joined)
-        return JSONResponse({"conversation": claimed.id, "state": claimed.state.value, "agent": caller.agent.email})
+        return JSONResponse({"conversation": claimed.id, "state": claimed.state.value, "agent": call.agent.email})
 
-    @app.post(PREFIX + "/conversations/{conversation_id}/messages")
-    async def message(request: Request, conversation_id: str) -> Response:
-        prepared = await prepare(request, conversation_id, MessageRequest, "message")
-        if isinstance(prepared, Response):
-            return prepared
-        caller, conversation, body = prepared
-        limit = caller.services.settings.max_message_chars
-        if not body.text.strip() or len(body.text) > limit:
+    @on_conversation("POST", "messages", MessageRequest)
+    async def message(call: ConversationCall[MessageRequest]) -> Response:
+        limit = call.services.settings.max_message_chars
+        if not call.body.text.strip() or len(call.body.text) > limit:
             return _invalid(f"text: must be 1-{limit} characters and not blank")
-        try:
-            sent = await caller.services.desk.post_agent_message(conversation.id, caller.agent, body.text,
-                                                                 suggestion_id=body.suggestion_id)
-        except OwnershipConflict as exc:
-            return _conflict(exc)
-        await to_customer(conversation.id, sent)
+        sent = await call.desk.post_agent_message(call.conversation.id, call.agent, call.body.text,
+                                                  suggestion_id=call.body.suggestion_id)
+        await to_customer(call.conversation.id, sent)
         return JSONResponse({"id": sent.id, "content": sent.content, "translated": bool(sent.metadata.get("original"))},
                             status_code=201)
 
-    @app.post(PREFIX + "/conversations/{conversation_id}/notes")
-    async def note(request: Request, conversation_id: str) -> Response:
-        prepared = await prepare(request, conversation_id, NoteRequest, "note")
-        if isinstance(prepared, Response):
-            return prepared
-        caller, conversation, body = prepared
-        if not body.text.strip():
+    @on_conversation("POST", "notes", NoteRequest)
+    async def note(call: ConversationCall[NoteRequest]) -> Response:
+        if not call.body.text.strip():
             return _invalid("text: must not be blank")
-        try:
-            added = await caller.services.desk.add_note(conversation.id, caller.agent, body.text)
-        except OwnershipConflict as exc:
-            return _conflict(exc)
-        return JSONResponse({"id": added.id, "conversation": conversation.id, "agent": added.agent,
+        added = await call.desk.add_note(call.conversation.id, call.agent, call.body.text)
+        return JSONResponse({"id": added.id, "conversation": call.conversation.id, "agent": added.agent,
                              "text": added.text, "created_at": added.created_at}, status_code=201)
 
-    @app.post(PREFIX + "/conversations/{conversation_id}/resolve")
-    async def resolve(request: Request, conversation_id: str) -> Response:
-        prepared = await prepare(request, conversation_id, _Empty, "resolve")
-        if isinstance(prepared, Response):
-            return prepared
-        caller, conversation, _ = prepared
-        try:
-            released = await caller.services.desk.resolve(conversation.id, caller.agent)
-        except OwnershipConflict as exc:
-            return _conflict(exc)
+    @on_conversation("POST", "resolve", _Empty)
+    async def resolve(call: ConversationCall[_Empty]) -> Response:
+        released = await call.desk.resolve(call.conversation.id, call.agent)
         await announce_release(released)
-        return JSONResponse({"conversation": conversation.id, "state": released.conversation.state.value})
+        return JSONResponse({"conversation": call.conversation.id, "state": released.conversation.state.value})
 
-    @app.post(PREFIX + "/conversations/{conversation_id}/handback")
-    async def handback(request: Request, conversation_id: str) -> Response:
-        prepared = await prepare(request, conversation_id, HandbackRequest, "handback")
-        if isinstance(prepared, Response):
-            return prepared
-        caller, conversation, body = prepared
-        try:
-            released = await caller.services.desk.hand_back(conversation.id, caller.agent, body.note)
-        except OwnershipConflict as exc:
-            return _conflict(exc)
+    @on_conversation("POST", "handback", HandbackRequest)
+    async def handback(call: ConversationCall[HandbackRequest]) -> Response:
+        released = await call.desk.hand_back(call.conversation.id, call.agent, call.body.note)
         await announce_release(released)
-        return JSONResponse({"conversation": conversation.id, "state": released.conversation.state.value})
+        return JSONResponse({"conversation": call.conversation.id, "state": released.conversation.state.value})
 
     move_catch_all_last(app)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app import clock as clocks
+from app import language_data
 from app.actions import GuardedActions
 from app.approvals import ApprovalDesk
 from app.engine import Engine
@@ -92,10 +93,18 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         pass
 
 
+def check_configuration(settings: Settings) -> TenantRegistry:
+    """The operator's files, read and validated before anything starts: the tenant files and
+    the language files (every domain the modules imported above registered). A broken one
+    raises a ConfigError that names the file and the field."""
+    language_data.check_all()
+    return TenantRegistry.from_files(settings.tenants)
+
+
 @asynccontextmanager
 async def build_services(settings: Settings, clock: clocks.Clock = clocks.system_clock) -> AsyncIterator[Services]:
     """Everything, on one clock: `clock` is the time every part reads (tests pass a fixed start)."""
-    tenants = TenantRegistry.from_files(settings.tenants)
+    tenants = check_configuration(settings)
     async with AsyncExitStack() as stack:
         previous = clocks.install(clock)
         stack.callback(clocks.install, previous)

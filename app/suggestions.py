@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from app.assistant import HISTORY_MESSAGES, LANGUAGE_NAMES
+from app.assistant import HISTORY_MESSAGES
 from app.domain import Citation, Message, Role
 from app.grounded import kb_answer, screened
 from app.i18n import say
+from app.language_data import language_name
 from app.llm import LLMClient, ProviderError
 from guardrails.pii import redact
 from knowledge.index import Hit, KnowledgeIndex
@@ -83,7 +84,7 @@ async def _llm_draft(llm: LLMClient, transcript: list[Message], good: list[Hit],
     prompt = (f"<conversation>\n{chr(10).join(lines)}\n</conversation>\n\n"
               f"<help_center>\n{passages}\n</help_center>\n\nWrite {agent_name}'s next reply.")
     system = SYSTEM_PROMPT.format(agent=agent_name, company=company,
-                                  language=LANGUAGE_NAMES.get(language, language))
+                                  language=language_name(language))
     completion = await llm.complete([{"role": "system", "content": system}, {"role": "user", "content": prompt}],
                                     tools=[])
     return completion.text.strip()

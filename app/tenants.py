@@ -15,10 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field
 from app.config_file import load_config_file
 from app.errors import ConfigError
 from app.handoff_policy import DEFAULT_HANDOFF_POLICY, HandoffPolicy, load_handoff_policy
+from app.language_data import languages
 from app.llm import LLMConfig
 from guardrails.action_policy import DEFAULT_POLICY, ActionPolicy, load_action_policy
 
-SUPPORTED_LANGUAGES = ("en", "es", "de", "fr")
 _TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 
 
@@ -103,8 +103,8 @@ class Tenant(BaseModel):
     @field_validator("default_language")
     @classmethod
     def _supported(cls, value: str) -> str:
-        if value not in SUPPORTED_LANGUAGES:
-            raise ValueError(f"supported languages are {', '.join(SUPPORTED_LANGUAGES)}")
+        if value not in languages():
+            raise ValueError(f"supported languages are {', '.join(languages())}")
         return value
 
     def resolve(self, path: Path) -> Path:

@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.language_data import language_info
 from app.llm import LLMClient, ProviderError
 
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 4000  # longer text is translated up to here, then marked as cut with " …"
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French"}
 _TAG = re.compile(r"<(/?)text>", re.IGNORECASE)
 _QUOTES = {'"': '"', "'": "'", "“": "”", "«": "»", "„": "“", "‘": "’"}
 
@@ -58,7 +58,8 @@ def same_language(source: str | None, target: str) -> bool:
 
 def language_name(code: str) -> str:
     """"Spanish" for "es": models follow names more reliably than codes; unknown codes as given."""
-    return LANGUAGE_NAMES.get(_base(code) or "", code)
+    info = language_info().get(_base(code) or "")
+    return info.name if info is not None else code
 
 
 class NoTranslator:

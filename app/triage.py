@@ -21,10 +21,10 @@ from app.domain import Conversation, Identity, Message, Role
 from app.entities import Entities, extract_entities
 from app.errors import ConnectorError
 from app.intents import IntentClassifier, IntentResult
+from app.language_data import languages
 from app.priority import Priority, score_priority
 from app.sentiment import Sentiment, assess
 from app.store import ConversationStore
-from app.tenants import SUPPORTED_LANGUAGES
 from app.trace import EntitiesTrace, IntentTrace, LanguageTrace, PriorityTrace, SentimentTrace, TriageTrace
 from connectors.base import Customer, CustomerDirectory
 
@@ -56,7 +56,7 @@ def detect_language(text: str, current: str | None, default: str) -> LanguageRes
     best = candidates[0]
     detected, confidence = best.lang, float(best.prob)
     switch = (
-        detected in SUPPORTED_LANGUAGES and detected != base
+        detected in languages() and detected != base
         and letters >= MIN_CHARS_TO_SWITCH and confidence >= MIN_CONFIDENCE_TO_SWITCH
     )
     return LanguageResult(detected if switch else base, detected, confidence, switch)

@@ -21,11 +21,12 @@ from app.assistant import HISTORY_MESSAGES
 from app.auth import customer_user_fields
 from app.domain import Conversation, ConversationId, Identity, Ownership, TenantId, utcnow
 from app.errors import FrontlineError
+from app.language_data import languages
 from app.policy import decide
 from app.services import build_classifier
 from app.settings import Settings
 from app.store import ConversationStore, Database
-from app.tenants import SUPPORTED_LANGUAGES, Tenant, TenantRegistry
+from app.tenants import Tenant, TenantRegistry
 from app.trace import DecisionTrace
 from app.trace_view import UNDERSTOOD_FIELDS, Row, as_text, assistant_turns, rows, turn_text
 from app.triage import triage
@@ -109,9 +110,9 @@ def _locale(value: str | None) -> str | None:
     if value is None:
         return None
     language = value.split("-")[0].split("_")[0].lower()
-    if language not in SUPPORTED_LANGUAGES:
+    if language not in languages():
         raise CommandError(f"--locale {value!r} is not a supported language "
-                           f"({', '.join(SUPPORTED_LANGUAGES)}; e.g. es or es-ES)")
+                           f"({', '.join(languages())}; e.g. es or es-ES)")
     return language
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from app.actions import ActionRequest, ActionResult
+from app.actions import Act
 from app.domain import Citation, Conversation, ConversationId, Identity, Message, MessageId
 from app.escalation import Escalation
 from app.escalation_signals import Signal
@@ -29,7 +29,6 @@ from app.triage import Triage
 from connectors.base import Connector, Customer
 
 EventSink = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # tenant, event, payload: the webhooks
-Act = Callable[[ActionRequest], Awaitable[ActionResult]]  # a write through the action gate, bound to one turn
 ASSISTANT_AUTHOR = "Assistant"
 
 

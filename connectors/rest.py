@@ -2,9 +2,10 @@
 
 Each connector operation maps to one endpoint (method and path template); records are read
 from the JSON answers with optional field renames. Calls time out, retry with backoff, and
-stop behind a circuit breaker while the API is down (connectors/resilience.py). Writes carry
-an `Idempotency-Key` header, so a retried write is carried out once. The options and their
-validation are in connectors/rest_config.py; both are described in docs/connectors.md.
+stop behind a circuit breaker while the API is down (connectors/json_http.py, on
+app/resilience.py). Writes carry an `Idempotency-Key` header, so a retried write is carried
+out once. The options and their validation are in connectors/rest_config.py; both are
+described in docs/connectors.md.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import logging
 import random
 import string
 import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -22,9 +22,10 @@ from urllib.parse import quote
 import httpx
 
 from app.errors import ConnectorError
+from app.resilience import Backoff, BreakerState, CircuitBreaker, Seconds, Sleep
 from connectors.base import Customer, Invoice, Order, OrderItem, Receipt, Subscription
+from connectors.json_http import JsonHttp
 from connectors.registry import ConnectorContext, register
-from connectors.resilience import Backoff, CircuitBreaker, JsonHttp
 from connectors.rest_config import (
     KINDS,
     OPERATIONS,
@@ -60,8 +61,7 @@ def _dig(body: Any, path: str) -> Any:
 class RestConnector:
     def __init__(self, config: RestConfig, *, client: httpx.AsyncClient | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, name: str = "REST connector",
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 clock: Seconds = time.monotonic, sleep: Sleep = asyncio.sleep,
                  rng: random.Random | None = None) -> None:
         self.config = config
         self.name = name
@@ -85,8 +85,7 @@ class RestConnector:
         return [value, token if len(token) >= 6 else ""]
 
     @property
-    def breaker_state(self) -> str:
-        """"closed", "open" or "half_open"."""
+    def breaker_state(self) -> BreakerState:
         return self._breaker.state
 
     async def close(self) -> None:

@@ -121,3 +121,20 @@ def test_a_language_without_a_messages_file_is_said_in_english(language_copy):
     (language_copy / "fr" / "messages.yaml").unlink()
     language_data.check_all()
     assert say("orders.eta", "fr", date="2026-12-04") == "Estimated delivery: 2026-12-04."
+
+
+@pytest.mark.parametrize("domain", ["messages", "signals", "sentiment", "injection", "pii", "entities", "answers"])
+def test_serving_checks_every_language_file_before_anything_starts(language_copy, tmp_path, domain):
+    """`frontline serve` and build_services call check_configuration first: a broken file of any
+    domain stops them with the file named, whichever module reads that domain."""
+    from app.services import check_configuration
+    from app.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data")
+    assert [tenant.id for tenant in check_configuration(settings)] == ["demo"]  # the shipped copy passes
+    file = language_copy / "de" / f"{domain}.yaml"
+    file.write_text("- just a list\n", encoding="utf-8")
+    language_data.reload()
+    with pytest.raises(ConfigError, match="must contain a mapping") as failure:
+        check_configuration(settings)
+    assert str(file) in str(failure.value)

@@ -10,9 +10,10 @@ import pytest_asyncio
 
 from app.domain import ConversationId, Message, MessageId, Role, new_id
 from app.i18n import say
+from app.language_data import language_info, languages
 from app.llm import LLMClient, LLMConfig
 from app.suggestions import latest_customer_text, suggest_reply
-from app.translation import MAX_CHARS, LLMTranslator, NoTranslator, Translation, translator_for
+from app.translation import MAX_CHARS, LLMTranslator, NoTranslator, Translation, language_name, translator_for
 from knowledge.index import KnowledgeIndex
 from knowledge.loaders import load_folder
 from tests.support.fake_llm import FakeLLM, error, reply
@@ -108,6 +109,13 @@ async def test_no_translator_passes_text_through_marked_untranslated():
     assert await translator.translate("Hola", source="es", target="en") == Translation("Hola", "es", "en", False,
                                                                                        "none")
     assert (await translator.translate("Hi", source="en", target="en")).engine == "same-language"
+
+
+async def test_language_names_come_from_the_language_data_files():
+    assert languages()[0] == "en" and {"es", "de", "fr"} <= set(languages())
+    assert [language_name(code) for code in ("de", "es-MX", "FR")] == ["German", "Spanish", "French"]
+    assert language_name("pt-BR") == "pt-BR"  # not a supported language: named by its code
+    assert all(language_name(code) == language_info()[code].name for code in languages())
 
 
 async def test_translator_for_a_configured_llm_uses_it(llm):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
 
-from app.actions import ActionRequest, ActionResult
+from app.actions import Act, ActionRequest, ActionResult
 from app.domain import Identity
 from app.entities import Entities
 from app.errors import ConnectorError
@@ -63,7 +63,6 @@ class FlowState:
             return None
 
 
-Act = Callable[[ActionRequest], Awaitable[ActionResult]]
 
 
 @dataclass(frozen=True)
