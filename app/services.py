@@ -11,29 +11,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app import clock as clocks
-from app import language_data
-from app.actions import GuardedActions
-from app.approvals import ApprovalDesk
-from app.engine import Engine
-from app.escalation import Escalator
-from app.handoff import HandoffDesk
-from app.intake import HandoffIntake
-from app.intents import IntentClassifier
-from app.llm import LLMClient
-from app.presence import Presence
-from app.rate_limits import AbuseGuards, IdentityRateLimiter
-from app.recovery import Recovery
-from app.settings import Settings
+from app.actions.approvals import ApprovalDesk
+from app.actions.gate import GuardedActions
+from app.config.settings import Settings
+from app.config.tenants import Tenant, TenantRegistry
+from app.conversation.engine import Engine
+from app.conversation.escalation import Escalator
+from app.conversation.recovery import Recovery
+from app.conversation.turn import TenantRuntime
+from app.core import clock as clocks
+from app.core import language_data
+from app.handoff.desk import HandoffDesk
+from app.handoff.intake import HandoffIntake
+from app.handoff.presence import Presence
+from app.handoff.webhooks import WebhookDispatcher
+from app.llm.client import LLMClient
 from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore
 from app.store.actions import ActionLedger, ApprovalStore
 from app.store.guest_retention import keep_pruning_guests
 from app.store.handoffs import HandoffStore
 from app.store.webhooks import WebhookOutbox
-from app.tenants import Tenant, TenantRegistry
-from app.turn import TenantRuntime
-from app.webhooks import WebhookDispatcher
+from app.understanding.intents import IntentClassifier
 from connectors.registry import ConnectorContext, open_connector
+from guardrails.abuse_limits import AbuseGuards, IdentityRateLimiter
 from knowledge.embedder import Embedder, open_embedders
 from knowledge.index import KnowledgeIndex, SyncReport
 from knowledge.loaders import load_folder

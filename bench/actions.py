@@ -30,9 +30,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the packages, not bench/guardrails.py
 
-from app.actions import ActionRequest, ActionScope, GuardedActions
-from app.domain import Identity, TenantId, new_id
-from app.settings import PROJECT_ROOT
+from app.actions.gate import ActionRequest, ActionScope, GuardedActions
+from app.config.settings import PROJECT_ROOT
+from app.core.domain import Identity, TenantId, new_id
 from app.store import Database
 from app.store.actions import ActionLedger, ApprovalStore
 from app.store.audit import AuditLog, verify

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.auth import sign_identity_token
-from app.tenants import load_tenant
+from app.config.tenants import load_tenant
+from app.surfaces.auth import sign_identity_token
 from tests.support.chat import ChatClient
 from tests.support.server import PROJECT_ROOT, ServerProcess
 

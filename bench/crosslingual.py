@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.settings import load_settings
+from app.config.settings import load_settings
 from knowledge.embedder import open_embedder
 from knowledge.index import KnowledgeIndex
 from knowledge.loaders import load_folder

@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from app.intents import IntentClassifier, IntentResult
-from app.settings import load_settings
+from app.config.settings import load_settings
+from app.understanding.intents import IntentClassifier, IntentResult
 from bench.triage import macro_f1, read_out_of_scope
 from knowledge.embedder import open_embedder
 from knowledge.model_files import DEFAULT_MODEL, MULTILINGUAL_MODEL
@@ -71,7 +71,7 @@ def read_jsonl(path: Path) -> list[dict[str, str | None]]:
 
 def label(result: IntentResult) -> str:
     """What the engine acts on: an action or small-talk intent, else NONE (answer from the help
-    center), which is what app/policy.py does with no intent and with the question_* intents."""
+    center), which is what app/conversation/policy.py does with no intent and with the question_* intents."""
     return result.name if result.name in ACTIONS | SMALLTALK else NONE
 
 

@@ -40,11 +40,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.domain import ConversationId, Identity, MessageId, Ownership, TenantId, new_id
-from app.errors import OwnershipConflict
+from app.config.settings import Settings
+from app.conversation.turn import Turn
+from app.core.domain import ConversationId, Identity, MessageId, Ownership, TenantId, new_id
+from app.core.errors import OwnershipConflict
 from app.services import Services, build_services
-from app.settings import Settings
-from app.turn import Turn
 from tests.conftest import AGENT_EMAIL, AGENT_PASSWORD
 from tests.support.chat import ChatClient
 from tests.support.server import ServerProcess

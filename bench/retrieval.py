@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qdrant_client import models
 
-from app.settings import load_settings
+from app.config.settings import load_settings
 from knowledge.documents import Document
 from knowledge.embedder import open_embedders
 from knowledge.index import KnowledgeIndex, alias_for

@@ -15,7 +15,7 @@ en/es/de/fr messages); out of scope is the positive class and the prediction is 
 demo tenant (demo/intents.yaml) show how a small tenant fares; bench/demo_intents.py scores
 the demo tenant's intents themselves on held-out messages.
 
-Language: `app.triage.detect_language` (langdetect, seeded) on labelled messages: bitext dev
+Language: `app.understanding.triage.detect_language` (langdetect, seeded) on labelled messages: bitext dev
 (en), bench/data/crosslingual_demo.jsonl questions (es/de/fr) and their English renderings,
 and the language-tagged out-of-scope files; split at 20 characters. "raw" is langdetect's
 best guess; "sticky" keeps the conversation's language unless a message has >= 24 letters
@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from app.intents import IntentClassifier, IntentResult, expected_calibration_error
-from app.settings import load_settings
-from app.triage import detect_language
+from app.config.settings import load_settings
+from app.understanding.intents import IntentClassifier, IntentResult, expected_calibration_error
+from app.understanding.triage import detect_language
 from knowledge.embedder import Embedder, open_embedder
 from knowledge.model_files import DEFAULT_MODEL, MULTILINGUAL_MODEL
 

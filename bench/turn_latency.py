@@ -48,13 +48,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import yaml
 
-from app.assistant import TOOLS, system_prompt
-from app.domain import ConversationId, Identity, MessageId, TenantId, new_id
-from app.engine import Engine
-from app.llm import LLMClient, LLMConfig
+from app.config.settings import PROJECT_ROOT, Settings
+from app.conversation.assistant import TOOLS, system_prompt
+from app.conversation.engine import Engine
+from app.conversation.turn import Turn
+from app.core.domain import ConversationId, Identity, MessageId, TenantId, new_id
+from app.llm.client import LLMClient, LLMConfig
 from app.services import build_services
-from app.settings import PROJECT_ROOT, Settings
-from app.turn import Turn
 from tests.support.fake_llm import FakeLLM, call, reply
 
 DEMO = PROJECT_ROOT / "demo"

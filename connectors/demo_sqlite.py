@@ -16,8 +16,8 @@ from typing import Any
 
 import aiosqlite
 
-from app import clock as clocks
-from app.errors import ConfigError, ConnectorError
+from app.core import clock as clocks
+from app.core.errors import ConfigError, ConnectorError
 from connectors.base import Customer, Invoice, Order, OrderItem, Receipt, Subscription
 from connectors.registry import ConnectorContext, register
 

@@ -1,5 +1,5 @@
 """JSON over HTTP to a company's system, for any networked connector: a timeout per attempt,
-retries with backoff, a cap on the response size, and a circuit breaker (app/resilience.py)."""
+retries with backoff, a cap on the response size, and a circuit breaker (app/core/resilience.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from app.errors import ConnectorError
-from app.resilience import Backoff, BreakerOpen, CircuitBreaker, Sleep, parse_retry_after, retry
+from app.core.errors import ConnectorError
+from app.core.resilience import Backoff, BreakerOpen, CircuitBreaker, Sleep, parse_retry_after, retry
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app import clock as clocks
-from app.errors import ConfigError
+from app.core import clock as clocks
+from app.core.errors import ConfigError
 from connectors.base import Connector
 
 
@@ -25,7 +25,7 @@ class ConnectorContext:
     tenant: str
     tenant_root: Path  # relative option paths resolve against the tenant file's folder
     data_dir: Path  # where a connector may keep local state
-    clock: clocks.Clock = clocks.now  # Frontline's one clock (app/clock.py), for anything dated
+    clock: clocks.Clock = clocks.now  # Frontline's one clock (app/core/clock.py), for anything dated
 
 
 Factory = Callable[[dict[str, Any], ConnectorContext], Awaitable[Connector]]

@@ -3,7 +3,7 @@
 Each connector operation maps to one endpoint (method and path template); records are read
 from the JSON answers with optional field renames. Calls time out, retry with backoff, and
 stop behind a circuit breaker while the API is down (connectors/json_http.py, on
-app/resilience.py). Writes carry an `Idempotency-Key` header, so a retried write is carried
+app/core/resilience.py). Writes carry an `Idempotency-Key` header, so a retried write is carried
 out once. The options and their validation are in connectors/rest_config.py; both are
 described in docs/connectors.md.
 """
@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 import httpx
 
-from app.errors import ConnectorError
-from app.resilience import Backoff, BreakerState, CircuitBreaker, Seconds, Sleep
+from app.core.errors import ConnectorError
+from app.core.resilience import Backoff, BreakerState, CircuitBreaker, Seconds, Sleep
 from connectors.base import Customer, Invoice, Order, OrderItem, Receipt, Subscription
 from connectors.json_http import JsonHttp
 from connectors.registry import ConnectorContext, register

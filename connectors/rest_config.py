@@ -19,7 +19,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.errors import ConfigError, ConnectorError
+from app.core.errors import ConfigError, ConnectorError
 
 OPTIONS = "connector.options"
 # operation -> (record kind, the placeholders its path may use, list / one / write)

@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.config_file import load_config_file
+from app.core.config_file import load_config_file
 from connectors.tools import WRITE_TOOLS
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.domain import Identity
+from app.core.domain import Identity
 from guardrails.verdict import Verdict
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ConfigDict, create_model
 
-from app.language_data import RegexEntry, alternation, derived, register
+from app.core.language_data import RegexEntry, alternation, derived, register
 
 # (signal, pattern, weight in a customer message, weight in a help-center passage)
 _RULES: list[tuple[str, str, float, float]] = [

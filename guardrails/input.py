@@ -73,7 +73,7 @@ class RateLimiter:
         self._seen: dict[str, deque[float]] = defaultdict(deque)
 
     def check(self, key: str, identity: str | None = None) -> Verdict:
-        """`identity` (the customer) is for limits across conversations: app/rate_limits.py."""
+        """`identity` (the customer) is for limits across conversations: guardrails/abuse_limits.py."""
         now = self._clock()
         seen = self._seen[key]
         while seen and now - seen[0] > self.window:

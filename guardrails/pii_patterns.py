@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ConfigDict, create_model
 
-from app.language_data import RegexEntry, alternation, derived, register
+from app.core.language_data import RegexEntry, alternation, derived, register
 
 # --- email -------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from app.errors import KnowledgeError
+from app.core.errors import KnowledgeError
 from knowledge.model_files import DEFAULT_MODEL, MULTILINGUAL_MODEL, verified_folder
 
 log = logging.getLogger(__name__)

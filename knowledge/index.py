@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 from qdrant_client import AsyncQdrantClient, models
 
-from app.errors import KnowledgeError
+from app.core.errors import KnowledgeError
 from knowledge import sparse
 from knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document
 from knowledge.documents import Document

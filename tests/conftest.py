@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.auth import sign_identity_token
-from app.tenants import load_tenant
+from app.config.tenants import load_tenant
+from app.surfaces.auth import sign_identity_token
 from tests.support.chat import ChatClient
 from tests.support.server import LIMITS_OFF, PROJECT_ROOT, ServerProcess
 
@@ -56,7 +56,7 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 def embedder():
     """The real default (primary) embedding model, loaded once."""
-    from app.settings import Settings
+    from app.config.settings import Settings
     from knowledge.embedder import open_embedder
 
     settings = Settings()
@@ -66,7 +66,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def multilingual_embedder():
     """The real default multilingual embedding model, loaded once."""
-    from app.settings import Settings
+    from app.config.settings import Settings
     from knowledge.embedder import open_embedder
 
     settings = Settings()

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.domain import Identity, TenantId
-from app.networks import client_address, parse_networks
-from app.rate_limits import AbuseLimits, IdentityRateLimiter, SignInThrottle, WidgetSessionLimits
+from app.config.networks import client_address, parse_networks
+from app.core.domain import Identity, TenantId
 from app.store import AccountStore, ConversationStore, Database
 from app.store.guest_retention import prune_guests
+from guardrails.abuse_limits import AbuseLimits, IdentityRateLimiter, SignInThrottle, WidgetSessionLimits
 from tests.conftest import AGENT_EMAIL, AGENT_PASSWORD
 from tests.support.chat import ChatClient
 from tests.support.server import ServerProcess, demo_tenant_file

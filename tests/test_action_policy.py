@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import ConfigError
-from app.tenants import load_tenant
+from app.config.tenants import load_tenant
+from app.core.errors import ConfigError
 from connectors.tools import READ_TOOLS, WRITE_TOOLS, ToolArgumentsError
 from guardrails.action_policy import DEFAULT_POLICY, ActionPolicy, Outcome, Usage, load_action_policy, rule_on
 

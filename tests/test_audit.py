@@ -10,7 +10,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from app.store import Database
 from app.store.audit import AuditLog, verify
 from app.store.migrations import MIGRATIONS

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.i18n import say
+from app.core.i18n import say
 from tests.support.chat import ChatClient
 from tests.support.server import ServerProcess
 from tests.test_chat_e2e import agent_console, customer

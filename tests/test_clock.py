@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import pytest_asyncio
 
-from app import clock as clocks
-from app.clock import StartingAt
-from app.errors import ConfigError
+from app.config.settings import Settings
+from app.core import clock as clocks
+from app.core.clock import StartingAt
+from app.core.errors import ConfigError
 from app.services import build_services
-from app.settings import Settings
 from connectors.demo_sqlite import DemoSqliteConnector, seeded_value
 from tests.support.engine import TEST_START, Chat, fixed_clock, rows
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.errors import ConfigError
-from app.tenants import TenantRegistry, load_tenant
+from app.config.tenants import TenantRegistry, load_tenant
+from app.core.errors import ConfigError
 
 VALID = """id: acme
 name: Acme

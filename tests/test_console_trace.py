@@ -8,9 +8,9 @@ import os
 import subprocess
 import sys
 
-from app.policy import POLICY_VERSION
-from app.trace import DecisionTrace
-from app.trace_view import escape, rows
+from app.conversation.policy import POLICY_VERSION
+from app.conversation.trace_view import escape, rows
+from app.core.trace import DecisionTrace
 from tests.support.chat import ChatClient
 from tests.support.server import PROJECT_ROOT, ServerProcess
 from tests.test_chat_e2e import agent_console
@@ -18,7 +18,7 @@ from tests.test_chat_e2e import agent_console
 
 def frontline(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FRONTLINE_DATA_DIR": str(server.data_dir)}
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=PROJECT_ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "app.cli.main", *args], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
 
 

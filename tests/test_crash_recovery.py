@@ -117,8 +117,8 @@ async def crash(crashed_server, api, identity_for_module):
 
 @pytest.fixture(scope="module")
 def identity_for_module():
-    from app.auth import sign_identity_token
-    from app.tenants import load_tenant
+    from app.config.tenants import load_tenant
+    from app.surfaces.auth import sign_identity_token
     tenant = load_tenant(PROJECT_ROOT / "demo" / "tenant.yaml")
     return lambda customer_id: sign_identity_token(tenant, customer_id)
 
@@ -139,7 +139,7 @@ async def test_a_write_cut_off_by_a_crash_is_resolved_once_audited_and_announced
     assert len(recovered) == 1 and recovered[0]["outcome"] == "done", events
     assert json.loads(recovered[0]["detail"])["recovered"] == "retried"
     verify = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "app.cli", "audit", "verify"], cwd=PROJECT_ROOT,
+        subprocess.run, [sys.executable, "-m", "app.cli.main", "audit", "verify"], cwd=PROJECT_ROOT,
         env={**os.environ, **server.env, "FRONTLINE_DATA_DIR": str(server.data_dir)},
         capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0, verify.stdout + verify.stderr
@@ -186,8 +186,8 @@ async def test_a_message_left_unanswered_by_a_crash_is_answered_once_after_resta
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def services(tmp_path_factory):
     """The real services on the demo backend, which can say what became of a write by its key."""
+    from app.config.settings import Settings
     from app.services import build_services
-    from app.settings import Settings
     from tests.support.engine import fixed_clock
 
     async with build_services(Settings(data_dir=tmp_path_factory.mktemp("recover") / "data"),
@@ -199,7 +199,7 @@ async def cut_off(services, customer: str, invoice: str, *, reached_the_system: 
                   ask: str = "Please send me a copy of invoice {}", locale: str = "en") -> tuple[str, str]:
     """A write as a crash leaves it: claimed as running, and carried out by the company's system
     or not; returns (conversation id, idempotency key)."""
-    from app.domain import new_id
+    from app.core.domain import new_id
     from app.store.actions import LedgerEntry
     from tests.support.engine import Chat
 

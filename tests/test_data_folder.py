@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.data_folder import MIN_SECRET_CHARS, auth_secret
-from app.settings import Settings
+from app.config.data_folder import MIN_SECRET_CHARS, auth_secret
+from app.config.settings import Settings
 from tests.support.server import PROJECT_ROOT, ServerProcess, demo_tenant_file, free_port
 
 # Each command that opens the data folder, as an operator types it.
@@ -32,7 +32,7 @@ AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 def frontline(args: list[str], data_dir: Path, as_nobody: bool = False) -> subprocess.CompletedProcess:
     """Run the real CLI (as the `nobody` user if asked, through setpriv), with the data folder set."""
     env = {**os.environ, "FRONTLINE_DATA_DIR": str(data_dir), "FRONTLINE_PORT": str(free_port())}
-    command = [*(AS_NOBODY if as_nobody else []), sys.executable, "-m", "app.cli", *args]
+    command = [*(AS_NOBODY if as_nobody else []), sys.executable, "-m", "app.cli.main", *args]
     return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=90)
 
 
@@ -71,7 +71,7 @@ def read_only_data() -> Iterator[Path]:
     ignores file modes, so the commands run as nobody (util-linux setpriv)."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv to run a command as another user")
-    probe = subprocess.run([*AS_NOBODY, sys.executable, "-c", "import app.cli"], cwd=PROJECT_ROOT,
+    probe = subprocess.run([*AS_NOBODY, sys.executable, "-c", "import app.cli.main"], cwd=PROJECT_ROOT,
                            capture_output=True, timeout=120)
     if probe.returncode != 0:
         pytest.skip(f"nobody cannot run this interpreter: {probe.stderr[-300:]!r}")

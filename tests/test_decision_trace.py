@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from app.trace import DecisionPart, DecisionTrace, HandoffTrace, TaskTrace
-from app.trace_view import TURN_FIELDS, rows
+from app.conversation.trace_view import TURN_FIELDS, rows
+from app.core.trace import DecisionPart, DecisionTrace, HandoffTrace, TaskTrace
 
 # A trace as an earlier version stored it: one latency number, no mode, no guardrails, an
 # intent with no method, and a key this version does not know.

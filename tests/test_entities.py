@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.entities import Amount, extract_entities
+from app.understanding.entities import Amount, extract_entities
 
 TODAY = date(2026, 11, 30)  # a Monday
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.escalation_signals import KINDS, REGULATORY, TOPICS, Signal, detect
+from app.understanding.signals import KINDS, REGULATORY, TOPICS, Signal, detect
 
 
 def kinds(text: str) -> list[str]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.flows import Choice, FlowState, default_runner
-from app.flows.orders import same_country
-from app.flows.state import normalize, pick, read_yes_no
+from app.conversation.flows import Choice, FlowState, default_runner
+from app.conversation.flows.orders import same_country
+from app.conversation.flows.state import normalize, pick, read_yes_no
 
 
 def test_answers_are_read_in_every_language() -> None:
@@ -41,16 +41,16 @@ def test_a_new_address_may_not_name_another_country() -> None:
 
 
 def test_the_policy_knows_every_built_in_task_and_its_sign_in_rule() -> None:
-    from app.policy import BUILTIN_TASKS
+    from app.conversation.policy import BUILTIN_TASKS
 
     assert default_runner().tasks == dict(BUILTIN_TASKS)
 
 
 def test_two_tasks_about_equally_likely_are_asked_about_not_guessed() -> None:
-    from app.domain import Conversation, Identity, Ownership, TenantId
-    from app.intents import IntentResult
-    from app.policy import Action, decide, task_candidates
-    from app.tenants import load_tenant
+    from app.config.tenants import load_tenant
+    from app.conversation.policy import Action, decide, task_candidates
+    from app.core.domain import Conversation, Identity, Ownership, TenantId
+    from app.understanding.intents import IntentResult
     from tests.conftest import DEMO_TENANT
 
     tenant = load_tenant(DEMO_TENANT)

@@ -9,12 +9,12 @@ from datetime import date
 import pytest
 import pytest_asyncio
 
-from app.domain import Identity, TenantId
-from app.entities import extract_entities
-from app.flows import FlowContext, default_runner
-from app.intents import IntentResult
+from app.config.settings import Settings
+from app.conversation.flows import FlowContext, default_runner
+from app.core.domain import Identity, TenantId
 from app.services import build_services
-from app.settings import Settings
+from app.understanding.entities import extract_entities
+from app.understanding.intents import IntentResult
 from tests.support.engine import Chat, backend, fixed_clock, rows
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -123,7 +123,7 @@ async def test_unclear_answers_are_asked_again_then_let_go(services):
 
 
 async def test_a_person_taking_over_clears_the_half_finished_task(services):
-    from app.domain import Ownership
+    from app.core.domain import Ownership
 
     chat = Chat(services, "cus_1001")
     await chat.say("Could you send a copy of invoice INV-2026-0079?")
@@ -148,7 +148,7 @@ async def test_when_the_help_center_has_nothing_a_likely_task_is_offered(service
 
 
 async def test_an_idempotency_key_cannot_be_reused_for_another_write(services):
-    from app.errors import ConnectorError
+    from app.core.errors import ConnectorError
 
     connector = backend(services)
     await connector.send_invoice_copy("cus_1001", "INV-2026-0079", idempotency_key="key-reuse-test")

@@ -8,11 +8,11 @@ import asyncio
 import pytest
 import pytest_asyncio
 
-from app.actions import ActionRequest, ActionScope
-from app.domain import Identity, Role, TenantId, new_id
-from app.errors import ApprovalError
+from app.actions.gate import ActionRequest, ActionScope
+from app.config.settings import Settings
+from app.core.domain import Identity, Role, TenantId, new_id
+from app.core.errors import ApprovalError
 from app.services import build_services
-from app.settings import Settings
 from app.store.accounts import Agent
 from app.store.audit import verify
 from knowledge.documents import Document

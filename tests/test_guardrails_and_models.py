@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from app.settings import Settings
+from app.config.settings import Settings
 from guardrails.input import RateLimiter
 from knowledge.model_files import BUNDLES, DEFAULT_MODEL, ModelFilesError, problems, verified_folder
 

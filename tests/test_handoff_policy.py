@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import ConfigError
-from app.handoff_policy import load_handoff_policy
-from app.tenants import load_tenant
+from app.config.handoff_policy import load_handoff_policy
+from app.config.tenants import load_tenant
+from app.core.errors import ConfigError
 
 DEMO = Path(__file__).resolve().parents[1] / "demo"
 GOOD = "version: v1\nqueues: {general: {}}\n"

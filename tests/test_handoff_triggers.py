@@ -19,16 +19,16 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
-from app.domain import MessageId, Ownership, Role, new_id
-from app.escalation_signals import detect
-from app.handoff_policy import HandoffPolicy, rank
-from app.i18n import say
-from app.intake import NOTICE_EVERY
-from app.sentiment import assess
+from app.config.handoff_policy import HandoffPolicy, rank
+from app.config.settings import Settings
+from app.conversation.turn import Turn, TurnOutcome
+from app.core.domain import MessageId, Ownership, Role, new_id
+from app.core.i18n import say
+from app.handoff.intake import NOTICE_EVERY
 from app.services import build_services
-from app.settings import Settings
 from app.store.handoffs import HandoffRecord, iso, parse_iso
-from app.turn import Turn, TurnOutcome
+from app.understanding.sentiment import assess
+from app.understanding.signals import detect
 from tests.support.engine import Chat, fixed_clock, rows
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

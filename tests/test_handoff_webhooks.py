@@ -12,10 +12,10 @@ import pytest
 import pytest_asyncio
 import yaml
 
+from app.config.settings import PROJECT_ROOT, Settings
+from app.handoff.webhooks import verify
 from app.services import build_services
-from app.settings import PROJECT_ROOT, Settings
 from app.store.accounts import Agent
-from app.webhooks import verify
 from tests.support.engine import Chat, fixed_clock
 from tests.support.webhook_receiver import Receiver
 

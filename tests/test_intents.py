@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.errors import ConfigError
-from app.intents import K_CANDIDATES, IntentClassifier, IntentResult
+from app.core.errors import ConfigError
+from app.understanding.intents import K_CANDIDATES, IntentClassifier, IntentResult
 from knowledge.embedder import Embedder
 
 DEMO_INTENTS = Path(__file__).resolve().parents[1] / "demo" / "intents.yaml"

@@ -18,7 +18,7 @@ from tests.support.server import PROJECT_ROOT
 
 def frontline(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FRONTLINE_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=PROJECT_ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "app.cli.main", *args], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
 
 

@@ -197,7 +197,7 @@ async def test_questions_in_other_languages_find_english_articles(tmp_path, embe
 
 
 async def test_an_unreachable_qdrant_server_is_a_clear_error(embedder):
-    from app.errors import KnowledgeError
+    from app.core.errors import KnowledgeError
 
     with pytest.raises(KnowledgeError, match=r"Cannot open the knowledge index \(http://127.0.0.1:9\)"):
         await KnowledgeIndex.open(embedder, url="http://127.0.0.1:9")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from app import language_data
-from app.errors import ConfigError
-from app.i18n import placeholders, say, status_name
+from app.core import language_data
+from app.core.errors import ConfigError
+from app.core.i18n import placeholders, say, status_name
 from tests.support.server import PROJECT_ROOT
 
 
@@ -127,8 +127,8 @@ def test_a_language_without_a_messages_file_is_said_in_english(language_copy):
 def test_serving_checks_every_language_file_before_anything_starts(language_copy, tmp_path, domain):
     """`frontline serve` and build_services call check_configuration first: a broken file of any
     domain stops them with the file named, whichever module reads that domain."""
+    from app.config.settings import Settings
     from app.services import check_configuration
-    from app.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "data")
     assert [tenant.id for tenant in check_configuration(settings)] == ["demo"]  # the shipped copy passes

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from app import language_data
-from app.entities import extract_entities
-from app.errors import ConfigError
-from app.flows.state import read_yes_no
+from app.conversation.flows.state import read_yes_no
+from app.core import language_data
+from app.core.errors import ConfigError
+from app.understanding.entities import extract_entities
 from guardrails.injection import detect_injection
 from guardrails.pii import find_pii
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app import language_data
-from app.errors import ConfigError
-from app.escalation_signals import NAMED_TOPICS, detect
-from app.sentiment import assess
+from app.core import language_data
+from app.core.errors import ConfigError
+from app.understanding.sentiment import assess
+from app.understanding.signals import NAMED_TOPICS, detect
 
 
 @pytest.fixture

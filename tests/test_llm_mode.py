@@ -11,10 +11,10 @@ import pytest
 import pytest_asyncio
 import yaml
 
-from app.domain import ConversationId, Identity, MessageId, Ownership, TenantId, new_id
+from app.config.settings import Settings
+from app.conversation.turn import Turn
+from app.core.domain import ConversationId, Identity, MessageId, Ownership, TenantId, new_id
 from app.services import build_services
-from app.settings import Settings
-from app.turn import Turn
 from tests.support.engine import fixed_clock
 from tests.support.fake_llm import FakeLLM, call, error, reply, slow
 from tests.support.server import PROJECT_ROOT
@@ -173,7 +173,7 @@ async def test_the_model_can_hand_the_conversation_to_a_person(services, fake_ll
 
 
 async def test_versioned_prompt_asks_for_search_queries_in_the_help_center_language(services, fake_llm):
-    assert (Path(PROJECT_ROOT) / "app" / "prompts" / "answer.v2.md").is_file()
+    assert (Path(PROJECT_ROOT) / "app" / "conversation" / "prompts" / "answer.v2.md").is_file()
     outcome, trace, _ = await handle(services, fake_llm, reply("El envío tarda de 3 a 5 días."),
                                      text="¿Cuánto tarda normalmente el envío a España?")
     system = fake_llm.requests[-1]["messages"][0]["content"]

@@ -1,12 +1,12 @@
-"""The LLM client's retries and circuit breaker (app/resilience.py), with litellm running for
+"""The LLM client's retries and circuit breaker (app/core/resilience.py), with litellm running for
 real against a scripted OpenAI-compatible server on 127.0.0.1."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.llm import LLMClient, LLMConfig, ProviderError
-from app.resilience import Backoff, BreakerState
+from app.core.resilience import Backoff, BreakerState
+from app.llm.client import LLMClient, LLMConfig, ProviderError
 from tests.support.fake_llm import FakeLLM, error, reply
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from app.priority import URGENT_INTENTS, score_priority
-from app.sentiment import Sentiment, assess
+from app.understanding.priority import URGENT_INTENTS, score_priority
+from app.understanding.sentiment import Sentiment, assess
 from connectors.base import Customer
 
 TODAY = date(2026, 11, 30)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
+from app.config.settings import Settings
 from app.store import AccountStore, Database
 from app.store.handoffs import HandoffStore
 from tests.conftest import AGENT_EMAIL
@@ -25,13 +25,13 @@ from tests.support.server import ServerProcess
 from tests.test_chat_e2e import customer
 
 AGENT_NAME = "Alex Rivera"
-OVERSIZED_BODY_BYTES = 20_000  # over app.web.MAX_BODY_BYTES (not imported: it would load Chainlit here)
+OVERSIZED_BODY_BYTES = 20_000  # over app.surfaces.web.MAX_BODY_BYTES (not imported: it would load Chainlit here)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """This module's own server (it overrides the session's, and `clients` follows it). Each
-    API call counts the agent as online for minutes (app/presence.py), which changes how every
+    API call counts the agent as online for minutes (app/handoff/presence.py), which changes how every
     later handoff on the same server is answered; other modules expect nobody online."""
     folder = tmp_path_factory.mktemp("queue-api-server")
     process = ServerProcess(data_dir=folder / "data", log_path=folder / "server.log").start()

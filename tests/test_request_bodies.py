@@ -10,10 +10,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from app.settings import Settings
+from app.config.settings import Settings
 from app.store import AccountStore, Database
 
-MAX_BODY_BYTES = 16_384  # app.web.MAX_BODY_BYTES (not imported: it would load Chainlit here)
+MAX_BODY_BYTES = 16_384  # app.surfaces.web.MAX_BODY_BYTES (not imported: it would load Chainlit here)
 
 CHUNK = b"x" * 65_536
 OFFERED = 64 * 1024 * 1024  # what the client is willing to send: 4,000 times the cap

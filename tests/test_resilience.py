@@ -1,4 +1,4 @@
-"""The circuit breaker and the retry helper alone (app/resilience.py), with an injected clock
+"""The circuit breaker and the retry helper alone (app/core/resilience.py), with an injected clock
 and sleep: no test waits. Their use over HTTP is in tests/test_rest_connector.py, and by the
 LLM client in tests/test_llm_mode.py and tests/test_translation.py."""
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.resilience import Backoff, BreakerOpen, BreakerState, CircuitBreaker, parse_retry_after, retry
+from app.core.resilience import Backoff, BreakerOpen, BreakerState, CircuitBreaker, parse_retry_after, retry
 
 
 class Clock:

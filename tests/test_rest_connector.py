@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.errors import ConfigError, ConnectorError
+from app.core.errors import ConfigError, ConnectorError
 from connectors.base import (
     AccountSystem,
     BillingSystem,

@@ -9,11 +9,11 @@ import pytest
 import pytest_asyncio
 import yaml
 
-from app.domain import ConversationId, Identity, MessageId, TenantId, new_id
-from app.i18n import say
+from app.config.settings import Settings
+from app.conversation.turn import Turn
+from app.core.domain import ConversationId, Identity, MessageId, TenantId, new_id
+from app.core.i18n import say
 from app.services import build_services
-from app.settings import Settings
-from app.turn import Turn
 from tests.support.engine import fixed_clock
 from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, answer, connector_options
 from tests.support.server import PROJECT_ROOT

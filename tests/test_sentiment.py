@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.sentiment import assess
+from app.understanding.sentiment import assess
 
 
 @pytest.mark.parametrize(("text", "language"), [

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from app.domain import ConversationId, Identity, Message, MessageId, Ownership, Role, TenantId, new_id
-from app.errors import OwnershipConflict, StoreError
+from app.core.domain import ConversationId, Identity, Message, MessageId, Ownership, Role, TenantId, new_id
+from app.core.errors import OwnershipConflict, StoreError
+from app.core.trace import DecisionTrace, IntentTrace
 from app.store import AccountStore, ConversationStore, Database, FeedbackStore
 from app.store.handoffs import HandoffRequest, HandoffStore
-from app.trace import DecisionTrace, IntentTrace
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ import os
 import subprocess
 import sys
 
-from app.settings import PROJECT_ROOT
+from app.config.settings import PROJECT_ROOT
 from app.store import AccountStore, Database
 
 
 def frontline(data_dir, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FRONTLINE_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "app.cli", "token", *args], cwd=PROJECT_ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "app.cli.main", "token", *args], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
 
 

@@ -8,12 +8,12 @@ import json
 import pytest
 import pytest_asyncio
 
-from app.domain import ConversationId, Message, MessageId, Role, new_id
-from app.i18n import say
-from app.language_data import language_info, languages
-from app.llm import LLMClient, LLMConfig
-from app.suggestions import latest_customer_text, suggest_reply
-from app.translation import MAX_CHARS, LLMTranslator, NoTranslator, Translation, language_name, translator_for
+from app.core.domain import ConversationId, Message, MessageId, Role, new_id
+from app.core.i18n import say
+from app.core.language_data import language_info, languages
+from app.handoff.suggestions import latest_customer_text, suggest_reply
+from app.llm.client import LLMClient, LLMConfig
+from app.llm.translation import MAX_CHARS, LLMTranslator, NoTranslator, Translation, language_name, translator_for
 from knowledge.index import KnowledgeIndex
 from knowledge.loaders import load_folder
 from tests.support.fake_llm import FakeLLM, error, reply

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from app.cli import main
-from app.domain import Identity, Message, MessageId, Role, TenantId, new_id
-from app.policy import POLICY_VERSION
+from app.cli.main import main
+from app.conversation.policy import POLICY_VERSION
+from app.core.domain import Identity, Message, MessageId, Role, TenantId, new_id
 from app.store import ConversationStore, Database
 from tests.support.engine import as_seeded_today
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 import pytest_asyncio
 
-from app.console_view import queue_line, render_packet
+from app.config.settings import Settings
 from app.services import build_services
-from app.settings import Settings
 from app.store.accounts import Agent
+from app.surfaces.console.view import queue_line, render_packet
 from tests.support.engine import Chat
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -83,8 +83,8 @@ async def test_a_pause_question_quotes_the_pause_article_and_offers_no_cancellat
 
 
 async def test_a_task_about_as_likely_as_a_question_is_answered_first_not_started(services):
-    from app.intents import IntentResult
-    from app.policy import Action, decide, task_candidates
+    from app.conversation.policy import Action, decide, task_candidates
+    from app.understanding.intents import IntentResult
 
     tenant = services.engine.tenants["demo"].tenant
     verified = Chat(services, "cus_1002").identity

@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from app.answer_stages import compose
-from app.domain import ConversationId, Identity, MessageId, Ownership, TenantId, new_id
-from app.escalation import Escalation
-from app.policy import Action
+from app.config.settings import Settings
+from app.conversation.answer_stages import compose
+from app.conversation.escalation import Escalation
+from app.conversation.policy import Action
+from app.conversation.stages import CheckOwnership, Decide, GuardInput, Understand
+from app.conversation.turn import Turn, TurnState
+from app.core.domain import ConversationId, Identity, MessageId, Ownership, TenantId, new_id
+from app.core.trace import DecisionPart
 from app.services import build_services
-from app.settings import Settings
-from app.trace import DecisionPart
-from app.turn import Turn, TurnState
-from app.turn_stages import CheckOwnership, Decide, GuardInput, Understand
 from guardrails.input import RateLimiter
 from tests.support.engine import fixed_clock
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import StoreError
-from app.handoff_policy import Webhook
+from app.config.handoff_policy import Webhook
+from app.config.webhook_targets import WebhookTargetError, resolve_public
+from app.core.errors import StoreError
+from app.handoff.webhooks import USER_AGENT, WebhookDispatcher, sign, verify
 from app.store import Database
 from app.store.webhooks import Delivery, WebhookOutbox
-from app.webhook_targets import WebhookTargetError, resolve_public
-from app.webhooks import USER_AGENT, WebhookDispatcher, sign, verify
 from tests.support.webhook_receiver import Receiver
 
 SECRET = "whsec-7d1f0c2e9a4b"
@@ -154,7 +154,7 @@ async def test_a_receiver_that_is_down_is_retried_then_given_up(outbox, dispatch
         row = await outbox.get(delivery_id)
         assert row is not None and (row.status, row.attempts) == ("pending", attempts)
         assert row.last_error and row.last_error.startswith("connection failed")
-    with caplog.at_level(logging.WARNING, logger="app.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="app.handoff.webhooks"):
         assert await dispatcher.deliver_due() == 1
     row = await outbox.get(delivery_id)
     assert row is not None and (row.status, row.attempts) == ("failed", 3)
@@ -178,7 +178,7 @@ async def test_a_missing_secret_is_a_failed_attempt_that_names_the_variable(outb
     other = "s3cr3t-of-another-tenant"
     [delivery_id] = await outbox.enqueue("brightwave", "handoff.requested", PAYLOAD, [hook(receiver.url)])
     dispatcher = dispatcher_for(env={"OTHER_WEBHOOK_SECRET": other, SECRET_ENV: ""}, max_attempts=2)
-    with caplog.at_level(logging.INFO, logger="app.webhooks"):
+    with caplog.at_level(logging.INFO, logger="app.handoff.webhooks"):
         assert await dispatcher.deliver_due() == 1
         row = await outbox.get(delivery_id)
         assert row is not None and (row.status, row.attempts) == ("pending", 1)
@@ -320,7 +320,7 @@ async def test_a_webhook_to_a_private_address_is_not_posted_without_the_opt_in(
         outbox, receiver, dispatcher_for, caplog, where) -> None:
     url = receiver.url if where == "address" else local_name_url(receiver)
     [delivery_id] = await outbox.enqueue("brightwave", "handoff.requested", PAYLOAD, [hook(url)])
-    with caplog.at_level(logging.WARNING, logger="app.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="app.handoff.webhooks"):
         assert await dispatcher_for(private_allowed=lambda tenant: False).deliver_due() == 1
     assert receiver.requests == []
     refused = await outbox.get(delivery_id)

@@ -10,8 +10,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from app.domain import new_id, utcnow
-from app.errors import StoreError
+from app.core.domain import new_id, utcnow
+from app.core.errors import StoreError
 from app.store.database import Database
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}

@@ -15,9 +15,9 @@ from typing import Any
 
 import aiosqlite
 
-from app import clock as clocks
-from app.clock import Clock
-from app.domain import new_id, utcnow
+from app.core import clock as clocks
+from app.core.clock import Clock
+from app.core.domain import new_id, utcnow
 from app.store.database import Database
 
 RUNNING, PENDING_APPROVAL, FAILED = "running", "pending_approval", "failed"

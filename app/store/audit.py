@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from app.domain import utcnow
+from app.core.domain import utcnow
 from app.store.audit_chain import HASHED_FIELDS, chain_hash
 from app.store.database import Database
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from app import clock
-from app.domain import (
+from app.core import clock
+from app.core.domain import (
     Conversation,
     ConversationId,
     Identity,
@@ -24,13 +24,13 @@ from app.domain import (
     Role,
     utcnow,
 )
-from app.errors import OwnershipConflict
+from app.core.errors import OwnershipConflict
 from app.store.database import Database
 from app.store.rows import conversation_from_row
 
 if TYPE_CHECKING:
+    from app.core.trace import DecisionTrace
     from app.store.handoffs import HandoffRequest
-    from app.trace import DecisionTrace
 
 
 def _message(row: aiosqlite.Row) -> Message:

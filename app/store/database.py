@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from app.errors import StoreError
+from app.core.errors import StoreError
 from app.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)

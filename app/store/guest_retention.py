@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from app.clock import stamp
+from app.core.clock import stamp
 from app.store.accounts import AccountStore
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from app.domain import Conversation, new_id, utcnow
+from app.core.domain import Conversation, new_id, utcnow
 from app.store.database import Database
 from app.store.rows import conversation_from_row
 

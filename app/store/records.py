@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain import new_id, utcnow
-from app.errors import StoreError
+from app.core.domain import new_id, utcnow
+from app.core.errors import StoreError
 from app.store.database import Database
 
 

@@ -6,7 +6,7 @@ import json
 
 import aiosqlite
 
-from app.domain import Conversation, ConversationId, Ownership, TenantId
+from app.core.domain import Conversation, ConversationId, Ownership, TenantId
 
 
 def conversation_from_row(row: aiosqlite.Row) -> Conversation:

@@ -19,8 +19,8 @@ from typing import Any
 
 import aiosqlite
 
-from app.domain import new_id, utcnow
-from app.handoff_policy import Webhook
+from app.config.handoff_policy import Webhook
+from app.core.domain import new_id, utcnow
 from app.store.database import Database
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"

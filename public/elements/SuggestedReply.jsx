@@ -1,5 +1,5 @@
 // The agent console's suggested reply: the agent edits the draft, then sends it to the customer.
-// Props (from app/console.py): suggestion, conversation, text, language, method.
+// Props (from app/surfaces/console/commands.py): suggestion, conversation, text, language, method.
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 

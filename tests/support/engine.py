@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from app.clock import StartingAt
-from app.domain import ConversationId, Identity, MessageId, TenantId, new_id
-from app.turn import Turn
+from app.conversation.turn import Turn
+from app.core.clock import StartingAt
+from app.core.domain import ConversationId, Identity, MessageId, TenantId, new_id
 from connectors.demo_sqlite import DemoSqliteConnector
 
 # The in-process engine runs on a clock that starts here, the day the demo data reads as

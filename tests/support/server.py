@@ -15,7 +15,7 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Tests and benchmarks open hundreds of sessions and conversations from one address and as a
-# few customers: the abuse limits (app/rate_limits.py) are off unless a caller's `env` sets them.
+# few customers: the abuse limits (guardrails/abuse_limits.py) are off unless a caller's `env` sets them.
 LIMITS_OFF = {f"FRONTLINE_LIMITS__{name}": "0" for name in (
     "WIDGET_SESSIONS_PER_IP_PER_MINUTE", "WIDGET_SESSIONS_PER_TENANT_PER_MINUTE",
     "CONVERSATIONS_PER_IDENTITY_PER_HOUR", "MESSAGES_PER_IDENTITY_PER_MINUTE")}
@@ -44,7 +44,7 @@ class ServerProcess:
                "FRONTLINE_PORT": str(self.port), "FRONTLINE_HOST": "127.0.0.1", **self.env}
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the handle
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve"], cwd=PROJECT_ROOT, env=env,
+                [sys.executable, "-m", "app.cli.main", "serve"], cwd=PROJECT_ROOT, env=env,
                 stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,0 +1,1 @@
+"""The `frontline` command: serve, setup, kb, audit, token, triage, trace."""

@@ -1,0 +1,160 @@
+"""`frontline kb ...`: ingest, search, list and delete help-center documents from a shell.
+
+These commands open the same index the server uses. With the embedded index (the
+default) only one process may hold it, so stop the server first, or point both at a
+Qdrant server (QDRANT_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.config.settings import Settings
+from app.config.tenants import Tenant, TenantRegistry
+from app.core.errors import ConfigError
+from knowledge.embedder import open_embedders
+from knowledge.index import KnowledgeIndex, SyncReport
+from knowledge.loaders import LoadResult, load_path, load_url
+
+USER_AGENT = "Frontline knowledge ingest"
+
+
+def add_parser(commands: Any) -> None:
+    kb = commands.add_parser("kb", help="manage the knowledge base")
+    actions = kb.add_subparsers(dest="kb_command", required=True)
+    ingest = actions.add_parser("ingest", help="add or update documents from files, folders or URLs")
+    ingest.add_argument("sources", nargs="+", metavar="PATH_OR_URL")
+    ingest.add_argument("--tenant", required=True)
+    ingest.add_argument("--rebuild", action="store_true",
+                        help="rebuild the tenant's index aside and switch to it when complete")
+    search = actions.add_parser("search", help="show what a question retrieves")
+    search.add_argument("question")
+    search.add_argument("--tenant", required=True)
+    search.add_argument("--limit", type=int, default=5)
+    search.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
+    search.add_argument("--language", help="ISO code used for stemming (default: en)")
+    search.add_argument("--json", action="store_true", help="print a JSON list of hits")
+    listing = actions.add_parser("list", help="list the indexed documents")
+    listing.add_argument("--tenant", required=True)
+    listing.add_argument("--json", action="store_true")
+    delete = actions.add_parser("delete", help="remove documents by source, origin or id")
+    delete.add_argument("source")
+    delete.add_argument("--tenant", required=True)
+
+
+def _tenant(settings: Settings, tenant_id: str) -> Tenant:
+    tenant = TenantRegistry.from_files(settings.tenants).get(tenant_id)
+    if tenant is None:
+        raise ConfigError(f"No tenant {tenant_id!r} is configured (FRONTLINE_TENANTS).")
+    return tenant
+
+
+@asynccontextmanager
+async def _index(settings: Settings):  # type: ignore[no-untyped-def]
+    embedder, multilingual = open_embedders(
+        settings.model_dir, settings.embedding_model, settings.multilingual_model)
+    index = await KnowledgeIndex.open(
+        embedder, path=settings.qdrant_path, url=settings.qdrant_url, multilingual=multilingual,
+        api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None)
+    try:
+        yield index
+    finally:
+        await index.close()
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.kb_command == "search" and not 1 <= args.limit <= 100:
+        raise ConfigError("--limit must be between 1 and 100.")
+    tenant = _tenant(settings, args.tenant)
+    async with _index(settings) as index:
+        if args.kb_command == "ingest":
+            return await _ingest(index, tenant, args.sources, args.rebuild)
+        if args.kb_command == "search":
+            hits = await index.search(tenant.id, args.question, args.limit, mode=args.mode,
+                                      language=args.language)
+            rows = [{"source": h.source, "title": h.title, "score": round(h.score, 6),
+                     "similarity": round(h.similarity, 4), "heading": h.heading, "url": h.url,
+                     "doc_id": h.doc_id, "text": h.text} for h in hits]
+            if args.json:
+                print(json.dumps(rows, ensure_ascii=False, indent=2))
+            for rank, row in enumerate(rows if not args.json else [], start=1):
+                heading = f" — {row['heading']}" if row["heading"] else ""
+                print(f"{rank}. {row['title']}{heading}  (score {row['score']}, similarity "
+                      f"{row['similarity']})\n   {row['source']}\n   {str(row['text'])[:200]}")
+            return 0
+        if args.kb_command == "list":
+            documents = await index.documents(tenant.id)
+            if args.json:
+                print(json.dumps(documents, ensure_ascii=False, indent=2))
+            else:
+                for row in documents:
+                    print(f"{row['doc_id']:<40} {row['chunks']:>4} chunks  {row['language'] or '?':<3} "
+                          f"{row['title']}  ({row['source']})")
+                print(f"{len(documents)} documents")
+            return 0
+        removed = await index.delete_document(tenant.id, args.source)
+        if not removed:
+            print(f"Nothing in {tenant.id}'s knowledge base has the source, origin or id {args.source!r}.",
+                  file=sys.stderr)
+            return 1
+        print(f"removed {removed} chunks")
+        return 0
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def _load_file(source: str) -> tuple[str, LoadResult]:
+    path = Path(source).resolve()
+    if not path.exists():
+        return str(path), LoadResult(documents=[], skipped=[(source, "no such file or folder")])
+    return str(path), load_path(path)
+
+
+async def _load(source: str, client: httpx.AsyncClient) -> tuple[str, LoadResult]:
+    """The origin (URL, or absolute path) and what could be loaded from it."""
+    if _is_url(source):
+        return source, await load_url(source, client)
+    return await asyncio.to_thread(_load_file, source)
+
+
+def _urls(tenant: Tenant, result: LoadResult) -> dict[str, str]:
+    """Documents without a public address of their own link to their /kb page."""
+    return {doc.doc_id: tenant.article_url(doc.doc_id) for doc in result.documents}
+
+
+async def _ingest(index: KnowledgeIndex, tenant: Tenant, sources: list[str], rebuild: bool) -> int:
+    from tqdm import tqdm
+
+    totals = SyncReport()
+    async with httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=True) as client:
+        for source in sources:
+            origin, result = await _load(source, client)
+            if not result.documents and result.skipped:
+                # nothing readable (missing path, unreachable site): change nothing in the index
+                report = SyncReport(skipped=result.skipped)
+            else:
+                with tqdm(total=len(result.documents), desc=source[-40:], unit="doc",
+                          disable=not sys.stderr.isatty()) as bar:
+                    report = await index.sync(tenant.id, result.documents, _urls(tenant, result),
+                                              result.skipped, origin=origin, rebuild=rebuild,
+                                              on_document=lambda _doc: bar.update(1))
+            for name in ("added", "updated", "unchanged", "removed", "skipped"):
+                getattr(totals, name).extend(getattr(report, name))
+            totals.sections_embedded += report.sections_embedded
+            print(f"{source}: {report.summary()}")
+    print(f"\nadded {len(totals.added)}, updated {len(totals.updated)}, unchanged "
+          f"{len(totals.unchanged)}, removed {len(totals.removed)}, skipped {len(totals.skipped)} "
+          f"({totals.sections_embedded} chunks embedded)")
+    for where, reason in totals.skipped:
+        print(f"  skipped {where}: {reason}")
+    return 0

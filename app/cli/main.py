@@ -1,0 +1,117 @@
+"""The `frontline` command: run the server and operate it.
+
+    frontline serve            run the chat server (the demo tenant by default)
+    frontline setup            provision the embedding model (offline, hash-verified)
+    frontline kb ...           ingest, search, list and delete knowledge (see app/cli/kb.py)
+    frontline triage TEXT      show how a message is understood and decided (app/cli/triage.py)
+    frontline trace ID         show the decision traces stored with a conversation's replies
+    frontline audit verify     check the audit log's hash chain (app/cli/audit.py)
+    frontline token issue EMAIL   a Queue API token for an agent (app/cli/token.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+from app.cli import audit as audit_command
+from app.cli import kb as kb_commands
+from app.cli import token as token_command
+from app.cli import triage as triage_command
+from app.config.data_folder import auth_secret, check_writable
+from app.config.settings import PROJECT_ROOT, Settings, load_settings
+from app.core.errors import FrontlineError
+from guardrails.pii import install_log_redaction
+
+
+def serve(settings: Settings) -> int:
+    from app.services import check_configuration
+    from knowledge.model_files import BUNDLES, ModelFilesError, verified_folder
+
+    check_configuration(settings)  # a broken tenant or language file stops here, clearly
+    try:
+        for model in (settings.embedding_model, settings.multilingual_model):
+            if model in BUNDLES:
+                verified_folder(settings.model_dir, model)
+    except ModelFilesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    os.environ["CHAINLIT_AUTH_SECRET"] = auth_secret(settings)
+    # uvicorn believes X-Forwarded-For/-Proto from these peers (its default is 127.0.0.1): the
+    # same proxies as Frontline's own check (app/surfaces/http_security.py), and none unless configured.
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(settings.trusted_proxies)
+    os.environ["CHAINLIT_HOST"] = settings.host
+    os.environ["CHAINLIT_PORT"] = str(settings.port)
+    os.chdir(PROJECT_ROOT)  # Chainlit reads .chainlit/ and chainlit.md from the working folder
+    from chainlit.cli import run_chainlit
+
+    run_chainlit(str(PROJECT_ROOT / "app" / "surfaces" / "chainlit_app.py"))
+    return 0
+
+
+def setup(settings: Settings) -> int:
+    from knowledge.model_files import BUNDLES, ModelFilesError, install
+
+    try:
+        for model in BUNDLES:
+            print(f"embedding model ready: {model} in {install(settings.model_dir, model)}")
+    except ModelFilesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="frontline", description="Frontline support assistant")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="run the chat server")
+    run.add_argument("--host", help="address to listen on (FRONTLINE_HOST)")
+    run.add_argument("--port", type=int, help="port to listen on (FRONTLINE_PORT)")
+    run.add_argument("--data-dir", type=Path, help="where state is kept (FRONTLINE_DATA_DIR)")
+    commands.add_parser("setup", help="provision the embedding model")
+    kb_commands.add_parser(commands)
+    triage_command.add_parser(commands)
+    audit_command.add_parser(commands)
+    token_command.add_parser(commands)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()  # no email, phone, card, IBAN, national id or street address in the logs
+    for name, value in (("HOST", args.__dict__.get("host")), ("PORT", args.__dict__.get("port")),
+                        ("DATA_DIR", args.__dict__.get("data_dir"))):
+        if value is not None:
+            os.environ[f"FRONTLINE_{name}"] = str(value)
+    try:
+        settings = load_settings()
+        if args.command != "setup":  # every other command keeps state in the data folder
+            check_writable(settings.data_dir)
+        if args.command == "serve":
+            return serve(settings)
+        if args.command == "kb":
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(kb_commands.run(settings, args))
+        if args.command in ("triage", "trace"):
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(triage_command.run(settings, args))
+        if args.command == "audit":
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(audit_command.run(settings, args))
+        if args.command == "token":
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(token_command.run(settings, args))
+        return setup(settings)
+    except FrontlineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as exc:  # a disk or file problem the checks above did not foresee
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One customer turn as typed stages, its decision trace, answers, tasks and crash recovery."""

@@ -1,0 +1,89 @@
+"""The conversation engine: one customer turn, from raw text to a persisted reply, as a list
+of stages (stages.py, answer_stages.py in this package) over one turn state (turn.py):
+
+    store input → ownership → (rating) → guard → triage → escalate → decide → act → answer
+    → hand over → compose → persist (reply + decision trace, if the assistant still owns it)
+
+The engine knows nothing about Chainlit: it takes a Turn and returns a TurnOutcome that
+the UI layer delivers. The human queue reaches it as a `HumanQueue` (built in app/services.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.actions.gate import GuardedActions
+from app.conversation.answer_stages import Answer, HandOver, Persist, TaskStep, compose
+from app.conversation.assistant import LLMAssistant
+from app.conversation.escalation import Escalator
+from app.conversation.flows import default_runner
+from app.conversation.stages import CheckOwnership, Decide, Escalate, GuardInput, RecordRating, StoreInput, Understand
+from app.conversation.turn import HumanQueue, TenantRuntime, Turn, TurnOutcome
+from app.core import clock as clocks
+from app.core.domain import Conversation, Identity, Message
+from app.llm.client import TokenSink
+from app.store import AuditLog, ConversationStore, UsageStore
+from app.store.handoffs import HandoffStore
+from guardrails.input import RateLimiter
+from knowledge.index import KnowledgeIndex
+
+
+class Engine:
+    def __init__(self, conversations: ConversationStore, knowledge: KnowledgeIndex,
+                 tenants: dict[str, TenantRuntime], audit: AuditLog, usage: UsageStore, actions: GuardedActions, *,
+                 handoffs: HandoffStore, intake: HumanQueue, escalator: Escalator, max_message_chars: int = 4000,
+                 rate_limiter: RateLimiter | None = None, clock: clocks.Clock = clocks.now) -> None:
+        self.conversations = conversations
+        self.tenants = tenants
+        self.actions = actions
+        self.usage = usage
+        self.intake = intake
+        self.clock = clock
+        flows = default_runner()
+        self.store_input = StoreInput(conversations, tenants, self._now)
+        self.ownership = CheckOwnership(conversations, intake, actions, self._now)
+        self.rating = RecordRating(handoffs, intake)
+        self.guard = GuardInput(audit, max_message_chars, rate_limiter or RateLimiter())
+        self.triage = Understand(conversations, self._now)
+        self.escalate = Escalate(escalator, self._now)
+        self.decide = Decide(flows.tasks)
+        self.act = TaskStep(flows, actions, audit)
+        self.answer = Answer(knowledge, LLMAssistant(knowledge, audit), usage, self.act, escalator)
+        self.hand_over = HandOver(intake, actions)
+        self.persist = Persist(conversations, intake)
+
+    def _now(self) -> datetime:
+        return self.clock()  # read at each use: a test may set another clock on a running engine
+
+    async def open_conversation(self, conversation_id: str, identity: Identity) -> Conversation:
+        return await self.store_input.open_conversation(conversation_id, identity)
+
+    async def handle(self, turn: Turn, on_token: TokenSink | None = None) -> TurnOutcome:
+        """One turn. `on_token` receives the answer's text as a model streams it (LLM mode);
+        the returned reply is authoritative and may differ if the model failed midway."""
+        state = await self.store_input(turn)
+        silent = await self.ownership(state)
+        if silent is not None:
+            return silent
+        if await self.rating(state) or await self.guard(state):
+            return await self.persist(state, compose(state))
+        await self.triage(state)
+        await self.escalate(state)
+        self.decide(state)
+        await self.act(state)
+        await self.answer(state, on_token)
+        self.escalate.after_failed_task(state)
+        await self.hand_over(state)
+        return await self.persist(state, compose(state))
+
+    async def answer_stored(self, conversation: Conversation, message: Message) -> TurnOutcome | None:
+        """Answer a customer message that was stored but never answered (the process died in the
+        middle of its turn). The turn runs again under the message's own id, so the message is
+        not stored twice; None if its tenant is gone."""
+        runtime = self.tenants.get(conversation.tenant)
+        if runtime is None:
+            return None
+        identity = Identity(conversation.tenant, conversation.user_identifier, customer_id=conversation.customer_id,
+                            display_name=message.author, locale=conversation.language)
+        return await self.handle(Turn(conversation.id, message.id, identity, message.content,
+                                      choice=message.metadata.get("choice")))

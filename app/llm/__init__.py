@@ -1,0 +1,1 @@
+"""The language-model client (litellm: fallbacks, streaming, cost, breaker) and translation."""

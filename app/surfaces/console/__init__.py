@@ -1,0 +1,1 @@
+"""The agent console: commands, how the queue and packet render, approvals."""

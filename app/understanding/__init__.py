@@ -1,0 +1,1 @@
+"""What one customer message means: language, intent, entities, sentiment, signals, priority."""

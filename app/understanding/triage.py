@@ -1,0 +1,115 @@
+"""Triage: what language the customer speaks and what they want (entities: app/understanding/entities.py).
+
+Language is sticky per conversation: langdetect is unreliable on short text, so the
+conversation keeps its language (seeded by the widget's locale) and switches only on a
+long, confidently detected message. Intents come from the tenant's calibrated classifier
+(app/understanding/intents.py); `triage` puts every signal of one message together for the engine and
+the `frontline triage` command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from langdetect import DetectorFactory, LangDetectException, detect_langs
+
+from app.core import clock
+from app.core.domain import Conversation, Identity, Message, Role
+from app.core.errors import ConnectorError
+from app.core.language_data import languages
+from app.core.trace import EntitiesTrace, IntentTrace, LanguageTrace, PriorityTrace, SentimentTrace, TriageTrace
+from app.store import ConversationStore
+from app.understanding.entities import Entities, extract_entities
+from app.understanding.intents import IntentClassifier, IntentResult
+from app.understanding.priority import Priority, score_priority
+from app.understanding.sentiment import Sentiment, assess
+from connectors.base import Customer, CustomerDirectory
+
+log = logging.getLogger(__name__)
+DetectorFactory.seed = 0  # langdetect is random unless seeded
+
+MIN_CHARS_TO_SWITCH = 24
+MIN_CONFIDENCE_TO_SWITCH = 0.90
+
+
+@dataclass(frozen=True)
+class LanguageResult:
+    language: str
+    detected: str | None
+    confidence: float
+    switched: bool
+
+
+def detect_language(text: str, current: str | None, default: str) -> LanguageResult:
+    """Keep `current` unless the text is long enough and confidently another language."""
+    base = current or default
+    letters = sum(ch.isalpha() for ch in text)
+    try:
+        candidates = detect_langs(text) if letters >= 3 else []
+    except LangDetectException:
+        candidates = []
+    if not candidates:
+        return LanguageResult(base, None, 0.0, False)
+    best = candidates[0]
+    detected, confidence = best.lang, float(best.prob)
+    switch = (
+        detected in languages() and detected != base
+        and letters >= MIN_CHARS_TO_SWITCH and confidence >= MIN_CONFIDENCE_TO_SWITCH
+    )
+    return LanguageResult(detected if switch else base, detected, confidence, switch)
+
+
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What Frontline understood from one customer message, before deciding anything."""
+
+    language: LanguageResult
+    intent: IntentResult
+    entities: Entities
+    sentiment: Sentiment
+    priority: Priority
+    customer: Customer | None = None  # the verified customer's CRM record, when it could be read
+
+    def as_trace(self) -> TriageTrace:
+        lang, intent = self.language, self.intent
+        return TriageTrace(
+            language=LanguageTrace(value=lang.language, detected=lang.detected,
+                                   confidence=round(lang.confidence, 3), switched=lang.switched),
+            intent=IntentTrace(name=intent.name, confidence=intent.confidence, runners_up=intent.runners_up,
+                               method=intent.method, out_of_scope=intent.out_of_scope),
+            entities=EntitiesTrace.model_validate(self.entities.as_trace()),
+            sentiment=SentimentTrace.model_validate(self.sentiment.as_trace()),
+            priority=PriorityTrace.model_validate(self.priority.as_trace()),
+        )
+
+
+async def triage(text: str, *, classifier: IntentClassifier, connector: CustomerDirectory | None,
+                 conversations: ConversationStore, identity: Identity, conversation: Conversation,
+                 history: Sequence[Message], default_language: str, today: date | None = None) -> Triage:
+    """Language, intent, entities, sentiment and priority of `text` in `conversation`.
+
+    `history` is the conversation before this message (oldest first). Account data for the
+    priority comes only from the verified identity's customer id.
+    """
+    today = today or clock.today()
+    language = detect_language(text, conversation.language, default_language)
+    lang = language.language
+    intent = classifier.classify(text, language=lang)
+    entities = extract_entities(text, today=today, language=lang)
+    earlier = [m.content for m in history if m.role is Role.CUSTOMER]
+    sentiment = assess(text, earlier[-5:], failures=conversation.misses, language=lang)
+    customer = None
+    if identity.verified and identity.customer_id and connector is not None:
+        try:
+            customer = await connector.customer(identity.customer_id)
+        except ConnectorError as exc:  # a priority without account data beats no answer
+            log.warning("customer lookup failed for %s: %s", identity.tenant, exc)
+    contacts = await conversations.recent_contacts(identity.user_identifier, days=7)
+    priority = score_priority(customer=customer, sentiment=sentiment, intent=intent.name,
+                              repeat_contacts=max(contacts - 1, 0), today=today)
+    return Triage(language, intent, entities, sentiment, priority, customer)
