@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from app.config.tenants import load_tenant
+from app.core import language_data
 from app.surfaces.auth import sign_identity_token
 from tests.support.chat import ChatClient
 from tests.support.server import LIMITS_OFF, PROJECT_ROOT, ServerProcess
@@ -71,3 +73,15 @@ def multilingual_embedder():
 
     settings = Settings()
     return open_embedder(settings.model_dir, settings.multilingual_model)
+
+
+@pytest.fixture
+def languages_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of app/languages that the loader reads instead, for a test to edit."""
+    copy = tmp_path / "languages"
+    shutil.copytree(language_data.LANGUAGES_DIR, copy)
+    monkeypatch.setattr(language_data, "LANGUAGES_DIR", copy)
+    language_data.reload()
+    yield copy
+    monkeypatch.undo()
+    language_data.reload()

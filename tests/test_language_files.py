@@ -5,8 +5,6 @@ translation is said in English."""
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,18 +13,6 @@ from app.core import language_data
 from app.core.errors import ConfigError
 from app.core.i18n import placeholders, say, status_name
 from tests.support.server import PROJECT_ROOT
-
-
-@pytest.fixture
-def language_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A copy of app/languages that the loader reads instead of the shipped one."""
-    folder = tmp_path / "languages"
-    shutil.copytree(language_data.LANGUAGES_DIR, folder)
-    monkeypatch.setattr(language_data, "LANGUAGES_DIR", folder)
-    language_data.reload()
-    yield folder
-    monkeypatch.undo()
-    language_data.reload()
 
 
 def _replace_line(file: Path, key: str, line: str | None) -> None:
@@ -72,8 +58,8 @@ def test_the_shipped_files_pass_the_start_up_check():
     ("es", "orders.eta", 'orders.eta: "Entrega estimada: {date."', "orders.eta: Value error"),
     ("en", "orders.more", 'orders.more: "You have {0} more orders."', "orders.more: Value error"),
 ])
-def test_a_broken_sentence_stops_start_up_naming_the_file_and_the_key(language_copy, code, key, line, named):
-    file = language_copy / code / "messages.yaml"
+def test_a_broken_sentence_stops_start_up_naming_the_file_and_the_key(languages_copy, code, key, line, named):
+    file = languages_copy / code / "messages.yaml"
     if key == "flow.maybe":
         file.write_text(file.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
     else:
@@ -88,26 +74,26 @@ def test_a_broken_sentence_stops_start_up_naming_the_file_and_the_key(language_c
     ('welcome: "Bonjour {company}\ncsat.thanks: [Merci', "not readable YAML"),
     ('- "Bonjour"\n', "must contain a mapping"),
 ])
-def test_a_file_that_is_not_a_mapping_stops_start_up_naming_the_file(language_copy, content, named):
-    file = language_copy / "fr" / "messages.yaml"
+def test_a_file_that_is_not_a_mapping_stops_start_up_naming_the_file(languages_copy, content, named):
+    file = languages_copy / "fr" / "messages.yaml"
     file.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=named) as failure:
         language_data.check_all()
     assert str(file) in str(failure.value)
 
 
-def test_without_the_english_file_start_up_stops(language_copy):
-    (language_copy / "en" / "messages.yaml").unlink()
+def test_without_the_english_file_start_up_stops(languages_copy):
+    (languages_copy / "en" / "messages.yaml").unlink()
     with pytest.raises(ConfigError, match="incomplete") as failure:
         language_data.check_all()
-    assert str(language_copy / "en" / "messages.yaml") in str(failure.value)
+    assert str(languages_copy / "en" / "messages.yaml") in str(failure.value)
 
 
-def test_a_missing_translation_is_said_in_english(language_copy):
+def test_a_missing_translation_is_said_in_english(languages_copy):
     english = say("csat.thanks", "en")
     assert say("csat.thanks", "es") != english
-    _replace_line(language_copy / "es" / "messages.yaml", "csat.thanks", None)
-    _replace_line(language_copy / "de" / "messages.yaml", "order_status.delayed", None)
+    _replace_line(languages_copy / "es" / "messages.yaml", "csat.thanks", None)
+    _replace_line(languages_copy / "de" / "messages.yaml", "order_status.delayed", None)
     language_data.reload()
     language_data.check_all()  # an incomplete translation is allowed
 
@@ -117,14 +103,14 @@ def test_a_missing_translation_is_said_in_english(language_copy):
     assert say("csat.thanks", "pt") == say("csat.thanks", None) == english  # unknown language
 
 
-def test_a_language_without_a_messages_file_is_said_in_english(language_copy):
-    (language_copy / "fr" / "messages.yaml").unlink()
+def test_a_language_without_a_messages_file_is_said_in_english(languages_copy):
+    (languages_copy / "fr" / "messages.yaml").unlink()
     language_data.check_all()
     assert say("orders.eta", "fr", date="2026-12-04") == "Estimated delivery: 2026-12-04."
 
 
 @pytest.mark.parametrize("domain", ["messages", "signals", "sentiment", "injection", "pii", "entities", "answers"])
-def test_serving_checks_every_language_file_before_anything_starts(language_copy, tmp_path, domain):
+def test_serving_checks_every_language_file_before_anything_starts(languages_copy, tmp_path, domain):
     """`frontline serve` and build_services call check_configuration first: a broken file of any
     domain stops them with the file named, whichever module reads that domain."""
     from app.config.settings import Settings
@@ -132,7 +118,7 @@ def test_serving_checks_every_language_file_before_anything_starts(language_copy
 
     settings = Settings(data_dir=tmp_path / "data")
     assert [tenant.id for tenant in check_configuration(settings)] == ["demo"]  # the shipped copy passes
-    file = language_copy / "de" / f"{domain}.yaml"
+    file = languages_copy / "de" / f"{domain}.yaml"
     file.write_text("- just a list\n", encoding="utf-8")
     language_data.reload()
     with pytest.raises(ConfigError, match="must contain a mapping") as failure:

@@ -6,8 +6,6 @@ every shipped language has them, and a language without them adds nothing and br
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -21,21 +19,6 @@ from guardrails.injection import detect_injection
 from guardrails.pii import find_pii
 
 DOMAINS = ("injection", "pii", "entities", "answers")
-
-
-@pytest.fixture
-def languages_copy(tmp_path: Path) -> Iterator[Path]:
-    """A copy of app/languages that the loader reads instead, for the length of one test."""
-    copy = tmp_path / "languages"
-    shutil.copytree(language_data.LANGUAGES_DIR, copy)
-    original = language_data.LANGUAGES_DIR
-    language_data.LANGUAGES_DIR = copy
-    language_data.reload()
-    try:
-        yield copy
-    finally:
-        language_data.LANGUAGES_DIR = original
-        language_data.reload()
 
 
 def _replace(path: Path, old: str, new: str) -> None:

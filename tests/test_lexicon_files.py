@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,17 +10,6 @@ from app.core import language_data
 from app.core.errors import ConfigError
 from app.understanding.sentiment import assess
 from app.understanding.signals import NAMED_TOPICS, detect
-
-
-@pytest.fixture
-def languages_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A copy of app/languages that the loader reads instead, for a test to edit."""
-    copy = tmp_path / "languages"
-    shutil.copytree(language_data.LANGUAGES_DIR, copy)
-    monkeypatch.setattr(language_data, "LANGUAGES_DIR", copy)
-    language_data.reload()
-    yield copy
-    language_data.reload()
 
 
 def edit(path: Path, old: str, new: str) -> None:
