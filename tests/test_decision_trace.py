@@ -63,3 +63,31 @@ def test_a_refused_turn_renders_what_blocked_it():
     assert shown["blocked by"] == "max_length: 9 > 4"
     assert shown["latency"] == "2 ms (store_input 1, guard_input 0)"
     assert shown["mode"] == "grounded"
+
+
+def test_the_handoff_packet_reads_typed_traces_old_ones_included():
+    """The packet an agent opens is built from the typed traces: an older trace's entities and
+    a later turn's intent, mood and actions all reach it."""
+    from app.core.domain import Conversation, ConversationId, Message, MessageId, Ownership, Role, TenantId
+    from app.handoff.packet import build_packet
+
+    later = DecisionTrace.load({
+        "intent": {"name": "refund_request", "confidence": 0.9},
+        "entities": {"order_ids": ["BW-10240"]},
+        "sentiment": {"score": -0.6, "frustration": 0.7, "signals": ["negative_words"], "label": "negative"},
+        "actions": [{"tool": "request_refund", "outcome": "pending_approval", "approval": "ap-1", "amount": "89.00",
+                     "internal": "not shown"}],
+    })
+    conversation = Conversation(
+        id=ConversationId("c1"), tenant=TenantId("demo"), kind="customer", user_identifier="customer:demo:1003",
+        customer_id="1003", language="es", state=Ownership.ASSISTANT, assigned_agent=None, queue=None, priority=0,
+        misses=0, name=None, created_at="", updated_at="")
+    said = Message(MessageId("m1"), conversation.id, Role.CUSTOMER, "Dana", "Quiero un reembolso del BW-10234")
+    packet = build_packet(conversation, [said], [DecisionTrace.load(OLD_TRACE), later], None, None)
+    assert packet.intent == "refund_request" and packet.language == "es"
+    assert packet.entities["order_ids"] == ["BW-10234", "BW-10240"]
+    assert packet.sentiment is not None and packet.sentiment["label"] == "negative"
+    assert packet.actions == [{"tool": "request_refund", "outcome": "pending_approval", "approval": "ap-1",
+                               "amount": "89.00"}]
+    assert packet.why == later.stored()
+    assert packet.summary.startswith("A verified customer, writing in Spanish, asked about refund request")

@@ -61,7 +61,7 @@ KNOWN = [
     ("fr", "À bientôt, au revoir", "goodbye"),
 ]
 
-# The demo tenant's task intents (the flows in app/flows), phrased unlike the exemplars and
+# The demo tenant's task intents (the flows in app/conversation/flows), phrased unlike the exemplars and
 # unlike bench/data/demo_intents_dev.jsonl.
 TASKS = [
     ("en", "Could you email me the invoice for BW-10401 once more?", "invoice_copy"),

@@ -109,7 +109,8 @@ def test_a_language_without_a_messages_file_is_said_in_english(languages_copy):
     assert say("orders.eta", "fr", date="2026-12-04") == "Estimated delivery: 2026-12-04."
 
 
-@pytest.mark.parametrize("domain", ["messages", "signals", "sentiment", "injection", "pii", "entities", "answers"])
+@pytest.mark.parametrize("domain", ["messages", "signals", "sentiment", "injection", "pii", "entities", "answers",
+                                    "intents", "search"])
 def test_serving_checks_every_language_file_before_anything_starts(languages_copy, tmp_path, domain):
     """`frontline serve` and build_services call check_configuration first: a broken file of any
     domain stops them with the file named, whichever module reads that domain."""

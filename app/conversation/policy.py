@@ -23,7 +23,7 @@ POLICY_VERSION = "builtin-2026.12.5"
 
 class Action(StrEnum):
     ANSWER = "answer"  # search the knowledge base and quote it
-    TASK = "task"  # run (start or continue) a task flow: app/flows
+    TASK = "task"  # run (start or continue) a task flow: app/conversation/flows
     CLARIFY = "clarify"  # ask which of several tasks the customer means
     SIGN_IN = "ask_sign_in"
     HANDOFF = "handoff"  # decided by the tenant's handoff policy (app/conversation/escalation.py), not here

@@ -70,7 +70,7 @@ class Conversation:
     name: str | None
     created_at: str
     updated_at: str
-    flow: dict[str, Any] | None = None  # a task in progress (app/flows), as stored
+    flow: dict[str, Any] | None = None  # a task in progress (app/conversation/flows), as stored
 
     @property
     def verified(self) -> bool:

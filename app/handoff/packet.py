@@ -14,6 +14,7 @@ from typing import Any
 
 from app.core.domain import Conversation, Message, Role
 from app.core.language_data import language_name
+from app.core.trace import DecisionTrace
 from app.store.handoffs import HandoffRecord
 from connectors.base import Customer
 
@@ -49,21 +50,23 @@ def _clip(text: str, limit: int = QUOTE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _merge_entities(traces: list[dict[str, Any]]) -> dict[str, list[Any]]:
+def _merge_entities(traces: list[DecisionTrace]) -> dict[str, list[Any]]:
     merged: dict[str, list[Any]] = {}
     for trace in traces:
-        for kind, values in (trace.get("entities") or {}).items():
+        found = trace.entities.model_dump(mode="json") if trace.entities is not None else {}
+        for kind, values in found.items():
             bucket = merged.setdefault(kind, [])
             bucket.extend(v for v in values if v not in bucket)
     return {kind: values for kind, values in merged.items() if values}
 
 
-def _actions(traces: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _actions(traces: list[DecisionTrace]) -> list[dict[str, Any]]:
     tried = []
     for trace in traces:
-        for action in trace.get("actions") or ():
-            tried.append({k: action[k] for k in ("tool", "outcome", "reason", "reference", "approval", "order_id",
-                                                  "invoice_id", "amount") if action.get(k) not in (None, "")})
+        for action in trace.actions or ():
+            detail = action.model_dump(mode="json")
+            tried.append({k: detail[k] for k in ("tool", "outcome", "reason", "reference", "approval", "order_id",
+                                                  "invoice_id", "amount") if detail.get(k) not in (None, "")})
     return tried
 
 
@@ -86,14 +89,14 @@ def _tried_sentence(tried: list[str]) -> str:
     return "Tried: " + "; ".join(tried) + "." if tried else "The assistant had not resolved anything yet."
 
 
-def build_packet(conversation: Conversation, transcript: list[Message], traces: list[dict[str, Any]],
+def build_packet(conversation: Conversation, transcript: list[Message], traces: list[DecisionTrace],
                  handoff: HandoffRecord | None, customer: Customer | None,
                  notes: list[dict[str, Any]] | None = None) -> HandoffPacket:
     """`traces` are the decision traces of the conversation's assistant turns, oldest first."""
-    triaged = [t for t in traces if t.get("intent")]
+    triaged = [t for t in traces if t.intent is not None]
     last = triaged[-1] if triaged else None
-    intent = (last or {}).get("intent", {}).get("name")
-    sentiment = (last or {}).get("sentiment")
+    intent = last.intent.name if last is not None and last.intent is not None else None
+    sentiment = last.sentiment.model_dump(mode="json") if last is not None and last.sentiment is not None else None
     actions = _actions(traces)
     language = conversation.language or "en"
     said = [m for m in transcript if m.role is Role.CUSTOMER]
@@ -126,4 +129,4 @@ def build_packet(conversation: Conversation, transcript: list[Message], traces: 
         customer=customer_info, handoff=handoff_info,
         transcript=[{"id": m.id, "role": m.role.value, "author": m.author, "content": m.content,
                      "created_at": m.created_at} for m in transcript],
-        why=last, notes=list(notes or []), tried=tried)
+        why=last.stored() if last is not None else None, notes=list(notes or []), tried=tried)

@@ -10,7 +10,7 @@ known, not guessed:
 priority and an earlier deadline); `pickup` is the median time the queue's last claims took
 (two minutes until there are three of them); `handle_minutes` is the queue's typical time
 per conversation from the policy. Closed hours or no agent online: nobody can take it now,
-and the request is captured for follow-up instead (app/followup.py).
+and the request is captured for follow-up instead (app/handoff/intake.py).
 """
 
 from __future__ import annotations

@@ -25,11 +25,11 @@ from app.core.domain import (
     utcnow,
 )
 from app.core.errors import OwnershipConflict
+from app.core.trace import DecisionTrace
 from app.store.database import Database
 from app.store.rows import conversation_from_row
 
 if TYPE_CHECKING:
-    from app.core.trace import DecisionTrace
     from app.store.handoffs import HandoffRequest
 
 
@@ -216,12 +216,12 @@ class ConversationStore:
                 )
         return True
 
-    async def traces(self, conversation_id: str) -> list[dict[str, Any]]:
-        """The decision traces of the conversation's assistant turns, oldest first."""
+    async def traces(self, conversation_id: str) -> list[DecisionTrace]:
+        """The decision traces of the conversation's assistant turns, oldest first, whatever their age."""
         rows = await self.db.fetch_all(
             "SELECT trace FROM decision_traces WHERE conversation_id = ? ORDER BY created_at, rowid",
             (conversation_id,))
-        return [json.loads(r["trace"]) for r in rows]
+        return [DecisionTrace.load(json.loads(r["trace"])) for r in rows]
 
     async def trace(self, message_id: str) -> dict[str, Any] | None:
         row = await self.db.fetch_one(

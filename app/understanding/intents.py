@@ -53,22 +53,31 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.config_file import load_config_file
+from app.core.language_data import RegexEntry, alternation, derived, register
 from knowledge.embedder import Embedder
 
-__all__ = ["DEFAULT_RULES", "HUMAN_REQUEST", "Calibration", "IntentClassifier", "IntentResult", "Rule",
-           "expected_calibration_error"]
+__all__ = ["Calibration", "IntentClassifier", "IntentResult", "Rule", "default_rules", "expected_calibration_error"]
 
 Rule = tuple[re.Pattern[str], str]
 
-HUMAN_REQUEST = re.compile(
-    r"\b(human|real person|a person|someone real|live agent|an agent|agent please|representative|"
-    r"operator|(?:talk|speak) to (?:someone|somebody|a person|support|staff)|"
-    r"humano|una persona|un agente|hablar con alguien|(?:einem|einen|mit) (?:menschen|mitarbeiter(?:in)?)|"
-    r"echte[nm]? person|"
-    r"humain|une personne|un conseiller|un agent)\b",
-    re.IGNORECASE,
-)
-DEFAULT_RULES: tuple[Rule, ...] = ((HUMAN_REQUEST, "human_handoff"),)
+class IntentWords(BaseModel):
+    """app/languages/<code>/intents.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    human_request: list[RegexEntry] = []
+
+
+register("intents", IntentWords)
+
+
+def _human_request(data: dict[str, IntentWords]) -> re.Pattern[str]:
+    return re.compile(rf"\b({alternation(data, 'human_request')})\b", re.IGNORECASE)
+
+
+def default_rules() -> tuple[Rule, ...]:
+    """Rules before the classifier: asking for a person, in any supported language."""
+    return ((derived("intents", _human_request), "human_handoff"),)
+
 
 K_CANDIDATES = (1, 3, 5, 10)
 FOLDS = 5
@@ -118,10 +127,10 @@ class IntentClassifier:
     """k-nearest-exemplar intents with calibrated confidence; see the module docstring."""
 
     def __init__(self, embedder: Embedder, exemplars: Mapping[str, Sequence[str]], *,
-                 multilingual: Embedder | None = None, rules: Sequence[Rule] = DEFAULT_RULES,
+                 multilingual: Embedder | None = None, rules: Sequence[Rule] | None = None,
                  min_confidence: float = 0.5, coverage: float = 0.98, cache_dir: Path | None = None,
                  seed: int = 0) -> None:
-        self.rules = tuple(rules)
+        self.rules = tuple(default_rules() if rules is None else rules)
         self.min_confidence = min_confidence
         kept = {name: list(examples) for name, examples in exemplars.items() if examples}
         self.intents: list[str] = list(kept)
