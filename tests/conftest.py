@@ -13,6 +13,7 @@ from app.config.tenants import load_tenant
 from app.core import language_data
 from app.surfaces.auth import sign_identity_token
 from tests.support.chat import ChatClient
+from tests.support.fake_llm import FakeLLM
 from tests.support.server import LIMITS_OFF, PROJECT_ROOT, ServerProcess
 
 # In-process services (build_services) read the same settings: limits off for them too.
@@ -85,3 +86,11 @@ def languages_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     yield copy
     monkeypatch.undo()
     language_data.reload()
+
+
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[FakeLLM]:
+    """The scripted OpenAI-compatible provider on 127.0.0.1, one per test module."""
+    server = FakeLLM().start()
+    yield server
+    server.stop()

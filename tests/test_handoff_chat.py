@@ -16,7 +16,7 @@ import pytest
 from app.store import ConversationStore, Database
 from app.store.handoffs import HandoffStore
 from tests.support.chat import ChatClient
-from tests.support.fake_llm import FakeLLM, reply
+from tests.support.fake_llm import reply
 from tests.support.server import ServerProcess, demo_tenant_file
 
 ALEX = ("agent@brightwave.example", "frontline-demo")
@@ -29,13 +29,6 @@ SLOW_ANSWER = " ".join(["Here is a long answer about your question that keeps go
 def from_alex(text: str, team: str = "Brightwave team") -> str:
     """An agent's message as the customer's chat shows it: under their name and team."""
     return f"**Alex Rivera · {team}**\n\n{text}"
-
-
-@pytest.fixture(scope="module")
-def fake_llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 def tenant_folder(folder, llm_url: str | None):

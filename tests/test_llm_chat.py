@@ -6,15 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.chat import ChatClient
-from tests.support.fake_llm import FakeLLM, call, error, reply
+from tests.support.fake_llm import call, error, reply
 from tests.support.server import ServerProcess, demo_tenant_file
-
-
-@pytest.fixture(scope="module")
-def fake_llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -16,19 +16,12 @@ from app.conversation.turn import Turn
 from app.core.domain import ConversationId, Identity, MessageId, Ownership, TenantId, new_id
 from app.services import build_services
 from tests.support.engine import fixed_clock
-from tests.support.fake_llm import FakeLLM, call, error, reply, slow
+from tests.support.fake_llm import call, error, reply, slow
 from tests.support.server import PROJECT_ROOT
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 RESET_LINK = "/kb/demo/reset-your-password#how-to-reset-your-brightwave-password"
-
-
-@pytest.fixture(scope="module")
-def fake_llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

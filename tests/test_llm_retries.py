@@ -15,13 +15,6 @@ PRIMARY, FALLBACK = "openai/gpt-4o-mini", "openai/gpt-4o"
 QUESTION = [{"role": "user", "content": "Which plans do you offer?"}]
 
 
-@pytest.fixture(scope="module")
-def fake_llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def client(fake_llm):
     """A client that retries once and opens its breaker after one failed call; the backoff is short."""

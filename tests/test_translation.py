@@ -24,13 +24,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 CONVERSATION = ConversationId("conv-translation-test")
 
 
-@pytest.fixture(scope="module")
-def fake_llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def llm(fake_llm):
     """A fresh client per test, so one test's failures never open another's circuit breaker."""
