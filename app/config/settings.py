@@ -64,6 +64,20 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("FRONTLINE_QDRANT_URL", "QDRANT_URL"))
     qdrant_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("FRONTLINE_QDRANT_API_KEY", "QDRANT_API_KEY"))
+    # PostgreSQL as the system of record (postgresql://user:pass@host/db); unset: SQLite in data_dir.
+    database_url: SecretStr | None = None
+    # Redis for the live relay between replicas, agent presence and shared rate limits;
+    # unset: all three live in this process.
+    redis_url: SecretStr | None = None
+    # A name for this process in logs, metrics and the relay (defaults to host:port).
+    replica_name: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    # "text" for people at a terminal, "json" for a log pipeline (tenant and conversation ids, PII redacted).
+    log_format: str = Field(default="text", pattern=r"^(text|json)$")
+    # Prometheus metrics at GET /metrics (off: 404).
+    metrics_enabled: bool = True
+    # OpenTelemetry spans for each turn stage go to this OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT too).
+    otlp_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("FRONTLINE_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))
     max_message_chars: int = Field(default=4000, ge=100, le=100_000)
     public_url: str | None = None
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR ranges,
@@ -94,6 +108,10 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "frontline.sqlite3"
+
+    @property
+    def replica(self) -> str:
+        return self.replica_name or f"{self.host}:{self.port}"
 
     @property
     def qdrant_path(self) -> Path:
