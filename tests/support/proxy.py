@@ -1,0 +1,101 @@
+"""A real HAProxy in front of Frontline replicas, sticky by cookie as socket.io needs.
+
+Chainlit keeps each chat session in the memory of the replica that opened it, so a browser
+must keep talking to one replica: HAProxy inserts a `FRONTLINE_REPLICA` cookie naming it.
+When that replica dies, `option redispatch` sends the browser's reconnect to a live one.
+Tests pick a browser's replica by setting the cookie before the first page load.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.server import free_port
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+COOKIE = "FRONTLINE_REPLICA"
+
+
+def haproxy_or_skip() -> str:
+    if not Path(HAPROXY).exists():
+        pytest.skip("HAProxy is not installed (Debian package haproxy; .ci/run installs it)")
+    return HAPROXY
+
+
+def _config(port: int, replicas: dict[str, int]) -> str:
+    servers = "\n".join(f"    server {name} 127.0.0.1:{replica_port} check cookie {name}"
+                        for name, replica_port in replicas.items())
+    return f"""global
+    maxconn 4096
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 1h
+    timeout server 1h
+    timeout tunnel 1h
+    option redispatch
+    retries 3
+
+frontend frontline
+    bind 127.0.0.1:{port}
+    option forwardfor
+    default_backend replicas
+
+backend replicas
+    balance roundrobin
+    cookie {COOKIE} insert indirect nocache httponly
+    option httpchk GET /healthz
+    default-server inter 300ms fall 2 rise 2
+{servers}
+"""
+
+
+@dataclass
+class Proxy:
+    """HAProxy on a free port; `replicas` maps a replica's name to its port."""
+
+    workdir: Path
+    replicas: dict[str, int]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> Proxy:
+        binary = haproxy_or_skip()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        config = self.workdir / "haproxy.cfg"
+        config.write_text(_config(self.port, self.replicas))
+        log = (self.workdir / "haproxy.log").open("ab")
+        self.process = subprocess.Popen([binary, "-f", str(config), "-db"], stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"haproxy exited: {(self.workdir / 'haproxy.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"haproxy did not answer in {timeout}s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
