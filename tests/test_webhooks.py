@@ -18,7 +18,7 @@ from app.config.handoff_policy import Webhook
 from app.config.webhook_targets import WebhookTargetError, resolve_public
 from app.core.errors import StoreError
 from app.handoff.webhooks import USER_AGENT, WebhookDispatcher, sign, verify
-from app.store import Database
+from app.store import SqliteDatabase
 from app.store.webhooks import Delivery, WebhookOutbox
 from tests.support.webhook_receiver import Receiver
 
@@ -29,7 +29,7 @@ PAYLOAD = {"conversation_id": "c-1", "queue": "general", "priority": "high", "no
 
 @pytest.fixture
 async def outbox(tmp_path: Path) -> AsyncIterator[WebhookOutbox]:
-    async with Database.open(tmp_path / "frontline.sqlite3") as db:
+    async with SqliteDatabase.open(tmp_path / "frontline.sqlite3") as db:
         yield WebhookOutbox(db)
 
 
