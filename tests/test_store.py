@@ -1,4 +1,4 @@
-"""The SQLite system of record: migrations, ownership transitions, feedback."""
+"""The system of record, on SQLite and PostgreSQL: migrations, ownership transitions, feedback."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import pytest
 from app.core.domain import ConversationId, Identity, Message, MessageId, Ownership, Role, TenantId, new_id
 from app.core.errors import OwnershipConflict, StoreError
 from app.core.trace import DecisionTrace, IntentTrace
-from app.store import AccountStore, ConversationStore, FeedbackStore, SqliteDatabase
+from app.store import AccountStore, ConversationStore, Database, FeedbackStore, SqliteDatabase
 from app.store.handoffs import HandoffRequest, HandoffStore
 
 
 @pytest.fixture
-async def db(tmp_path):
-    async with SqliteDatabase.open(tmp_path / "frontline.sqlite3") as database:
-        yield database
+def db(database: Database) -> Database:
+    """Each test runs on SQLite and on PostgreSQL (tests/support/postgres.py)."""
+    return database
 
 
 def customer(conversation: str, text: str) -> Message:

@@ -10,7 +10,6 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +17,7 @@ from app.config.handoff_policy import Webhook
 from app.config.webhook_targets import WebhookTargetError, resolve_public
 from app.core.errors import StoreError
 from app.handoff.webhooks import USER_AGENT, WebhookDispatcher, sign, verify
-from app.store import SqliteDatabase
+from app.store import Database
 from app.store.webhooks import Delivery, WebhookOutbox
 from tests.support.webhook_receiver import Receiver
 
@@ -28,9 +27,8 @@ PAYLOAD = {"conversation_id": "c-1", "queue": "general", "priority": "high", "no
 
 
 @pytest.fixture
-async def outbox(tmp_path: Path) -> AsyncIterator[WebhookOutbox]:
-    async with SqliteDatabase.open(tmp_path / "frontline.sqlite3") as db:
-        yield WebhookOutbox(db)
+def outbox(database: Database) -> WebhookOutbox:
+    return WebhookOutbox(database)  # on SQLite and on PostgreSQL
 
 
 @pytest.fixture
