@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -49,8 +50,20 @@ def masked(url: str) -> str:
         return "<unreadable URL>"
 
 
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "the connection was refused (is PostgreSQL running and listening there?)"
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {CONNECT_TIMEOUT:g} s"
+    if isinstance(exc, socket.gaierror):
+        return f"the host name cannot be resolved ({exc.strerror})"
+    if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError):
+        return f"authentication failed: {exc}"
+    return str(exc).strip() or type(exc).__name__
+
+
 def _unavailable(url: str, exc: BaseException) -> StoreError:
-    reason = str(exc).strip() or type(exc).__name__
+    reason = _reason(exc)
     return StoreError(f"Cannot use the PostgreSQL database at {masked(url)} (FRONTLINE_DATABASE_URL): {reason}")
 
 
