@@ -198,3 +198,39 @@ async def test_incidents_open_when_enough_customers_report_a_topic(database: Dat
     assert first is None and opened is not None and opened.new and opened.customers == 2
     assert again is not None and not again.new and again.id == opened.id
     assert [i["id"] for i in await handoffs.open_incidents("demo")] == [opened.id]
+
+
+async def test_the_desk_around_a_handoff_notes_suggestions_csat_and_deletion(database: Database):
+    from app.core.domain import Ownership
+    from app.core.trace import DecisionTrace
+    from app.store.handoffs import HandoffRequest
+
+    store, handoffs = await _conversation(database, "h1", "guest:demo:h"), HandoffStore(database)
+    reply = Message(MessageId(new_id()), ConversationId("h1"), Role.ASSISTANT, "Assistant", "a person will help")
+    assert await store.save_assistant_reply(reply, DecisionTrace(), updates={"language": "de", "misses": 2,
+                                                                              "flow": {"task": "refund"}},
+                                            handoff=HandoffRequest("billing", "asked", "human_request", "high", 3,
+                                                                   "2026-11-21T10:15:00.000Z", "p-1"))
+    queued = await handoffs.queue(["demo"], queue="billing")
+    assert [(e.conversation.id, e.conversation.language, e.conversation.flow) for e in queued] == [
+        ("h1", "de", {"task": "refund"})]
+    handoff = queued[0].handoff
+    await handoffs.update(handoff.id, packet={"summary": "refund"}, noticed_at="2026-11-21T10:16:00.000Z")
+    await store.transition("h1", expect=(Ownership.QUEUED,), to=Ownership.HUMAN, agent="a@x")
+    assert [c.id for c in await store.assigned_to("a@x")] == ["h1"]
+    note = await handoffs.add_note("h1", "a@x", "called the customer")
+    suggestion = await handoffs.offer_suggestion("h1", "a@x", "kb", "Try this")
+    assert await handoffs.settle_suggestion(suggestion, sent="Try this!", outcome="edited", similarity=0.9)
+    assert not await handoffs.settle_suggestion(suggestion, sent=None, outcome="discarded", similarity=None)
+    await store.transition("h1", expect=(Ownership.HUMAN,), to=Ownership.RESOLVED, agent=None)
+    await handoffs.ask_csat(handoff.id, "h1", "a@x")
+    await handoffs.ask_csat(handoff.id, "h1", "a@x")  # asked once
+    answered = await handoffs.answer_csat("h1", 5)
+    assert answered is not None and answered["score"] == 5
+    assert [s["score"] for s in await handoffs.csat_scores("demo")] == [5]
+    history = await handoffs.history("h1")
+    assert [(h.packet, h.claimed_by, h.outcome) for h in history] == [({"summary": "refund"}, "a@x", "resolved")]
+    assert len(await handoffs.recent_waits("demo", "billing")) == 1
+    assert [n.id for n in await handoffs.notes("h1")] == [note.id]
+    await store.delete("h1")
+    assert await store.get(ConversationId("h1")) is None and await handoffs.history("h1") == []
