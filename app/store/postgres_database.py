@@ -33,7 +33,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("postgres")
 WRITE_LOCK = 0x46524F4E544C4E45  # "FRONTLNE": the one lock every write transaction takes
 MIGRATION_LOCK = WRITE_LOCK + 1
 CONNECT_TIMEOUT = 10.0
-_UNAVAILABLE = (OSError, asyncio.TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
+_UNAVAILABLE = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
 
 
 def masked(url: str) -> str:
