@@ -90,3 +90,24 @@ def test_the_pool_is_closed_on_exit(postgres_cluster):
             await admin.close()
 
     assert asyncio.run(connections()) == 0
+
+
+def test_the_cli_commands_use_postgresql_when_the_url_is_set(postgres_cluster, tmp_path, monkeypatch, capsys):
+    from app.cli.main import main
+    from app.store import AuditLog
+
+    url = postgres_cluster.create_database()
+
+    async def write_events() -> None:
+        async with PostgresDatabase.open(url) as db:
+            for n in range(3):
+                await AuditLog(db).record("assistant", f"action.{n}", tenant="demo")
+
+    asyncio.run(write_events())
+    monkeypatch.setenv("FRONTLINE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FRONTLINE_DATABASE_URL", url)
+    assert main(["audit", "verify"]) == 0
+    assert capsys.readouterr().out.startswith("audit log intact: 3 events")
+    assert main(["token", "issue", "agent@brightwave.example"]) == 0
+    assert capsys.readouterr().out.startswith("flt_")
+    assert not (tmp_path / "data" / "frontline.sqlite3").exists()
