@@ -15,7 +15,7 @@ import pytest
 
 from app.store import PostgresDatabase
 from tests.support.chat import ChatClient
-from tests.support.postgres import PostgresCluster
+from tests.support.postgres import PASSWORD_ROLE, PostgresCluster
 from tests.support.server import PROJECT_ROOT, ServerProcess, demo_tenant_file, free_port
 
 
@@ -61,9 +61,11 @@ def _serve(tmp_path, database_url: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("case", ["refused", "no_such_database", "not_postgres"])
+@pytest.mark.parametrize("case", ["refused", "wrong_password", "no_such_database", "not_postgres"])
 def test_serve_with_an_unusable_database_url_says_so_in_one_line(case, tmp_path, postgres_cluster):
+    postgres_cluster.password_role("the-right-one")
     url = {"refused": f"postgresql://frontline:s3cret-pw@127.0.0.1:{free_port()}/frontline",
+           "wrong_password": postgres_cluster.url().replace("postgres@", f"{PASSWORD_ROLE}:s3cret-pw@"),
            "no_such_database": postgres_cluster.url("missing").replace("postgres@", "postgres:s3cret-pw@"),
            "not_postgres": "mysql://frontline:s3cret-pw@127.0.0.1/frontline"}[case]
     result = _serve(tmp_path, url)
@@ -71,7 +73,8 @@ def test_serve_with_an_unusable_database_url_says_so_in_one_line(case, tmp_path,
     assert result.returncode == 1, result.stderr
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert "FRONTLINE_DATABASE_URL" in lines[0] and "***" in lines[0] and "s3cret-pw" not in result.stderr
-    assert {"refused": "refused", "no_such_database": '"missing" does not exist',
+    assert {"refused": "refused", "wrong_password": "authentication failed: password authentication failed",
+            "no_such_database": '"missing" does not exist',
             "not_postgres": "postgresql://"}[case] in lines[0], lines[0]
 
 

@@ -35,6 +35,7 @@ import pytest
 from app.store import Database, PostgresDatabase, SqliteDatabase
 
 START_TIMEOUT = 60.0
+PASSWORD_ROLE = "frontline_pw"  # every other role is trusted
 T = TypeVar("T")
 
 
@@ -84,6 +85,8 @@ class PostgresCluster:
         subprocess.run([*self._as_user, str(self.bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
                         "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
                        check=True, capture_output=True)
+        hba = data / "pg_hba.conf"  # one role signs in with a password, to test refused credentials
+        hba.write_text(f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
         log = open(self.folder / "server.log", "wb")  # noqa: SIM115 - the server writes to it until stop()
         self.process = subprocess.Popen(
             [*self._as_user, str(self.bin_dir / "postgres"), "-D", str(data), "-k", str(self.folder),
@@ -120,6 +123,19 @@ class PostgresCluster:
 
         _run(create)
         return self.url(name)
+
+    def password_role(self, password: str) -> None:
+        """Create (or reset) PASSWORD_ROLE, which must sign in with `password`."""
+        async def create() -> None:
+            conn = await asyncpg.connect(self.url(), timeout=10)
+            try:
+                exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", PASSWORD_ROLE)
+                verb = "ALTER" if exists else "CREATE"
+                await conn.execute(f"{verb} ROLE {PASSWORD_ROLE} LOGIN PASSWORD '{password}'")
+            finally:
+                await conn.close()
+
+        _run(create)
 
     def log(self) -> str:
         path = self.folder / "server.log"
