@@ -26,7 +26,7 @@ from app.handoff.intake import HandoffIntake
 from app.handoff.presence import Presence
 from app.handoff.webhooks import WebhookDispatcher
 from app.llm.client import LLMClient
-from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore
+from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore, open_database
 from app.store.actions import ActionLedger, ApprovalStore
 from app.store.guest_retention import keep_pruning_guests
 from app.store.handoffs import HandoffStore
@@ -108,7 +108,7 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
     async with AsyncExitStack() as stack:
         previous = clocks.install(clock)
         stack.callback(clocks.install, previous)
-        db = await stack.enter_async_context(Database.open(settings.database_path))
+        db = await stack.enter_async_context(open_database(settings))
         accounts = AccountStore(db)
         for agent in settings.agents:
             await accounts.seed_agent(agent.email, agent.name, agent.password.get_secret_value(),

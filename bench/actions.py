@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the packages, no
 from app.actions.gate import ActionRequest, ActionScope, GuardedActions
 from app.config.settings import PROJECT_ROOT
 from app.core.domain import Identity, TenantId, new_id
-from app.store import Database
+from app.store import SqliteDatabase
 from app.store.actions import ActionLedger, ApprovalStore
 from app.store.audit import AuditLog, verify
 from connectors.demo_sqlite import DemoSqliteConnector
@@ -63,7 +63,7 @@ async def timed(n: int, make: Callable[[int], Awaitable[Any]]) -> dict[str, floa
 async def gate_figures(n: int, folder: Path) -> dict[str, Any]:
     connector = await DemoSqliteConnector.open(folder / "crm.sqlite3", PROJECT_ROOT / "demo" / "crm.json")
     figures: dict[str, Any] = {}
-    async with Database.open(folder / "frontline.sqlite3") as db:
+    async with SqliteDatabase.open(folder / "frontline.sqlite3") as db:
         audit = AuditLog(db)
         gate = GuardedActions(ActionLedger(db), ApprovalStore(db), audit)
         identity = Identity(TenantId("demo"), "bench:cus_1001", customer_id="cus_1001")

@@ -14,6 +14,7 @@ from app.core import language_data
 from app.surfaces.auth import sign_identity_token
 from tests.support.chat import ChatClient
 from tests.support.fake_llm import FakeLLM
+from tests.support.postgres import database, postgres_cluster, postgres_url  # noqa: F401 - shared fixtures
 from tests.support.server import LIMITS_OFF, PROJECT_ROOT, ServerProcess
 
 # In-process services (build_services) read the same settings: limits off for them too.

@@ -14,7 +14,7 @@ import pytest
 
 from app.config.networks import client_address, parse_networks
 from app.core.domain import Identity, TenantId
-from app.store import AccountStore, ConversationStore, Database
+from app.store import AccountStore, ConversationStore, SqliteDatabase
 from app.store.guest_retention import prune_guests
 from guardrails.abuse_limits import AbuseLimits, IdentityRateLimiter, SignInThrottle, WidgetSessionLimits
 from tests.conftest import AGENT_EMAIL, AGENT_PASSWORD
@@ -175,7 +175,7 @@ def test_forwarded_addresses_count_only_through_a_trusted_proxy():
 
 
 async def test_guests_without_a_conversation_are_pruned(tmp_path):
-    async with Database.open(tmp_path / "frontline.sqlite3") as db:
+    async with SqliteDatabase.open(tmp_path / "frontline.sqlite3") as db:
         accounts, conversations = AccountStore(db), ConversationStore(db)
         for name in ("idle", "talked"):
             await accounts.upsert_user(f"guest:demo:{name}", "Guest", {"role": "customer"})

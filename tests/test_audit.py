@@ -11,13 +11,13 @@ import aiosqlite
 import pytest
 
 from app.cli.main import main
-from app.store import Database
+from app.store import SqliteDatabase
 from app.store.audit import AuditLog, verify
 from app.store.migrations import MIGRATIONS
 
 
 async def _write_events(path: Path, count: int) -> None:
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         audit = AuditLog(db)
         for n in range(count):
             await audit.record("assistant" if n % 2 else "alex@brightwave.example", f"action.{n}", tenant="demo",
@@ -105,7 +105,7 @@ def test_verify_without_a_database_says_where_it_looked(tmp_path: Path, monkeypa
 
 
 async def test_frontline_itself_cannot_update_or_delete_events(tmp_path: Path) -> None:
-    async with Database.open(tmp_path / "db.sqlite3") as db:
+    async with SqliteDatabase.open(tmp_path / "db.sqlite3") as db:
         await AuditLog(db).record("assistant", "cancel_order", tenant="demo", outcome="done")
         for statement in ("UPDATE audit_events SET outcome = 'x'", "DELETE FROM audit_events"):
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -128,7 +128,7 @@ async def test_events_written_before_the_chain_existed_are_chained_on_upgrade(tm
                                " VALUES (?, 'demo', 'assistant', 'orders.lookup', 'c1', ?)",
                                (f"2026-10-0{n + 1}T10:00:00.000Z", json.dumps({"n": n})))
         await conn.commit()
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         await AuditLog(db).record("assistant", "cancel_order", tenant="demo", outcome="done")
         report = await verify(db)
         assert report.intact and report.events == 4, report.problems

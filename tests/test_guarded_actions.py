@@ -25,10 +25,13 @@ SAM = Agent("sam@brightwave.example", "Sam Lee", "agent", ["demo"])
 OTHER_COMPANY = Agent("kim@othercorp.example", "Kim", "agent", ["othercorp"])
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def services(tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("gate") / "data")
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
+async def services(request, tmp_path_factory):
+    """The whole module runs on each engine of the system of record."""
+    database_url = request.getfixturevalue("postgres_cluster").create_database() if request.param != "sqlite" else None
+    settings = Settings(data_dir=tmp_path_factory.mktemp("gate") / "data", database_url=database_url)
     async with build_services(settings, clock=fixed_clock()) as built:
+        assert built.db.backend == request.param
         yield built
 
 

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from app.store import ConversationStore, Database
+from app.store import ConversationStore, SqliteDatabase
 from app.store.handoffs import HandoffStore
 from tests.support.chat import ChatClient
 from tests.support.fake_llm import reply
@@ -73,7 +73,7 @@ async def people(llm_server):
 
 async def stored(server: ServerProcess):
     """The server's own SQLite store, read from the test (WAL lets both use it)."""
-    return Database.open(server.data_dir / "frontline.sqlite3")
+    return SqliteDatabase.open(server.data_dir / "frontline.sqlite3")
 
 
 async def queued_by(customer: ChatClient, text: str = "I want to talk to a human") -> str:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from app.config.settings import Settings
-from app.store import AccountStore, Database
+from app.store import AccountStore, Database, SqliteDatabase
 from app.store.handoffs import HandoffStore
 from tests.conftest import AGENT_EMAIL
 from tests.support.chat import ChatClient
@@ -41,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 @asynccontextmanager
 async def frontline_db(server: ServerProcess) -> AsyncIterator[Database]:
-    async with Database.open(Settings(data_dir=server.data_dir).database_path) as db:
+    async with SqliteDatabase.open(Settings(data_dir=server.data_dir).database_path) as db:
         yield db
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 
 from app.config.settings import Settings
-from app.store import AccountStore, Database
+from app.store import AccountStore, SqliteDatabase
 
 MAX_BODY_BYTES = 16_384  # app.surfaces.web.MAX_BODY_BYTES (not imported: it would load Chainlit here)
 
@@ -56,7 +56,7 @@ def chunked_upload(url: str, path: str, headers: str = "") -> tuple[int, bytes]:
 async def api_token(server) -> str:
     """A Queue API token of an agent serving no real company: their calls leave the demo
     tenant's presence (who is online) untouched for the other tests on this server."""
-    async with Database.open(Settings(data_dir=server.data_dir).database_path) as db:
+    async with SqliteDatabase.open(Settings(data_dir=server.data_dir).database_path) as db:
         accounts = AccountStore(db)
         await accounts.seed_agent("bodies@brightwave.example", "Body Test", "not-used-here", "agent",
                                   ["no-such-company"])

@@ -1,4 +1,4 @@
-"""The SQLite system of record: migrations, ownership transitions, feedback."""
+"""The system of record, on SQLite and PostgreSQL: migrations, ownership transitions, feedback."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import pytest
 from app.core.domain import ConversationId, Identity, Message, MessageId, Ownership, Role, TenantId, new_id
 from app.core.errors import OwnershipConflict, StoreError
 from app.core.trace import DecisionTrace, IntentTrace
-from app.store import AccountStore, ConversationStore, Database, FeedbackStore
+from app.store import AccountStore, ConversationStore, Database, FeedbackStore, SqliteDatabase
 from app.store.handoffs import HandoffRequest, HandoffStore
 
 
 @pytest.fixture
-async def db(tmp_path):
-    async with Database.open(tmp_path / "frontline.sqlite3") as database:
-        yield database
+def db(database: Database) -> Database:
+    """Each test runs on SQLite and on PostgreSQL (tests/support/postgres.py)."""
+    return database
 
 
 def customer(conversation: str, text: str) -> Message:
@@ -37,13 +37,13 @@ async def queued_conversation(store: ConversationStore, conversation_id: str) ->
 
 async def test_migrations_apply_once_and_create_every_table(tmp_path):
     path = tmp_path / "db.sqlite3"
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         tables = {r[0] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"conversations", "messages", "decision_traces", "handoffs", "action_ledger",
                 "approvals", "audit_events", "feedback", "users", "agents", "schema_migrations"} <= tables
         mode = await db.fetch_one("PRAGMA journal_mode")
         assert mode is not None and mode[0] == "wal"
-    async with Database.open(path) as db:  # reopening applies nothing twice
+    async with SqliteDatabase.open(path) as db:  # reopening applies nothing twice
         applied = await db.fetch_all("SELECT name FROM schema_migrations")
         assert [r[0] for r in applied] == ["m001_initial", "m002_llm_usage", "m003_pending_flow",
                                           "m004_guarded_actions", "m005_handoff_desk"]

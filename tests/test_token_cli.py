@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from app.config.settings import PROJECT_ROOT
-from app.store import AccountStore, Database
+from app.store import AccountStore, SqliteDatabase
 
 
 def frontline(data_dir, *args: str) -> subprocess.CompletedProcess[str]:
@@ -21,7 +21,7 @@ async def test_a_token_is_printed_once_works_and_stops_working_when_revoked(tmp_
     assert issued.returncode == 0, issued.stderr
     token = issued.stdout.strip()
     assert token.startswith("flt_") and len(token) > 40
-    async with Database.open(tmp_path / "frontline.sqlite3") as db:
+    async with SqliteDatabase.open(tmp_path / "frontline.sqlite3") as db:
         agent = await AccountStore(db).agent_for_token(token)
         assert agent is not None and agent.email == "agent@brightwave.example"
         stored = await db.fetch_all("SELECT token_hash, label FROM agent_tokens")
@@ -29,7 +29,7 @@ async def test_a_token_is_printed_once_works_and_stops_working_when_revoked(tmp_
 
     revoked = frontline(tmp_path, "revoke", "agent@brightwave.example")
     assert revoked.returncode == 0 and "revoked 1 token(s)" in revoked.stdout
-    async with Database.open(tmp_path / "frontline.sqlite3") as db:
+    async with SqliteDatabase.open(tmp_path / "frontline.sqlite3") as db:
         assert await AccountStore(db).agent_for_token(token) is None
 
 

@@ -14,7 +14,7 @@ import pytest
 from app.cli.main import main
 from app.conversation.policy import POLICY_VERSION
 from app.core.domain import Identity, Message, MessageId, Role, TenantId, new_id
-from app.store import ConversationStore, Database
+from app.store import ConversationStore, SqliteDatabase
 from tests.support.engine import as_seeded_today
 
 
@@ -52,7 +52,7 @@ def store_conversation(data_dir: Path, conversation_id: str, *, tenant: str = "d
                        customer_id: str | None = None, language: str | None = None,
                        earlier: tuple[str, ...] = ()) -> None:
     async def create() -> None:
-        async with Database.open(data_dir / "frontline.sqlite3") as db:
+        async with SqliteDatabase.open(data_dir / "frontline.sqlite3") as db:
             store = ConversationStore(db)
             who = f"customer:{tenant}:{customer_id}" if customer_id else f"guest:{tenant}:test"
             await store.ensure(conversation_id, Identity(TenantId(tenant), who, customer_id),

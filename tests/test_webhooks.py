@@ -10,7 +10,6 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict
-from pathlib import Path
 
 import pytest
 
@@ -28,9 +27,8 @@ PAYLOAD = {"conversation_id": "c-1", "queue": "general", "priority": "high", "no
 
 
 @pytest.fixture
-async def outbox(tmp_path: Path) -> AsyncIterator[WebhookOutbox]:
-    async with Database.open(tmp_path / "frontline.sqlite3") as db:
-        yield WebhookOutbox(db)
+def outbox(database: Database) -> WebhookOutbox:
+    return WebhookOutbox(database)  # on SQLite and on PostgreSQL
 
 
 @pytest.fixture

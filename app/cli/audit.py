@@ -12,7 +12,7 @@ from typing import Any
 
 from app.config.settings import Settings
 from app.core.errors import FrontlineError
-from app.store import Database
+from app.store import database_exists, describe_database, open_database
 from app.store.audit import AuditLog, verify
 
 
@@ -30,9 +30,9 @@ def add_parser(commands: Any) -> None:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    if not settings.database_path.is_file():
-        raise FrontlineError(f"There is no Frontline database at {settings.database_path} (FRONTLINE_DATA_DIR).")
-    async with Database.open(settings.database_path) as db:
+    if not database_exists(settings):
+        raise FrontlineError(f"There is no Frontline database at {describe_database(settings)} (FRONTLINE_DATA_DIR).")
+    async with open_database(settings) as db:
         if args.audit_command == "verify":
             report = await verify(db)
             if args.json:

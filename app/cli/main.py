@@ -31,9 +31,12 @@ from guardrails.pii import install_log_redaction
 
 def serve(settings: Settings) -> int:
     from app.services import check_configuration
+    from app.store.backends import probe_database
     from knowledge.model_files import BUNDLES, ModelFilesError, verified_folder
 
     check_configuration(settings)  # a broken tenant or language file stops here, clearly
+    if settings.database_url is not None:  # so does a PostgreSQL server that is unreachable or refuses us
+        asyncio.run(probe_database(settings))
     try:
         for model in (settings.embedding_model, settings.multilingual_model):
             if model in BUNDLES:

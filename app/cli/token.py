@@ -13,7 +13,7 @@ from typing import Any
 
 from app.config.settings import Settings
 from app.core.errors import FrontlineError, StoreError
-from app.store import AccountStore, Database
+from app.store import AccountStore, open_database
 
 
 def add_parser(commands: Any) -> None:
@@ -28,7 +28,7 @@ def add_parser(commands: Any) -> None:
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    async with Database.open(settings.database_path) as db:
+    async with open_database(settings) as db:
         accounts = AccountStore(db)
         for agent in settings.agents:  # the configured agents, as the server seeds them
             await accounts.seed_agent(agent.email, agent.name, agent.password.get_secret_value(), agent.role,

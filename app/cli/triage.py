@@ -27,7 +27,7 @@ from app.core.errors import FrontlineError
 from app.core.language_data import languages
 from app.core.trace import DecisionTrace
 from app.services import build_classifier
-from app.store import ConversationStore, Database
+from app.store import ConversationStore, database_exists, describe_database, open_database
 from app.surfaces.auth import customer_user_fields
 from app.understanding.triage import triage
 from connectors.base import Connector, Customer
@@ -100,7 +100,7 @@ async def _conversation(conversations: ConversationStore, ref: str, settings: Se
         if matches:
             found = await conversations.get(ConversationId(matches[0]["id"]))
     if found is None:
-        raise CommandError(f"no conversation {ref!r} in {settings.database_path}")
+        raise CommandError(f"no conversation {ref!r} in {describe_database(settings)}")
     return found
 
 
@@ -132,7 +132,7 @@ async def _triage(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError("the message is empty")
     locale = _locale(args.locale)
     async with AsyncExitStack() as stack:
-        db = await stack.enter_async_context(Database.open(settings.database_path))
+        db = await stack.enter_async_context(open_database(settings))
         conversations = ConversationStore(db)
         stored = None
         if args.conversation:
@@ -232,10 +232,10 @@ def _context_rows(report: dict[str, Any], conversation: Conversation) -> list[Ro
 # -- frontline trace ---------------------------------------------------------------------
 
 async def _trace(settings: Settings, args: argparse.Namespace) -> int:
-    path = settings.database_path
-    if not path.is_file():
-        raise CommandError(f"no conversation {args.conversation!r}: there is no database at {path}")
-    async with Database.open(path) as db:
+    if not database_exists(settings):
+        raise CommandError(f"no conversation {args.conversation!r}: there is no database at"
+                           f" {describe_database(settings)}")
+    async with open_database(settings) as db:
         conversations = ConversationStore(db)
         conversation = await _conversation(conversations, args.conversation, settings)
         turns = await assistant_turns(conversations, conversation.id)

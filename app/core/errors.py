@@ -26,7 +26,7 @@ class ConfigError(FrontlineError):
 
 
 class StoreError(FrontlineError):
-    """The SQLite system of record could not complete an operation."""
+    """The system of record (SQLite or PostgreSQL) could not complete an operation."""
 
 
 class OwnershipConflict(StoreError):

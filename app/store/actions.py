@@ -8,17 +8,14 @@ write twice. The ledger also counts what a customer already did, for the policy'
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from app.core import clock as clocks
 from app.core.clock import Clock
 from app.core.domain import new_id, utcnow
-from app.store.database import Database
+from app.store.database import Database, Row, Transaction
 
 RUNNING, PENDING_APPROVAL, FAILED = "running", "pending_approval", "failed"
 COUNTED = ("done", "submitted")  # what counts toward a quota: writes the company's system accepted
@@ -74,13 +71,13 @@ def _since(now: datetime, days: float) -> str:
     return clocks.stamp(now - timedelta(days=days))
 
 
-def _entry(row: aiosqlite.Row) -> LedgerEntry:
+def _entry(row: Row) -> LedgerEntry:
     return LedgerEntry(row["tenant"], row["conversation_id"], row["customer_id"], row["action"],
                        json.loads(row["arguments"]), row["amount"], row["idempotency_key"], row["policy_version"],
                        row["status"], row["reference"], row["reason"], row["created_at"])
 
 
-def _approval(row: aiosqlite.Row) -> Approval:
+def _approval(row: Row) -> Approval:
     return Approval(row["id"], row["tenant"], row["conversation_id"], row["customer_id"], row["language"],
                     row["action"], json.loads(row["arguments"]), row["amount"], row["summary"],
                     row["customer_summary"], row["why"], row["idempotency_key"], row["policy_version"],
@@ -114,21 +111,19 @@ class ActionLedger:
             counts.append(int(row[0]) if row else 0)
         return counts[0], counts[1]
 
-    async def claim(self, entry: LedgerEntry, *, tx: aiosqlite.Connection | None = None) -> bool:
+    async def claim(self, entry: LedgerEntry, *, tx: Transaction | None = None) -> bool:
         """Record the request as running (or as waiting for approval); False if its key is taken."""
         if tx is None:
             async with self.db.transaction() as own:
                 return await self.claim(entry, tx=own)
-        try:
-            await tx.execute(
-                "INSERT INTO action_ledger (tenant, conversation_id, customer_id, action, arguments, amount,"
-                " idempotency_key, policy_version, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry.tenant, entry.conversation_id, entry.customer_id, entry.action,
-                 json.dumps(entry.arguments, sort_keys=True), entry.amount, entry.idempotency_key,
-                 entry.policy_version, entry.status, utcnow()))
-        except sqlite3.IntegrityError:
-            return False
-        return True
+        inserted = await tx.execute(  # the key's unique index decides, on either engine, without an error
+            "INSERT INTO action_ledger (tenant, conversation_id, customer_id, action, arguments, amount,"
+            " idempotency_key, policy_version, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(idempotency_key) DO NOTHING",
+            (entry.tenant, entry.conversation_id, entry.customer_id, entry.action,
+             json.dumps(entry.arguments, sort_keys=True), entry.amount, entry.idempotency_key,
+             entry.policy_version, entry.status, utcnow()))
+        return inserted.rowcount == 1
 
     async def reclaim(self, key: str, from_statuses: tuple[str, ...]) -> bool:
         """Take a row back to running (a failed attempt, a cut-off one, an approved request)."""
@@ -162,7 +157,7 @@ class ActionLedger:
                 "UPDATE action_ledger SET status = 'declined', reason = 'rejected_by_agent', finished_at = ?"
                 " WHERE idempotency_key = ? AND status = ?", (utcnow(), key, PENDING_APPROVAL))
 
-    async def finish(self, key: str, status: str, reference: str, reason: str, tx: aiosqlite.Connection) -> None:
+    async def finish(self, key: str, status: str, reference: str, reason: str, tx: Transaction) -> None:
         await tx.execute(
             "UPDATE action_ledger SET status = ?, reference = ?, reason = ?, finished_at = ? WHERE idempotency_key = ?",
             (status, reference, reason, utcnow(), key))
@@ -172,7 +167,7 @@ class ApprovalStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, approval: Approval, tx: aiosqlite.Connection) -> Approval:
+    async def create(self, approval: Approval, tx: Transaction) -> Approval:
         approval_id = approval.id or new_id()
         await tx.execute(
             "INSERT INTO approvals (id, tenant, conversation_id, customer_id, language, action, arguments, amount,"
@@ -181,7 +176,7 @@ class ApprovalStore:
             (approval_id, approval.tenant, approval.conversation_id, approval.customer_id, approval.language,
              approval.action, json.dumps(approval.arguments, sort_keys=True), approval.amount, approval.summary,
              approval.customer_summary, approval.why, approval.idempotency_key, approval.policy_version, utcnow()))
-        stored = await (await tx.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,))).fetchone()
+        stored = await tx.fetch_one("SELECT * FROM approvals WHERE id = ?", (approval_id,))
         assert stored is not None
         return _approval(stored)
 
@@ -218,5 +213,5 @@ class ApprovalStore:
             await tx.execute("UPDATE approvals SET status = 'pending', decided_by = NULL, decided_at = NULL"
                              " WHERE id = ? AND status = 'approved'", (approval_id,))
 
-    async def record_result(self, approval_id: str, result: dict[str, Any], tx: aiosqlite.Connection) -> None:
+    async def record_result(self, approval_id: str, result: dict[str, Any], tx: Transaction) -> None:
         await tx.execute("UPDATE approvals SET result = ? WHERE id = ?", (json.dumps(result), approval_id))

@@ -2,9 +2,9 @@
 
 Each event's hash covers its fields and the previous event's hash. Changing an event breaks
 its own hash; removing one breaks the next event's link (and leaves a gap in the ids);
-removing the newest leaves the id sequence ahead of the last row. SQLite triggers refuse
-UPDATE and DELETE on the table, so only someone bypassing Frontline can try either, and
-`frontline audit verify` finds it.
+removing the newest leaves the id sequence ahead of the last row. Triggers (SQLite's, and
+PostgreSQL's in app/store/postgres/) refuse UPDATE and DELETE on the table, so only someone
+bypassing Frontline can try either, and `frontline audit verify` finds it.
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
 from app.core.domain import utcnow
 from app.store.audit_chain import HASHED_FIELDS, chain_hash
-from app.store.database import Database
+from app.store.database import Database, Transaction
 
 
 class AuditLog:
@@ -28,14 +26,14 @@ class AuditLog:
 
     async def record(self, actor: str, action: str, *, tenant: str | None = None, subject: str | None = None,
                      detail: dict[str, Any] | None = None, policy_version: str | None = None,
-                     outcome: str | None = None, tx: aiosqlite.Connection | None = None) -> str:
+                     outcome: str | None = None, tx: Transaction | None = None) -> str:
         """Append one event (inside `tx` when given, so it commits with the change it records);
         returns its hash."""
         if tx is None:
             async with self.db.transaction() as own:
                 return await self.record(actor, action, tenant=tenant, subject=subject, detail=detail,
                                          policy_version=policy_version, outcome=outcome, tx=own)
-        row = await (await tx.execute("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")).fetchone()
+        row = await tx.fetch_one("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")
         previous = (row["hash"] or "") if row else ""
         event = {"at": utcnow(), "tenant": tenant, "actor": actor, "action": action, "subject": subject,
                  "detail": json.dumps(detail or {}, default=str, sort_keys=True),
@@ -86,8 +84,8 @@ async def verify(db: Database) -> AuditReport:
         if chain_hash(event["prev_hash"] or "", event) != event["hash"]:
             report.problems.append(f"event {event['id']} was altered (its hash does not match its content)")
         previous_hash, previous_id = event["hash"] or "", event["id"]
-    sequence = await db.fetch_one("SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'")
-    if sequence is not None and int(sequence["seq"]) > previous_id:
-        report.problems.append(f"the newest events {previous_id + 1}–{sequence['seq']} are missing")
+    sequence = await db.sequence_value("audit_events")
+    if sequence is not None and sequence > previous_id:
+        report.problems.append(f"the newest events {previous_id + 1}–{sequence} are missing")
     report.head = previous_hash
     return report

@@ -1,4 +1,4 @@
-"""Conversations, messages, decision traces and ownership transitions in SQLite.
+"""Conversations, messages, decision traces and ownership transitions in the system of record.
 
 Every ownership change is one guarded UPDATE inside an IMMEDIATE transaction: it applies
 only if the conversation is still in the state the caller saw, so two agents claiming at
@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-
-import aiosqlite
 
 from app.core import clock
 from app.core.domain import (
@@ -26,14 +24,14 @@ from app.core.domain import (
 )
 from app.core.errors import OwnershipConflict
 from app.core.trace import DecisionTrace
-from app.store.database import Database
+from app.store.database import Database, Row, Transaction
 from app.store.rows import conversation_from_row
 
 if TYPE_CHECKING:
     from app.store.handoffs import HandoffRequest
 
 
-def _message(row: aiosqlite.Row) -> Message:
+def _message(row: Row) -> Message:
     return Message(
         id=MessageId(row["id"]),
         conversation_id=ConversationId(row["conversation_id"]),
@@ -113,7 +111,7 @@ class ConversationStore:
 
     # -- messages ---------------------------------------------------------------------
 
-    async def add_message(self, message: Message, *, tx: aiosqlite.Connection | None = None) -> bool:
+    async def add_message(self, message: Message, *, tx: Transaction | None = None) -> bool:
         """Store a message; returns False if a message with that id was already stored."""
         if tx is None:
             async with self.db.transaction() as own:
@@ -138,8 +136,8 @@ class ConversationStore:
         """Store a message only while the conversation is in `state` (the assistant speaking
         to a queued customer must not talk over an agent who just claimed them)."""
         async with self.db.transaction() as tx:
-            row = await (await tx.execute("SELECT state FROM conversations WHERE id = ?",
-                                          (message.conversation_id,))).fetchone()
+            row = await tx.fetch_one("SELECT state FROM conversations WHERE id = ?",
+                                          (message.conversation_id,))
             if row is None or row["state"] != state.value:
                 return False
             return await self.add_message(message, tx=tx)
@@ -164,7 +162,7 @@ class ConversationStore:
     async def messages(self, conversation_id: ConversationId, limit: int = 500) -> list[Message]:
         rows = await self.db.fetch_all(
             "SELECT * FROM (SELECT *, rowid AS seq FROM messages WHERE conversation_id = ?"
-            " ORDER BY created_at DESC, rowid DESC LIMIT ?) ORDER BY created_at, seq",
+            " ORDER BY created_at DESC, rowid DESC LIMIT ?) AS recent ORDER BY created_at, seq",
             (conversation_id, limit),
         )
         return [_message(r) for r in rows]
@@ -183,9 +181,9 @@ class ConversationStore:
         if not set(updates) <= allowed:
             raise ValueError(f"unexpected conversation fields: {set(updates) - allowed}")
         async with self.db.transaction() as tx:
-            row = await (await tx.execute(
+            row = await tx.fetch_one(
                 "SELECT state FROM conversations WHERE id = ?", (message.conversation_id,)
-            )).fetchone()
+            )
             if row is None or row["state"] not in (Ownership.ASSISTANT, Ownership.RESOLVED):
                 return False
             await self.add_message(message, tx=tx)
@@ -241,8 +239,8 @@ class ConversationStore:
         """
         now = utcnow()
         async with self.db.transaction() as tx:
-            row = await (await tx.execute("SELECT state, assigned_agent FROM conversations WHERE id = ?",
-                                          (conversation_id,))).fetchone()
+            row = await tx.fetch_one("SELECT state, assigned_agent FROM conversations WHERE id = ?",
+                                          (conversation_id,))
             if row is None:
                 raise OwnershipConflict("That conversation does not exist.")
             states = ", ".join(f"'{state.value}'" for state in expect)

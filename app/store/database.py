@@ -1,97 +1,70 @@
-"""The SQLite connection: WAL mode, ordered migrations, serialized write transactions.
+"""The seam between the domain stores and the database engine behind them.
 
-One aiosqlite connection per process. Writes go through `transaction()`, which takes an
-asyncio lock (one writer per process) and `BEGIN IMMEDIATE` (one writer across processes,
-e.g. the server and the CLI), so a state change is either fully applied or not at all.
+Every domain store (conversations, handoffs, the action ledger, the audit log, ...) talks to
+a `Database`: reads through `fetch_all`/`fetch_one`, writes inside `transaction()`. Two
+engines implement it: SQLite (`app/store/sqlite_database.py`, the zero-install default) and
+PostgreSQL (`app/store/postgres_database.py`, for several replicas sharing one system of
+record). Both run the same SQL, written for SQLite with `?` placeholders; the PostgreSQL
+engine translates it (`app/store/sql_dialect.py`).
+
+Whatever the engine, write transactions run one at a time across every process using the
+database, so a guarded UPDATE (a claim), an idempotency-key INSERT and the audit chain's
+read-the-last-hash-then-append see every write committed before them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Literal, Protocol
 
-import aiosqlite
-
-from app.core.errors import StoreError
-from app.store.migrations import MIGRATIONS
-
-log = logging.getLogger(__name__)
+Params = Sequence[Any]
+Backend = Literal["sqlite", "postgresql"]
 
 
-class Database:
-    """A migrated SQLite database; use `Database.open(path)` as an async context manager."""
+class Row(Protocol):
+    """A result row: by column name or position, and `dict(row)` gives every column."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-        self._write_lock = asyncio.Lock()
+    def __getitem__(self, key: str | int) -> Any: ...
 
-    @classmethod
-    @asynccontextmanager
-    async def open(cls, path: Path) -> AsyncIterator[Database]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            conn = await aiosqlite.connect(path, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreError(f"Cannot open the database at {path}: {exc}") from exc
-        conn.row_factory = aiosqlite.Row
-        try:
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA foreign_keys=ON")
-            await conn.execute("PRAGMA busy_timeout=5000")
-            await conn.execute("PRAGMA synchronous=NORMAL")
-            db = cls(conn)
-            await db._migrate()
-            yield db
-        finally:
-            await conn.close()
+    def keys(self) -> Any: ...
 
-    async def _migrate(self) -> None:
-        await self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
-        )
-        applied = {row[0] for row in await self._conn.execute_fetchall(
-            "SELECT name FROM schema_migrations")}
-        for migration in MIGRATIONS:
-            name = migration.__name__
-            if name in applied:
-                continue
-            async with self.transaction() as tx:
-                await migration(tx)
-                await tx.execute("INSERT INTO schema_migrations(name) VALUES (?)", (name,))
-            log.info("applied migration %s", name)
+    def __iter__(self) -> Iterator[Any]: ...
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """An IMMEDIATE transaction: committed on success, rolled back on any error."""
-        async with self._write_lock:
-            try:
-                await self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise StoreError(f"The database is unavailable: {exc}") from exc
-            try:
-                yield self._conn
-            except BaseException:
-                await self._conn.rollback()
-                raise
-            else:
-                try:
-                    await self._conn.commit()
-                except sqlite3.Error as exc:
-                    await self._conn.rollback()
-                    raise StoreError(f"Commit failed: {exc}") from exc
+    def __len__(self) -> int: ...
 
-    async def fetch_all(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
-        try:
-            return list(await self._conn.execute_fetchall(sql, params))
-        except sqlite3.Error as exc:
-            raise StoreError(f"Query failed: {exc}") from exc
 
-    async def fetch_one(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
+class Result(Protocol):
+    """What a statement did: the number of rows it inserted, updated or deleted."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Transaction(Protocol):
+    """An open write transaction: committed when its block ends, rolled back on any error."""
+
+    async def execute(self, sql: str, params: Params = ()) -> Result: ...
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
+
+
+class Database(Protocol):
+    """A migrated system of record. Open one with `app.store.open_database(settings)`."""
+
+    backend: Backend
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """The only way to write: one writer at a time across every process."""
+        ...
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
+
+    async def sequence_value(self, table: str) -> int | None:
+        """The highest id the table's id counter has handed out (None: none yet), even if
+        that row is gone: the audit check uses it to notice its newest events deleted."""
+        ...

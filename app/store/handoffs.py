@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from app.core.domain import Conversation, new_id, utcnow
-from app.store.database import Database
+from app.store.database import Database, Row
 from app.store.rows import conversation_from_row
 
 
@@ -63,7 +61,7 @@ class HandoffRecord:
     noticed_at: str | None
 
 
-def _record(row: aiosqlite.Row) -> HandoffRecord:
+def _record(row: Row) -> HandoffRecord:
     return HandoffRecord(
         id=row["id"], conversation_id=row["conversation_id"], queue=row["queue"], reason=row["reason"],
         trigger=row["trigger_rule"], level=row["level"], due_at=row["due_at"], policy_version=row["policy_version"],
@@ -173,14 +171,14 @@ class HandoffStore:
         report for a whole window is closed."""
         since = iso(now - timedelta(minutes=window_minutes))
         async with self.db.transaction() as tx:
-            last = await (await tx.execute(
-                "SELECT max(at) FROM issue_reports WHERE tenant = ? AND topic = ?", (tenant, topic))).fetchone()
+            last = await tx.fetch_one(
+                "SELECT max(at) FROM issue_reports WHERE tenant = ? AND topic = ?", (tenant, topic))
             await tx.execute(
                 "INSERT INTO issue_reports (tenant, topic, user_identifier, conversation_id, at)"
                 " VALUES (?, ?, ?, ?, ?)", (tenant, topic, user, conversation_id, iso(now)))
-            row = await (await tx.execute(
+            row = await tx.fetch_one(
                 "SELECT * FROM incidents WHERE tenant = ? AND topic = ? AND status = 'open'", (tenant, topic)
-            )).fetchone()
+            )
             if row is not None and last[0] is not None and last[0] < since:
                 # quiet for a whole window: the incident is over, and this report starts counting afresh
                 await tx.execute("UPDATE incidents SET status = 'closed', closed_at = ? WHERE id = ?",
@@ -188,9 +186,9 @@ class HandoffStore:
                 row = None
             if row is not None:
                 return IncidentRecord(row["id"], tenant, topic, row["opened_at"], row["customers"], new=False)
-            counted = await (await tx.execute(
+            counted = await tx.fetch_one(
                 "SELECT count(DISTINCT user_identifier) FROM issue_reports WHERE tenant = ? AND topic = ? AND at >= ?",
-                (tenant, topic, since))).fetchone()
+                (tenant, topic, since))
             seen = int(counted[0])
             if seen < customers:
                 return None
@@ -248,9 +246,9 @@ class HandoffStore:
     async def answer_csat(self, conversation_id: str, score: int) -> dict[str, Any] | None:
         """Store the customer's score for the latest unanswered check; None if none is open."""
         async with self.db.transaction() as tx:
-            row = await (await tx.execute(
+            row = await tx.fetch_one(
                 "SELECT * FROM csat WHERE conversation_id = ? AND answered_at IS NULL ORDER BY handoff_id DESC LIMIT 1",
-                (conversation_id,))).fetchone()
+                (conversation_id,))
             if row is None:
                 return None
             at = utcnow()

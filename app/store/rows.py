@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-import aiosqlite
-
 from app.core.domain import Conversation, ConversationId, Ownership, TenantId
+from app.store.database import Row
 
 
-def conversation_from_row(row: aiosqlite.Row) -> Conversation:
+def conversation_from_row(row: Row) -> Conversation:
     return Conversation(
         id=ConversationId(row["id"]),
         tenant=TenantId(row["tenant"]),

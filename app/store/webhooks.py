@@ -17,11 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from app.config.handoff_policy import Webhook
 from app.core.domain import new_id, utcnow
-from app.store.database import Database
+from app.store.database import Database, Row, Transaction
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 MAX_ERROR = 500  # characters of last_error kept: a reason, not a transcript
@@ -49,7 +47,7 @@ def envelope(delivery_id: str, event: str, tenant: str, created_at: str, payload
                        "data": payload}, separators=(",", ":"), sort_keys=True)
 
 
-def _delivery(row: aiosqlite.Row) -> Delivery:
+def _delivery(row: Row) -> Delivery:
     return Delivery(row["id"], row["tenant"], row["event"], row["url"], row["secret_env"], row["body"],
                     row["status"], row["attempts"], row["next_attempt_at"], row["last_error"], row["created_at"],
                     row["delivered_at"])
@@ -60,7 +58,7 @@ class WebhookOutbox:
         self.db = db
 
     async def enqueue(self, tenant: str, event: str, payload: dict[str, Any], hooks: Sequence[Webhook], *,
-                      tx: aiosqlite.Connection | None = None) -> builtins.list[str]:
+                      tx: Transaction | None = None) -> builtins.list[str]:
         """One pending delivery per hook subscribed to `event`; returns their ids (none: no subscriber)."""
         subscribed = [hook for hook in hooks if event in hook.events]
         if not subscribed:

@@ -1,0 +1,121 @@
+"""SQLite, the default system of record: WAL mode, ordered migrations, serialized writes.
+
+One aiosqlite connection per process. Writes go through `transaction()`, which takes an
+asyncio lock (one writer per process) and `BEGIN IMMEDIATE` (one writer across processes,
+e.g. the server and the CLI), so a state change is either fully applied or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from app.core.errors import StoreError
+from app.store.database import Backend, Params, Result, Row
+from app.store.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+
+class SqliteTransaction:
+    """The write transaction's view of the one connection."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> Result:
+        return await self._conn.execute(sql, tuple(params))
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(await self._conn.execute_fetchall(sql, tuple(params)))
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        cursor = await self._conn.execute(sql, tuple(params))
+        return await cursor.fetchone()
+
+
+class SqliteDatabase:
+    """A migrated SQLite database; use `SqliteDatabase.open(path)` as an async context manager."""
+
+    backend: Backend = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self._write_lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, path: Path) -> AsyncIterator[SqliteDatabase]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot open the database at {path}: {exc}") from exc
+        conn.row_factory = aiosqlite.Row
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            db = cls(conn, path)
+            await db._migrate()
+            yield db
+        finally:
+            await conn.close()
+
+    async def _migrate(self) -> None:
+        await self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+        )
+        applied = {row[0] for row in await self._conn.execute_fetchall(
+            "SELECT name FROM schema_migrations")}
+        for migration in MIGRATIONS:
+            name = migration.__name__
+            if name in applied:
+                continue
+            async with self.transaction() as tx:
+                await migration(self._conn)
+                await tx.execute("INSERT INTO schema_migrations(name) VALUES (?)", (name,))
+            log.info("applied migration %s", name)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+        """An IMMEDIATE transaction: committed on success, rolled back on any error."""
+        async with self._write_lock:
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"The database is unavailable: {exc}") from exc
+            try:
+                yield SqliteTransaction(self._conn)
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            else:
+                try:
+                    await self._conn.commit()
+                except sqlite3.Error as exc:
+                    await self._conn.rollback()
+                    raise StoreError(f"Commit failed: {exc}") from exc
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        try:
+            return list(await self._conn.execute_fetchall(sql, tuple(params)))
+        except sqlite3.Error as exc:
+            raise StoreError(f"Query failed: {exc}") from exc
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def sequence_value(self, table: str) -> int | None:
+        row = await self.fetch_one("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+        return int(row[0]) if row is not None else None
