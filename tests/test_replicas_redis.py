@@ -87,6 +87,25 @@ async def test_a_malformed_message_on_the_channel_is_ignored(redis_server: Redis
     assert "malformed live event" in caplog.text
 
 
+async def test_the_relay_resubscribes_after_redis_comes_back(redis_server: RedisServer, caplog):
+    on_b, render_b = recorder()
+    async with open_redis_relay(redis_server.url, render_b, "replica-b"):
+        redis_server.stop()
+        await asyncio.sleep(0.5)
+        redis_server.start()
+        after = LiveEvent("customer", "conv-1", "after the restart")
+
+        async def delivered() -> bool:
+            await open_relay_publish(redis_server.url, after)
+            return after in on_b
+
+        deadline = asyncio.get_running_loop().time() + 10
+        while not await delivered():
+            assert asyncio.get_running_loop().time() < deadline, "no event after Redis came back"
+            await asyncio.sleep(0.3)
+    assert "live relay lost Redis" in caplog.text and "subscribed to Redis again" in caplog.text
+
+
 async def open_relay_publish(url: str, event: LiveEvent) -> None:
     _, render = recorder()
     async with open_redis_relay(url, render, "replica-c") as c:

@@ -53,16 +53,23 @@ class RedisRelay:
 
     async def listen(self, ready: asyncio.Event | None = None) -> None:
         """Render every event other replicas publish, until cancelled; resubscribe after a Redis outage."""
+        failing = False
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self._channel)
+                if failing:
+                    log.warning("live relay subscribed to Redis again")
+                failing = False
                 if ready is not None:
                     ready.set()
                 async for message in pubsub.listen():
                     await self._received(message.get("data"))
             except RedisError as exc:
-                log.warning("live relay lost Redis (%s); resubscribing in %.0f s", exc, RESUBSCRIBE_SECONDS)
+                if not failing:  # once per outage, not once per retry
+                    log.warning("live relay lost Redis (%s); other replicas' pushes are missed until it is "
+                                "back (the messages are stored)", exc)
+                failing = True
             finally:
                 with suppress(RedisError, OSError):
                     await pubsub.aclose()
