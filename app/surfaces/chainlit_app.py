@@ -49,6 +49,12 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         try:
             services = await stack.enter_async_context(build_services(settings))
+            if settings.redis_url is not None:  # replicas: live pushes and socket.io emits cross through Redis
+                url = settings.redis_url.get_secret_value()
+                share_socketio(sio, url)
+                RUNTIME.relay = await stack.enter_async_context(
+                    open_redis_relay(url, console.render_live, f"{settings.replica}:{new_id()[:8]}"))
+                stack.callback(setattr, RUNTIME, "relay", LocalRelay(console.render_live))
         except FrontlineError as exc:  # an operator's problem: say it plainly, no traceback
             log.error("Frontline cannot start: %s", exc)
             raise SystemExit(1) from None
@@ -70,12 +76,6 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         stack.callback(setattr, RUNTIME, "services", None)
         if services.recovery is not None:  # what a restart recovers reaches chats that are open
             services.recovery.notify = console.to_customer
-        if settings.redis_url is not None:  # replicas: live pushes and socket.io emits cross through Redis
-            url = settings.redis_url.get_secret_value()
-            share_socketio(sio, url)
-            RUNTIME.relay = await stack.enter_async_context(
-                open_redis_relay(url, console.render_live, f"{settings.replica}:{new_id()[:8]}"))
-            stack.callback(setattr, RUNTIME, "relay", LocalRelay(console.render_live))
         async with _chainlit_lifespan(app):
             log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
             yield

@@ -27,6 +27,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from app.core.errors import ConfigError
+from app.core.redis_link import shown
 from app.surfaces.live_events import LiveEvent, Render
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "frontline:live"
 SOCKETIO_CHANNEL = "frontline:socketio"
 RESUBSCRIBE_SECONDS = 1.0
+SUBSCRIBE_SECONDS = 10.0
 
 
 class RedisRelay:
@@ -99,7 +102,10 @@ async def open_redis_relay(url: str, render: Render, origin: str,
     ready = asyncio.Event()
     listening = asyncio.create_task(relay.listen(ready), name="live-relay")
     try:
-        await asyncio.wait_for(ready.wait(), timeout=10)
+        try:
+            await asyncio.wait_for(ready.wait(), timeout=SUBSCRIBE_SECONDS)
+        except TimeoutError:
+            raise ConfigError(f"cannot subscribe to Redis at FRONTLINE_REDIS_URL ({shown(url)})") from None
         yield relay
     finally:
         listening.cancel()

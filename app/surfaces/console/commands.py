@@ -136,11 +136,10 @@ async def render_live(event: LiveEvent) -> None:
         session_ids = RUNTIME.sessions.customer_sessions(event.target)
     elif event.audience == "agent":
         session_ids = RUNTIME.sessions.agent_sessions(event.target)
-    else:
-        accounts = RUNTIME.require().accounts
+    else:  # agents serving the tenant (no session open here: nothing to look up)
         session_ids = [session_id for email, ids in RUNTIME.sessions.agents()
-                       if (agent := await accounts.agent(email)) is not None and agent.serves(event.target)
-                       for session_id in ids]
+                       if (agent := await RUNTIME.require().accounts.agent(email)) is not None
+                       and agent.serves(event.target) for session_id in ids]
     for session_id in session_ids:
         await deliver(session_id, lambda: _show(event))
 
