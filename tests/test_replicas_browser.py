@@ -5,7 +5,8 @@ Both servers share the system of record (one SQLite file in WAL mode, which two 
 can open; each keeps its own data folder for the embedded index and session files) and a
 real redis-server. What is asserted is what each page renders: the customer is told an agent
 is online (presence on B counted on A), the console is told someone waits (a push from A),
-and the agent's and customer's words cross in both directions, once each.
+and the agent's and customer's words cross in both directions, once each. The widget-session
+limit, asked of both over HTTP, counts one address's sessions across them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from selenium import webdriver
@@ -37,16 +39,20 @@ from tests.support.browser import (
 from tests.support.redis_server import RedisServer, running_redis
 from tests.support.server import ServerProcess, demo_tenant_file
 
-redis_server = pytest.fixture(running_redis)
+redis_server = pytest.fixture(running_redis, scope="module")
 AUTH_SECRET = "replicas-share-this-signing-secret-0123456789"
+SESSIONS_PER_ADDRESS = 3
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def replicas(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         tuple[ServerProcess, ServerProcess]]:
     folder = tmp_path_factory.mktemp("replicas")
     env = {"FRONTLINE_REDIS_URL": redis_server.url, "FRONTLINE_AUTH_SECRET": AUTH_SECRET,
-           "FRONTLINE_TENANTS": str(demo_tenant_file(folder, ("reset-your-password",)))}
+           "FRONTLINE_TENANTS": str(demo_tenant_file(folder, ("reset-your-password",))),
+           # each test request says which address it comes from (the browsers are 127.0.0.1)
+           "FRONTLINE_TRUSTED_PROXIES": "127.0.0.1",
+           "FRONTLINE_LIMITS__WIDGET_SESSIONS_PER_IP_PER_MINUTE": str(SESSIONS_PER_ADDRESS)}
     a = ServerProcess(data_dir=folder / "a", log_path=folder / "a.log", env={**env, "FRONTLINE_REPLICA_NAME": "a"})
     b = ServerProcess(data_dir=folder / "b", log_path=folder / "b.log", env={**env, "FRONTLINE_REPLICA_NAME": "b"})
     started: list[ServerProcess] = []
@@ -127,3 +133,17 @@ def test_a_customer_on_one_replica_and_an_agent_on_another_chat_live(
     assert widget_text(customer).count("joined the chat") == 1, widget_text(customer)
     assert page_text(agent).count("Typed in the widget on replica A.") == 1, page_text(agent)
     assert page_text(agent).count("New in queue") == 1, page_text(agent)
+
+
+def test_widget_sessions_from_one_address_are_counted_across_replicas(replicas):
+    a, b = replicas
+    headers = {"X-Forwarded-For": "203.0.113.77"}
+    statuses = [httpx.post(f"{server.url}/api/widget/session", json={"tenant": "demo"}, headers=headers).status_code
+                for server in (a, b, a)]
+    assert statuses == [200] * SESSIONS_PER_ADDRESS
+    refused = httpx.post(f"{b.url}/api/widget/session", json={"tenant": "demo"}, headers=headers)
+    assert refused.status_code == 429, refused.text  # the 4th in a minute, though B itself saw only one
+    assert "more than 3 per minute from 203.0.113.77" in b.log()
+    other = httpx.post(f"{a.url}/api/widget/session", json={"tenant": "demo"},
+                       headers={"X-Forwarded-For": "203.0.113.78"})
+    assert other.status_code == 200
