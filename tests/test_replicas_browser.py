@@ -133,6 +133,9 @@ def test_a_customer_on_one_replica_and_an_agent_on_another_chat_live(
     assert widget_text(customer).count("joined the chat") == 1, widget_text(customer)
     assert page_text(agent).count("Typed in the widget on replica A.") == 1, page_text(agent)
     assert page_text(agent).count("New in queue") == 1, page_text(agent)
+    # both replicas listen on the live relay and (with a socket connected) on socket.io's Redis channel
+    subscribers = dict(redis.Redis.from_url(redis_server.url).pubsub_numsub("frontline:live", "frontline:socketio"))
+    assert subscribers == {b"frontline:live": 2, b"frontline:socketio": 2}, subscribers
 
 
 def test_widget_sessions_from_one_address_are_counted_across_replicas(replicas):
