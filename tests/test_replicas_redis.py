@@ -134,6 +134,7 @@ async def test_agents_online_on_another_replica_count_until_its_key_expires(redi
     await asyncio.sleep(1.2)
     await b.beat()
     assert b.online("demo") == ["sam@brightwave.example"]
+    assert await client_b.smembers("frontline:presence") == {b"frontline:presence:replica-b"}  # A's name dropped
     await client_b.aclose()
 
 

@@ -1,9 +1,10 @@
 """Agents online across replicas: each replica's `Presence`, shared through Redis.
 
 Each replica writes who is online in it to one Redis key with a time to live, refreshed by a
-heartbeat (and at once when an agent comes or goes here); it reads the other replicas' keys
-on the same beat. A replica that dies stops refreshing its key, so its agents stop counting
-within `ttl` seconds, without anyone cleaning up after it.
+heartbeat (and at once when an agent comes or goes here), and names the key in a set; it
+reads the other replicas' keys on the same beat (and drops the names of expired ones). A
+replica that dies stops refreshing its key, so its agents stop counting within `ttl`
+seconds, without anyone cleaning up after it.
 
 `count` stays synchronous, as HandoffIntake calls it in the middle of a turn: it merges this
 replica's live view with the other replicas' view as of the last beat (at most `heartbeat`
@@ -28,6 +29,7 @@ from app.handoff.presence import Presence
 log = logging.getLogger(__name__)
 
 PREFIX = "frontline:presence:"
+REPLICAS = "frontline:presence"  # the set of replicas' keys, so reading needs no SCAN
 HEARTBEAT_SECONDS = 5.0
 TTL_SECONDS = 15.0  # three missed beats: the replica is gone
 
@@ -64,15 +66,20 @@ class SharedPresence(Presence):
     async def beat(self) -> None:
         """Publish this replica's agents and read the other replicas'."""
         mine = {agent: sorted(tenants) for agent, tenants in self.here().items()}
-        await self._client.set(self._key, json.dumps(mine), px=int(self.ttl * 1000))
-        keys = [key async for key in self._client.scan_iter(match=PREFIX + "*", count=100)]
-        others = [key for key in keys if (key.decode() if isinstance(key, bytes) else key) != self._key]
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.set(self._key, json.dumps(mine), px=int(self.ttl * 1000)).sadd(REPLICAS, self._key)
+            await pipe.execute()
+        others = sorted(key for key in map(_text, await self._client.smembers(REPLICAS)) if key != self._key)
         elsewhere: dict[str, set[str]] = {}
-        for raw in await self._client.mget(others) if others else []:
-            if raw is None:  # expired between SCAN and MGET
+        gone = []
+        for key, raw in zip(others, await self._client.mget(others) if others else [], strict=True):
+            if raw is None:  # its replica stopped beating: the key expired
+                gone.append(key)
                 continue
             for agent, tenants in json.loads(raw).items():
                 elsewhere.setdefault(agent, set()).update(tenants)
+        if gone:
+            await self._client.srem(REPLICAS, *gone)
         self._elsewhere = elsewhere
 
     async def run(self) -> None:
@@ -89,3 +96,7 @@ class SharedPresence(Presence):
         finally:
             with suppress(RedisError, OSError):
                 await asyncio.shield(self._client.delete(self._key))
+
+
+def _text(key: bytes | str) -> str:
+    return key.decode() if isinstance(key, bytes) else key
