@@ -24,6 +24,7 @@ from app.core import language_data
 from app.handoff.desk import HandoffDesk
 from app.handoff.intake import HandoffIntake
 from app.handoff.presence import Presence
+from app.handoff.shared_state import open_shared_state
 from app.handoff.webhooks import WebhookDispatcher
 from app.llm.client import LLMClient
 from app.store import AccountStore, AuditLog, ConversationStore, Database, FeedbackStore, UsageStore, open_database
@@ -33,7 +34,7 @@ from app.store.handoffs import HandoffStore
 from app.store.webhooks import WebhookOutbox
 from app.understanding.intents import IntentClassifier
 from connectors.registry import ConnectorContext, open_connector
-from guardrails.abuse_limits import AbuseGuards, IdentityRateLimiter
+from guardrails.abuse_limits import AbuseGuards
 from knowledge.embedder import Embedder, open_embedders
 from knowledge.index import KnowledgeIndex, SyncReport
 from knowledge.loaders import load_folder
@@ -141,7 +142,8 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
 
         approvals = ApprovalStore(db)
         actions = GuardedActions(ActionLedger(db, clock), approvals, audit)
-        handoffs, presence, outbox = HandoffStore(db), Presence(), WebhookOutbox(db)
+        shared = await stack.enter_async_context(open_shared_state(settings))  # in-process, or Redis for replicas
+        handoffs, presence, outbox = HandoffStore(db), shared.presence, WebhookOutbox(db)
         dispatcher = WebhookDispatcher(
             outbox, clock=lambda: clock().timestamp(), private_allowed=lambda tenant_id: bool(
                 (tenant := tenants.get(tenant_id)) and tenant.handoff_policy.allow_private_webhooks))
@@ -160,7 +162,7 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
         engine = Engine(conversations, knowledge, runtimes, audit, UsageStore(db), actions,
                         handoffs=handoffs, intake=HandoffIntake(handoffs, presence.count, conversations, audit, emit),
                         escalator=Escalator(handoffs), max_message_chars=settings.max_message_chars,
-                        rate_limiter=IdentityRateLimiter(settings.limits), clock=clock)
+                        rate_limiter=shared.rate_limiter, clock=clock)
         recovery = Recovery(actions, conversations, engine,
                             {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}, clock)
         sweeping = asyncio.create_task(recovery.run(), name="crash-recovery")
@@ -173,4 +175,4 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
                        engine, desk,
                        ApprovalDesk(approvals, actions, conversations, audit,
                                     {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}),
-                       reports, handoffs, presence, outbox, AbuseGuards.from_limits(settings.limits), clock, recovery)
+                       reports, handoffs, presence, outbox, shared.abuse, clock, recovery)

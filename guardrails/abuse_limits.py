@@ -6,7 +6,8 @@ conversation or a new guest session for every few messages: 2,000 widget session
 succeeded, each a user row. These limits count per client address and per tenant instead,
 and failed agent sign-ins back off exponentially per account and per address. Time comes
 from an injected monotonic clock, so tests move it instead of sleeping. State is in memory
-and per process, like the sessions Chainlit keeps; it is bounded by forgetting idle keys.
+and per process, bounded by forgetting idle keys; with FRONTLINE_REDIS_URL set, replicas
+count in Redis instead (guardrails/shared_limits.py).
 """
 
 from __future__ import annotations
@@ -193,6 +194,10 @@ class IdentityRateLimiter(RateLimiter):
                             self.messages.limit)
                 return Verdict("rate_limit", False, f"over {self.messages.limit} messages per minute for the "
                                "customer", "input.rate_limited")
+        return self._conversation_rate(key)
+
+    def _conversation_rate(self, key: str) -> Verdict:
+        """The per-conversation limit (the base class's count; guardrails/shared_limits.py counts it in Redis)."""
         return super().check(key)
 
     def _conversation_allowed(self, identity: str, conversation: str) -> bool:

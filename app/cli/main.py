@@ -30,6 +30,7 @@ from guardrails.pii import install_log_redaction
 
 
 def serve(settings: Settings) -> int:
+    from app.core.redis_link import check_reachable
     from app.services import check_configuration
     from app.store.backends import probe_database
     from knowledge.model_files import BUNDLES, ModelFilesError, verified_folder
@@ -37,6 +38,8 @@ def serve(settings: Settings) -> int:
     check_configuration(settings)  # a broken tenant or language file stops here, clearly
     if settings.database_url is not None:  # so does a PostgreSQL server that is unreachable or refuses us
         asyncio.run(probe_database(settings))
+    if settings.redis_url is not None:  # replicas share through it: unreachable, nothing would add up
+        check_reachable(settings.redis_url.get_secret_value())
     try:
         for model in (settings.embedding_model, settings.multilingual_model):
             if model in BUNDLES:

@@ -2,8 +2,8 @@
 
 An agent is online while a console session is open, and for a few minutes after each Queue
 API call (a helpdesk polling the API is someone at work). Kept in memory: presence is
-about this process's live connections; beyond one process it belongs in the relay's
-pub/sub store too.
+about this process's live connections; with FRONTLINE_REDIS_URL set, replicas share theirs
+(app/handoff/shared_presence.py).
 """
 
 from __future__ import annotations
@@ -36,12 +36,18 @@ class Presence:
     def api_call(self, agent: str, tenants: list[str]) -> None:
         self._api[agent] = _Seen(tuple(tenants), self._clock() + API_PRESENCE_SECONDS)
 
+    def here(self) -> dict[str, set[str]]:
+        """Agents online in this process now, with the tenants they serve ("*": every one)."""
+        now = self._clock()
+        agents: dict[str, set[str]] = {}
+        for agent, seen in [*self._sessions.values(), *self._api.items()]:
+            if seen.until is None or seen.until > now:
+                agents.setdefault(agent, set()).update(seen.tenants)
+        return agents
+
     def online(self, tenant: str) -> list[str]:
         """Agents serving `tenant` who are online now, sorted."""
-        now = self._clock()
-        seen = [(agent, s) for agent, s in self._sessions.values()] + list(self._api.items())
-        return sorted({agent for agent, s in seen
-                       if (s.until is None or s.until > now) and ("*" in s.tenants or tenant in s.tenants)})
+        return sorted(agent for agent, tenants in self.here().items() if "*" in tenants or tenant in tenants)
 
     def count(self, tenant: str) -> int:
         return len(self.online(tenant))

@@ -28,7 +28,9 @@ from app.surfaces.console import approvals as console_approvals
 from app.surfaces.console import commands as console
 from app.surfaces.datalayer import FrontlineDataLayer
 from app.surfaces.http_security import CLIENT_ADDRESS, SecurityHeaders
+from app.surfaces.live_events import LocalRelay
 from app.surfaces.queue_api import install_queue_api
+from app.surfaces.redis_relay import open_redis_relay, share_socketio
 from app.surfaces.runtime import RUNTIME
 from app.surfaces.web import install_routes, socket_origin_policy
 
@@ -47,6 +49,12 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         try:
             services = await stack.enter_async_context(build_services(settings))
+            if settings.redis_url is not None:  # replicas: live pushes and socket.io emits cross through Redis
+                url = settings.redis_url.get_secret_value()
+                share_socketio(sio, url)
+                RUNTIME.relay = await stack.enter_async_context(
+                    open_redis_relay(url, console.render_live, f"{settings.replica}:{new_id()[:8]}"))
+                stack.callback(setattr, RUNTIME, "relay", LocalRelay(console.render_live))
         except FrontlineError as exc:  # an operator's problem: say it plainly, no traceback
             log.error("Frontline cannot start: %s", exc)
             raise SystemExit(1) from None
@@ -74,6 +82,7 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
 
 
 chainlit_server.router.lifespan_context = _lifespan
+RUNTIME.relay = LocalRelay(console.render_live)  # one process; start-up swaps in Redis when configured
 install_routes(chainlit_server, lambda: RUNTIME.services)
 install_queue_api(chainlit_server, lambda: RUNTIME.services)
 

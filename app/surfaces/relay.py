@@ -1,10 +1,10 @@
-"""Live delivery between chat sessions in this process (customer <-> agent).
+"""Live delivery between chat sessions of this process (customer <-> agent).
 
 Chainlit keeps sessions in memory, so the directory is in-memory too: it maps a
 conversation to the customer's open sessions and an agent to theirs. Messages are always
 stored before they are relayed; a session that is gone simply misses the live push and
-sees the message in its history when it comes back. Beyond one process, this is the part
-to replace with a pub/sub relay (sticky sessions per replica).
+sees the message in its history when it comes back. Pushes reach these sessions from this
+process or from other replicas through a relay (app/surfaces/live_events.py).
 """
 
 from __future__ import annotations

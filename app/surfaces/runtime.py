@@ -1,4 +1,4 @@
-"""The running server's services and live-session directory, set once at start-up.
+"""The running server's services, live-session directory and relay, set once at start-up.
 
 Chainlit calls module-level handlers, so they need one place to find the services; this
 is it. Nothing else in Frontline reads it: the engine and stores take their parts as
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.services import Services
+from app.surfaces.live_events import Relay
 from app.surfaces.relay import SessionDirectory
 
 
@@ -17,6 +18,12 @@ from app.surfaces.relay import SessionDirectory
 class Runtime:
     services: Services | None = None
     sessions: SessionDirectory = field(default_factory=SessionDirectory)
+    relay: Relay | None = None  # app/surfaces/chainlit_app.py installs it at import
+
+    def live(self) -> Relay:
+        if self.relay is None:
+            raise RuntimeError("Frontline's live relay is not installed")
+        return self.relay
 
     def require(self) -> Services:
         if self.services is None:

@@ -14,7 +14,7 @@ from app.core.errors import ApprovalError
 from app.store.accounts import Agent
 from app.store.actions import Approval
 from app.surfaces.console.commands import say, short, to_customer
-from app.surfaces.relay import deliver
+from app.surfaces.live_events import LiveEvent
 from app.surfaces.runtime import RUNTIME
 
 
@@ -50,14 +50,10 @@ async def announce_approvals(approval_ids: tuple[str, ...]) -> None:
         if approval is None:
             continue
 
-        async def send(approval: Approval = approval) -> None:
-            await say("Approval needed:\n" + _line(approval), _buttons(approval))
-
-        for email, session_ids in RUNTIME.sessions.agents():
-            agent = await services.accounts.agent(email)
-            if agent is not None and agent.serves(approval.tenant):
-                for session_id in session_ids:
-                    await deliver(session_id, send)
+        await RUNTIME.live().publish(LiveEvent(
+            "agents", approval.tenant, "Approval needed:\n" + _line(approval),
+            conversation_id=approval.conversation_id,
+            actions=tuple({"name": b.name, "label": b.label, "payload": b.payload} for b in _buttons(approval))))
 
 
 async def decide(agent: Agent, ref: str, *, approve: bool, note: str | None = None) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import chainlit as cl
 
@@ -21,6 +22,7 @@ from app.handoff.desk import Released
 from app.store.accounts import Agent
 from app.surfaces.console.agent_label import shown_to_customer
 from app.surfaces.console.view import queue_line, render_packet, short, suggestion_text
+from app.surfaces.live_events import LiveEvent
 from app.surfaces.relay import deliver
 from app.surfaces.remote_images import without_remote_images
 from app.surfaces.runtime import RUNTIME
@@ -113,19 +115,47 @@ def release_actions(conversation_id: str) -> list[cl.Action]:
 
 
 async def to_customer(conversation_id: str, message: Message, actions: list[cl.Action] | None = None) -> None:
-    """Push a stored message live into the customer's open chat sessions."""
-    author = author_name(message.author)
+    """Push a stored message live into the customer's open chat sessions, on any replica."""
     services = RUNTIME.require()
     conversation = await services.conversations.get(ConversationId(conversation_id))
     tenant = services.tenants.get(conversation.tenant) if conversation else None
     content = shown_to_customer(message, tenant.name if tenant else "", conversation.language if conversation else None)
+    await RUNTIME.live().publish(LiveEvent(
+        "customer", conversation_id, content, author=author_name(message.author), message_id=message.id,
+        conversation_id=conversation_id, actions=tuple(_button(action) for action in actions or ())))
 
-    async def send() -> None:
-        await cl.Message(content=content, author=author, id=message.id, actions=actions or []).send()
-        offer_choices(actions or [])
 
-    for session_id in RUNTIME.sessions.customer_sessions(conversation_id):
-        await deliver(session_id, send)
+def _button(action: cl.Action) -> dict[str, Any]:
+    return {"name": action.name, "label": action.label, "payload": action.payload}
+
+
+async def render_live(event: LiveEvent) -> None:
+    """Show a live event in the sessions of this process it addresses: the one rendering path
+    for pushes made here and pushes relayed from another replica."""
+    if event.audience == "customer":
+        session_ids = RUNTIME.sessions.customer_sessions(event.target)
+    elif event.audience == "agent":
+        session_ids = RUNTIME.sessions.agent_sessions(event.target)
+    else:  # agents serving the tenant (no session open here: nothing to look up)
+        session_ids = [session_id for email, ids in RUNTIME.sessions.agents()
+                       if (agent := await RUNTIME.require().accounts.agent(email)) is not None
+                       and agent.serves(event.target) for session_id in ids]
+    for session_id in session_ids:
+        await deliver(session_id, lambda: _show(event))
+
+
+async def _show(event: LiveEvent) -> None:
+    """Render `event` in the current session (`deliver` installed its context)."""
+    actions = [cl.Action(name=a["name"], label=a["label"], payload=a["payload"]) for a in event.actions]
+    if event.audience == "customer":
+        await cl.Message(content=event.content, author=event.author, id=event.message_id, actions=actions).send()
+        offer_choices(actions)
+    elif event.audience == "agent":
+        active = cl.user_session.get(ACTIVE)
+        prefix = "" if active == event.conversation_id else f"[`{short(event.conversation_id or '')}`] "
+        await cl.Message(content=without_remote_images(prefix + event.content), author=event.author).send()
+    else:
+        await say(event.content, actions)
 
 
 def offer_choices(actions: list[cl.Action]) -> None:
@@ -146,8 +176,8 @@ def csat_buttons() -> list[cl.Action]:
 
 
 async def to_agent(conversation: Conversation, message: Message) -> None:
-    """Push a customer's stored message live into the owning agent's console sessions, in
-    the agent's language when it can be translated (the original is shown with it)."""
+    """Push a customer's stored message live into the owning agent's console sessions (on any
+    replica), in the agent's language when it can be translated (the original is shown with it)."""
     if not conversation.assigned_agent:
         return
     services = RUNTIME.require()
@@ -161,13 +191,8 @@ async def to_agent(conversation: Conversation, message: Message) -> None:
     elif conversation.language and conversation.language != agent.language:
         text = f"{message.content}\n\n_({conversation.language}; no translator configured)_"
 
-    async def send() -> None:
-        active = cl.user_session.get(ACTIVE)
-        prefix = "" if active == conversation.id else f"[`{short(conversation.id)}`] "
-        await cl.Message(content=without_remote_images(prefix + text), author="Customer").send()
-
-    for session_id in RUNTIME.sessions.agent_sessions(agent.email):
-        await deliver(session_id, send)
+    await RUNTIME.live().publish(LiveEvent("agent", agent.email, text, author="Customer", message_id=message.id,
+                                           conversation_id=conversation.id))
 
 
 async def announce_queued(conversation: Conversation) -> None:
@@ -177,16 +202,10 @@ async def announce_queued(conversation: Conversation) -> None:
     if not entries:
         return
     line = queue_line(entries[0], services.clock())
-
-    async def send() -> None:
-        await say(f"New in queue:\n{line}", [cl.Action(name="claim", label=f"Claim {short(conversation.id)}",
-                                                        payload={"conversation": conversation.id})])
-
-    for email, session_ids in RUNTIME.sessions.agents():
-        agent = await services.accounts.agent(email)
-        if agent is not None and agent.serves(conversation.tenant):
-            for session_id in session_ids:
-                await deliver(session_id, send)
+    await RUNTIME.live().publish(LiveEvent(
+        "agents", conversation.tenant, f"New in queue:\n{line}", conversation_id=conversation.id,
+        actions=({"name": "claim", "label": f"Claim {short(conversation.id)}",
+                  "payload": {"conversation": conversation.id}},)))
 
 
 async def claim(agent: Agent, conversation_ref: str, *, take_over: bool = False) -> None:
@@ -334,4 +353,4 @@ async def send_to_customer(agent: Agent, text: str, *, conversation_id: str | No
 
 
 __all__ = ["announce_queued", "announce_release", "claim", "handle_agent_message", "open_conversation", "release",
-           "send_to_customer", "show_queue", "show_traces", "to_agent", "to_customer"]
+           "render_live", "send_to_customer", "show_queue", "show_traces", "to_agent", "to_customer"]
