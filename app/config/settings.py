@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     log_format: str = Field(default="text", pattern=r"^(text|json)$")
     # Prometheus metrics at GET /metrics (off: 404).
     metrics_enabled: bool = True
+    # A bearer token that also admits a scraper to /metrics from any address (else: loopback and
+    # FRONTLINE_TRUSTED_PROXIES networks only; see app/surfaces/metrics_api.py).
+    metrics_token: SecretStr | None = None
     # OpenTelemetry spans for each turn stage go to this OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT too).
     otlp_endpoint: str | None = Field(
         default=None, validation_alias=AliasChoices("FRONTLINE_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))
