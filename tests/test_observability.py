@@ -26,6 +26,7 @@ from app.services import build_services
 from app.store.accounts import Agent
 from app.store.handoffs import parse_iso
 from tests.support.engine import Chat, fixed_clock
+from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -95,6 +96,26 @@ async def test_a_turn_is_one_span_with_a_child_span_per_stage(services, spans):
         assert child.context.trace_id == turn.context.trace_id
         assert turn.start_time <= child.start_time and child.end_time <= turn.end_time
         assert child.attributes["frontline.stage"] == child.name.rsplit(".", 1)[1]
+
+
+async def test_spans_go_to_the_otlp_endpoint_only_when_one_is_set(services):
+    assert telemetry.start(None, "replica-a")() is None  # nothing set up, nothing to stop
+    assert not telemetry.tracer().start_span("probe").is_recording()  # the no-op tracer
+    collector = Receiver().start()
+    try:
+        stop = telemetry.start(collector.url.rsplit("/hooks", 1)[0], "replica-a")
+        try:
+            await Chat(services).say("How do I reset my password?")
+        finally:
+            stop()  # flushes the batch
+    finally:
+        collector.stop()
+    assert not telemetry.tracer().start_span("probe").is_recording()  # back to no-op
+    assert [r.path for r in collector.requests] == ["/v1/traces"]
+    sent = collector.requests[0]
+    assert sent.headers["content-type"] == "application/x-protobuf"
+    for part in (b"frontline.turn", b"frontline.stage.triage", b"frontline.stage.persist", b"replica-a"):
+        assert part in sent.body, part
 
 
 async def test_a_refused_turn_stops_at_the_guard_in_spans_and_series(services, series, spans):
