@@ -18,9 +18,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from app.cli.json_logs import JsonFormatter
-from app.config.settings import Settings
+from app.config.settings import Settings, load_settings
 from app.core import clock as clocks
 from app.core import log_context, metrics, telemetry
+from app.core.errors import ConfigError
 from app.core.resilience import CircuitBreaker
 from app.services import build_services
 from app.store.accounts import Agent
@@ -116,6 +117,16 @@ async def test_spans_go_to_the_otlp_endpoint_only_when_one_is_set(services):
     assert sent.headers["content-type"] == "application/x-protobuf"
     for part in (b"frontline.turn", b"frontline.stage.triage", b"frontline.stage.persist", b"replica-a"):
         assert part in sent.body, part
+
+
+async def test_a_mistyped_otlp_endpoint_stops_start_up_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("FRONTLINE_OTLP_ENDPOINT", "otel-collector:4318")
+    with pytest.raises(ConfigError, match=r"^Invalid settings: FRONTLINE_OTLP_ENDPOINT: .*http://host:4318"):
+        load_settings()
+    monkeypatch.setenv("FRONTLINE_OTLP_ENDPOINT", "")
+    assert load_settings().otlp_endpoint is None
+    monkeypatch.setenv("FRONTLINE_OTLP_ENDPOINT", "http://otel-collector:4318/")
+    assert telemetry.traces_url(load_settings().otlp_endpoint) == "http://otel-collector:4318/v1/traces"
 
 
 async def test_a_refused_turn_stops_at_the_guard_in_spans_and_series(services, series, spans):
