@@ -16,11 +16,14 @@ import pytest_asyncio
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from app.cli.json_logs import JsonFormatter
 from app.config.settings import Settings, load_settings
+from app.conversation.turn import Turn
 from app.core import clock as clocks
 from app.core import log_context, metrics, telemetry
+from app.core.domain import ConversationId, Identity, MessageId, TenantId, new_id
 from app.core.errors import ConfigError
 from app.core.resilience import CircuitBreaker
 from app.services import build_services
@@ -127,6 +130,16 @@ async def test_a_mistyped_otlp_endpoint_stops_start_up_naming_the_variable(monke
     assert load_settings().otlp_endpoint is None
     monkeypatch.setenv("FRONTLINE_OTLP_ENDPOINT", "http://otel-collector:4318/")
     assert telemetry.traces_url(load_settings().otlp_endpoint) == "http://otel-collector:4318/v1/traces"
+
+
+async def test_a_turn_that_raises_is_counted_as_an_error_and_its_spans_say_so(services, series, spans):
+    turn = Turn(ConversationId(new_id()), MessageId(new_id()), Identity(TenantId("no-such-company"), "test:x"), "hi")
+    with pytest.raises(KeyError):
+        await services.engine.handle(turn)
+    assert series.value("frontline_turns_total", {"tenant": "unknown", "decision": "none", "outcome": "error"}) == 1
+    failed = {s.name: s for s in spans.get_finished_spans()}
+    assert set(failed) == {"frontline.turn", "frontline.stage.store_input"}
+    assert all(s.status.status_code is StatusCode.ERROR for s in failed.values())
 
 
 async def test_a_refused_turn_stops_at_the_guard_in_spans_and_series(services, series, spans):

@@ -28,7 +28,7 @@ STAGE_SPAN = "frontline.stage."  # + the stage's name
 
 
 class TurnWatch:
-    """`async with TurnWatch(turn) as watch:` around one turn; `await watch.stage(name, fn, *args)`
+    """`async with TurnWatch(turn, tenant_ids) as watch:` around one turn; `await watch.stage(name, fn, *args)`
     runs a stage (sync or async) inside its span; `watch.ended(outcome)` records how it ended."""
 
     def __init__(self, turn: Turn, tenants: Collection[str]) -> None:
