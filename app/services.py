@@ -137,7 +137,7 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
                     ConnectorContext(tenant.id, tenant.root, settings.data_dir, clock))
                 stack.push_async_callback(connector.close)
             classifier = build_classifier(tenant, embedder, multilingual, intent_cache)
-            llm = LLMClient(tenant.llm) if tenant.llm is not None else None
+            llm = LLMClient(tenant.llm, tenant=tenant.id) if tenant.llm is not None else None
             runtimes[tenant.id] = TenantRuntime(tenant, classifier, connector, llm)
 
         approvals = ApprovalStore(db)

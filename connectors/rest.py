@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
+from app.core import metrics
 from app.core.errors import ConnectorError
 from app.core.resilience import Backoff, BreakerState, CircuitBreaker, Seconds, Sleep
 from connectors.base import Customer, Invoice, Order, OrderItem, Receipt, Subscription
@@ -257,7 +258,16 @@ class RestConnector:
 
     async def _call(self, op: str, path_args: dict[str, str], body: dict[str, Any] | None,
                     idempotency_key: str | None) -> tuple[int, Any]:
-        """One operation: (status, parsed JSON) for a 2xx, a 404 on a read, or a 409/422 on a write."""
+        """One operation: (status, parsed JSON) for a 2xx, a 404 on a read, or a 409/422 on a write.
+        A failure is counted in frontline_connector_errors (this connector's name, the operation)."""
+        try:
+            return await self._exchange(op, path_args, body, idempotency_key)
+        except ConnectorError:
+            metrics.current().connector_error(self.name, op)
+            raise
+
+    async def _exchange(self, op: str, path_args: dict[str, str], body: dict[str, Any] | None,
+                        idempotency_key: str | None) -> tuple[int, Any]:
         endpoint = self._endpoint(op)
         path = endpoint.path.format_map({k: _segment(v, op, k) for k, v in path_args.items()})
         what = f"{op} ({endpoint.method} {endpoint.path})"

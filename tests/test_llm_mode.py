@@ -13,6 +13,7 @@ import yaml
 
 from app.config.settings import Settings
 from app.conversation.turn import Turn
+from app.core import metrics
 from app.core.domain import ConversationId, Identity, MessageId, Ownership, TenantId, new_id
 from app.services import build_services
 from tests.support.engine import fixed_clock
@@ -83,6 +84,20 @@ async def test_streamed_answer_from_a_help_center_search_with_cost_recorded(serv
     assert (await services.engine.usage.totals(tenant="demo"))["calls"] >= 2
 
 
+async def test_model_usage_is_counted_per_tenant_in_the_metrics(services, fake_llm):
+    fresh = metrics.Metrics()
+    previous = metrics.install(fresh)
+    try:
+        _, trace, _ = await handle(services, fake_llm, call("search_help_center", {"query": "reset password"}),
+                                   reply("Use **Forgot password?**."), text="How long must a new password be?")
+    finally:
+        metrics.install(previous)
+    assert trace["mode"] == "llm"
+    assert fresh.value("frontline_llm_tokens_total", {"tenant": "demo", "kind": "prompt"}) == 240
+    assert fresh.value("frontline_llm_tokens_total", {"tenant": "demo", "kind": "completion"}) == 60
+    assert fresh.value("frontline_llm_cost_usd_total", {"tenant": "demo"}) == pytest.approx(trace["llm"]["cost_usd"])
+
+
 CUSTOMER_INVOICES = {"cus_1003": {i["id"] for i in json.loads(
     (PROJECT_ROOT / "demo" / "crm.json").read_text())["invoices"] if i["customer_id"] == "cus_1003"}}
 
@@ -144,6 +159,7 @@ async def test_when_every_model_fails_grounded_mode_answers_and_the_breaker_open
     assert "Reset your password" in outcome.reply.content  # a real answer, quoted from the help center
     await handle(services, fake_llm, error(500), error(500), text="How do I reset my password?", stream=False)
     assert breaker.state == "open"
+    assert metrics.current().value("frontline_circuit_breaker_state", {"breaker": "demo LLM"}) == 2
 
     calls = len(fake_llm.requests)
     outcome, trace, _ = await handle(services, fake_llm, text="How do I reset my password?", stream=False)
@@ -154,6 +170,7 @@ async def test_when_every_model_fails_grounded_mode_answers_and_the_breaker_open
     outcome, trace, _ = await handle(services, fake_llm, reply("Back to normal."),
                                      text="hi there, which plans do you offer?", stream=False)
     assert outcome.reply.content == "Back to normal." and breaker.state == "closed"
+    assert metrics.current().value("frontline_circuit_breaker_state", {"breaker": "demo LLM"}) == 0
 
 
 async def test_the_model_can_hand_the_conversation_to_a_person(services, fake_llm):

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from app.core import metrics
 from app.core.errors import ConfigError, ConnectorError
 from connectors.base import (
     AccountSystem,
@@ -379,6 +380,28 @@ async def test_breaker_opens_fails_fast_and_half_opens(make: Callable[..., RestC
     assert len(await rest.orders("cus_1")) == 2  # the trial succeeds
     assert rest.breaker_state == "closed"
     assert len(api.requests) == 4
+
+
+async def test_failures_show_in_the_metrics_by_connector_and_operation(api: FakeCompanyAPI, clock: Clock) -> None:
+    series = metrics.Metrics()
+    previous = metrics.install(series)
+    rest = RestConnector(load_config(options(api, retries=0, breaker={"failures": 2, "reset_seconds": 30})),
+                         name="acme REST connector", clock=clock)
+    try:
+        api.fail("GET", ORDERS, answer(503), answer(503))
+        for _ in range(2):
+            with pytest.raises(ConnectorError):
+                await rest.orders("cus_1")
+        with pytest.raises(ConnectorError, match="circuit breaker"):
+            await rest.customer("cus_1")
+    finally:
+        metrics.install(previous)
+        await rest.close()
+    errors = {op: series.value("frontline_connector_errors_total", {"connector": "acme REST connector",
+                                                                    "operation": op})
+              for op in ("orders", "customer")}
+    assert errors == {"orders": 2.0, "customer": 1.0}
+    assert series.value("frontline_circuit_breaker_state", {"breaker": "acme REST connector"}) == 2
 
 
 async def test_a_retried_write_keeps_its_key_and_runs_once(make: Callable[..., RestConnector],

@@ -23,6 +23,7 @@ from app.cli import audit as audit_command
 from app.cli import kb as kb_commands
 from app.cli import token as token_command
 from app.cli import triage as triage_command
+from app.cli.json_logs import use_json_logs
 from app.config.data_folder import auth_secret, check_writable
 from app.config.settings import PROJECT_ROOT, Settings, load_settings
 from app.core.errors import FrontlineError
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             os.environ[f"FRONTLINE_{name}"] = str(value)
     try:
         settings = load_settings()
+        if settings.log_format == "json":
+            use_json_logs(settings.replica)
         if args.command != "setup":  # every other command keeps state in the data folder
             check_writable(settings.data_dir)
         if args.command == "serve":

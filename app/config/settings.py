@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     log_format: str = Field(default="text", pattern=r"^(text|json)$")
     # Prometheus metrics at GET /metrics (off: 404).
     metrics_enabled: bool = True
+    # A bearer token that also admits a scraper to /metrics from any address (else: loopback and
+    # FRONTLINE_TRUSTED_PROXIES networks only; see app/surfaces/metrics_api.py).
+    metrics_token: SecretStr | None = None
     # OpenTelemetry spans for each turn stage go to this OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT too).
     otlp_endpoint: str | None = Field(
         default=None, validation_alias=AliasChoices("FRONTLINE_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))
@@ -100,6 +103,14 @@ class Settings(BaseSettings):
     def _valid_proxies(cls, value: list[str]) -> list[str]:
         parse_networks(value)  # a typo must stop start-up, not silently trust nobody
         return value
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _otlp_url(cls, value: str | None) -> str | None:
+        """A collector's http(s) base URL; a typo stops start-up rather than dropping every span."""
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected the collector's OTLP/HTTP URL (http://host:4318), got {value!r}")
+        return value or None
 
     @property
     def trusted_networks(self) -> list[Network]:
@@ -132,9 +143,13 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"FRONTLINE_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors())
+        problems = "; ".join(f"{_variable(err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"Invalid settings: {problems}") from None
     except (SettingsError, ValueError) as exc:
         raise ConfigError(f"Invalid settings: {exc}") from None
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable behind an error's location (an alias, e.g. QDRANT_URL, as is)."""
+    name = "__".join(str(part) for part in loc).upper()
+    return name if loc and str(loc[0]) not in Settings.model_fields else f"FRONTLINE_{name}"

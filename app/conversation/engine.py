@@ -18,7 +18,8 @@ from app.conversation.assistant import LLMAssistant
 from app.conversation.escalation import Escalator
 from app.conversation.flows import default_runner
 from app.conversation.stages import CheckOwnership, Decide, Escalate, GuardInput, RecordRating, StoreInput, Understand
-from app.conversation.turn import HumanQueue, TenantRuntime, Turn, TurnOutcome
+from app.conversation.turn import HumanQueue, TenantRuntime, Turn, TurnOutcome, TurnState
+from app.conversation.watch import TurnWatch
 from app.core import clock as clocks
 from app.core.domain import Conversation, Identity, Message
 from app.llm.client import TokenSink
@@ -60,21 +61,29 @@ class Engine:
 
     async def handle(self, turn: Turn, on_token: TokenSink | None = None) -> TurnOutcome:
         """One turn. `on_token` receives the answer's text as a model streams it (LLM mode);
-        the returned reply is authoritative and may differ if the model failed midway."""
-        state = await self.store_input(turn)
-        silent = await self.ownership(state)
-        if silent is not None:
-            return silent
-        if await self.rating(state) or await self.guard(state):
-            return await self.persist(state, compose(state))
-        await self.triage(state)
-        await self.escalate(state)
-        self.decide(state)
-        await self.act(state)
-        await self.answer(state, on_token)
-        self.escalate.after_failed_task(state)
-        await self.hand_over(state)
-        return await self.persist(state, compose(state))
+        the returned reply is authoritative and may differ if the model failed midway. Each
+        stage runs through `watch.stage` (app/conversation/watch.py): its span and latency."""
+        async with TurnWatch(turn, self.tenants) as watch:
+            stage = watch.stage
+            state = await stage("store_input", self.store_input, turn)
+            silent = await stage("ownership", self.ownership, state)
+            if silent is not None:
+                return watch.ended(silent, "to_agent" if silent.relay_to_agent else "while_queued")
+            if await stage("rating", self.rating, state):
+                return watch.ended(await self._reply(watch, state), "rating")
+            if await stage("guard", self.guard, state):
+                return watch.ended(await self._reply(watch, state), "refused")
+            await stage("triage", self.triage, state)
+            await stage("escalate", self.escalate, state)
+            await stage("decide", self.decide, state)
+            await stage("act", self.act, state)
+            await stage("answer", self.answer, state, on_token)
+            await stage("after_failed_task", self.escalate.after_failed_task, state)
+            await stage("hand_over", self.hand_over, state)
+            return watch.ended(await self._reply(watch, state))
+
+    async def _reply(self, watch: TurnWatch, state: TurnState) -> TurnOutcome:
+        return await watch.stage("persist", self.persist, state, await watch.stage("compose", compose, state))
 
     async def answer_stored(self, conversation: Conversation, message: Message) -> TurnOutcome | None:
         """Answer a customer message that was stored but never answered (the process died in the

@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import TypeVar
 
+from app.core import metrics
 from app.core.clock import Clock, system_clock
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class CircuitBreaker:
         self.failures = 0  # consecutive failed calls
         self._opened_at: float | None = None
         self._trial = False  # a half-open trial call is in flight
+        metrics.watch_breaker(self)  # frontline_circuit_breaker_state shows it while it lives
 
     @property
     def state(self) -> BreakerState:

@@ -17,6 +17,8 @@ from typing import Any
 
 from app.config.tenants import TenantRegistry
 from app.conversation.turn import EventSink, TenantRuntime
+from app.core import clock as clocks
+from app.core import metrics
 from app.core.domain import Conversation, ConversationId, Message, MessageId, Ownership, Role, new_id
 from app.core.errors import ConnectorError, OwnershipConflict
 from app.core.i18n import say
@@ -25,7 +27,7 @@ from app.handoff.suggestions import suggest_reply
 from app.llm.translation import Translation, translator_for
 from app.store import AuditLog, ConversationStore
 from app.store.accounts import Agent
-from app.store.handoffs import HandoffStore, Note, QueueEntry
+from app.store.handoffs import HandoffStore, Note, QueueEntry, parse_iso
 from guardrails.input import storable_text
 from knowledge.index import KnowledgeIndex
 
@@ -89,6 +91,9 @@ class HandoffDesk:
         await self.audit.record(agent.email, "handoff.claimed", tenant=conversation.tenant, subject=conversation.id,
                                 outcome="take_over" if current.state is not Ownership.QUEUED else "claimed")
         handoff = await self.handoffs.latest(conversation.id)
+        if (current.state is Ownership.QUEUED and handoff is not None and handoff.due_at
+                and clocks.now() > parse_iso(handoff.due_at)):  # taken after its SLA deadline
+            metrics.current().sla_breach(conversation.tenant, handoff.queue)
         await self._emit(conversation.tenant, "handoff.claimed", {
             "conversation_id": conversation.id, "agent": agent.email, "agent_name": agent.name,
             "queue": handoff.queue if handoff else None, "due_at": handoff.due_at if handoff else None})

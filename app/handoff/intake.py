@@ -18,6 +18,7 @@ from app.actions.gate import ActionRequest
 from app.config.handoff_policy import LEVELS, HandoffPolicy, Level, rank
 from app.conversation.escalation import Escalation
 from app.conversation.turn import Act, EventSink, Handover
+from app.core import metrics
 from app.core.domain import Conversation, Message
 from app.core.i18n import say
 from app.core.trace import HandoffTrace
@@ -75,6 +76,7 @@ class HandoffIntake:
         packet = build_packet(conversation, await self.conversations.messages(conversation.id, limit=200),
                               await self.conversations.traces(conversation.id), handoff, customer)
         await self.store.update(handoff.id, packet=packet.as_dict())
+        metrics.current().handoff(conversation.tenant, escalation.trigger, handoff.queue)
         await self.audit.record("assistant", "handoff.requested", tenant=conversation.tenant, subject=conversation.id,
                                 policy_version=handoff.policy_version, outcome=escalation.trigger,
                                 detail={"queue": handoff.queue, "level": handoff.level, "due_at": handoff.due_at,

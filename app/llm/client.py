@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.core import metrics
 from app.core.errors import FrontlineError
 from app.core.resilience import Backoff, BreakerOpen, CircuitBreaker, retry
 
@@ -105,13 +106,16 @@ class LLMClient:
     streamed to the customer), then the next fallback model; a turn every model failed
     counts against the circuit breaker."""
 
-    def __init__(self, config: LLMConfig, *, breaker: CircuitBreaker | None = None,
+    def __init__(self, config: LLMConfig, *, tenant: str = "", breaker: CircuitBreaker | None = None,
                  backoff: Backoff | None = None) -> None:
+        """`tenant` labels the model's usage in the metrics and names its breaker ("demo LLM")."""
         import litellm  # a 3 s import: pay it at start-up, not inside a turn's timeout
 
         litellm.suppress_debug_info = True  # failures are logged by us, once, without banners
         self.config = config
-        self.breaker = breaker or CircuitBreaker(config.breaker_failures, config.breaker_cooldown, name="LLM")
+        self.tenant = tenant
+        self.breaker = breaker or CircuitBreaker(config.breaker_failures, config.breaker_cooldown,
+                                                 name=f"{tenant} LLM".strip())
         self.backoff = backoff or Backoff(base=0.5, maximum=4.0)
 
     def available(self) -> bool:
@@ -122,10 +126,13 @@ class LLMClient:
                        on_token: TokenSink | None = None) -> Completion:
         """One model response, trying the primary model and then each fallback."""
         try:
-            return await self.breaker.call(functools.partial(self._complete, messages, tools, on_token),
-                                           is_failure=lambda exc: isinstance(exc, ProviderError))
+            completion = await self.breaker.call(functools.partial(self._complete, messages, tools, on_token),
+                                                 is_failure=lambda exc: isinstance(exc, ProviderError))
         except BreakerOpen as exc:
             raise ProviderError(f"The model was not called: its circuit breaker is {exc}.", []) from None
+        metrics.current().llm_usage(self.tenant or "none", completion.prompt_tokens, completion.completion_tokens,
+                                    completion.cost_usd)
+        return completion
 
     async def _complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
                         on_token: TokenSink | None) -> Completion:

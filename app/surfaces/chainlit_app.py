@@ -18,6 +18,7 @@ from starlette.middleware import Middleware
 
 from app.config.settings import load_settings
 from app.conversation.turn import ASSISTANT_AUTHOR, Turn
+from app.core import telemetry
 from app.core.domain import ConversationId, MessageId, Ownership, Role, new_id
 from app.core.errors import AuthError, FrontlineError
 from app.core.i18n import say
@@ -47,6 +48,7 @@ _chainlit_lifespan = chainlit_server.router.lifespan_context
 async def _lifespan(app: Any) -> AsyncIterator[None]:
     settings = load_settings()
     async with AsyncExitStack() as stack:
+        stack.callback(telemetry.start(settings.otlp_endpoint, settings.replica))  # spans flushed at exit
         try:
             services = await stack.enter_async_context(build_services(settings))
             if settings.redis_url is not None:  # replicas: live pushes and socket.io emits cross through Redis

@@ -28,6 +28,7 @@ from app.surfaces.auth import customer_user_fields, sign_identity_token, verify_
 from app.surfaces.feedback_api import install_feedback_routes
 from app.surfaces.health import readiness
 from app.surfaces.http_security import CLIENT_ADDRESS
+from app.surfaces.metrics_api import install_metrics_route
 from app.surfaces.sign_in import install_sign_in_throttle
 from guardrails.abuse_limits import minutes
 from knowledge.chunking import anchor_for
@@ -162,6 +163,7 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
         return HTMLResponse(render_article(tenant.name, document.title, document.body))
 
     install_feedback_routes(app)
+    install_metrics_route(app, services)
     install_sign_in_throttle(app, services)
     move_catch_all_last(app)
 
