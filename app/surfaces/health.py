@@ -4,7 +4,8 @@
 (an empty signing secret) or the database could not be read. Each component is checked for
 real on every call: the store with a query on the tables a turn uses, the index with a count
 per tenant, the session secret by length. Any failure makes the answer 503, with the reason
-per component, so a load balancer stops sending customers to a server that can't serve them.
+per component, so a load balancer stops sending customers to a server that can't serve them. The answer
+names the replica (FRONTLINE_REPLICA_NAME), so behind a balancer one can tell who answered.
 """
 
 from __future__ import annotations
@@ -55,5 +56,6 @@ async def readiness(services: Services) -> tuple[bool, dict[str, Any]]:
     ready = all(status == OK for status in components.values())
     if not ready:
         log.warning("not ready: %s", "; ".join(f"{k} {v}" for k, v in components.items() if v != OK))
-    return ready, {"status": "ok" if ready else "unavailable", "components": components,
+    return ready, {"status": "ok" if ready else "unavailable", "replica": services.settings.replica,
+                   "components": components,
                    "tenants": sorted(t.id for t in services.tenants), "knowledge_sections": sections}

@@ -3,7 +3,8 @@
 Chainlit keeps each chat session in the memory of the replica that opened it, so a browser
 must keep talking to one replica: HAProxy inserts a `FRONTLINE_REPLICA` cookie naming it.
 When that replica dies, `option redispatch` sends the browser's reconnect to a live one.
-Tests pick a browser's replica by setting the cookie before the first page load.
+Tests pin a browser to a replica by its user agent (`pin_agent(name)`), as if the balancer
+had chosen it; a pinned browser whose replica is down is balanced like any other.
 """
 
 from __future__ import annotations
@@ -29,14 +30,25 @@ def haproxy_or_skip() -> str:
     return HAPROXY
 
 
+def pin_agent(replica: str) -> str:
+    """A user agent that the test proxy sends to `replica` while it is up."""
+    return f"Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome frontline-pin-{replica}"
+
+
 def _config(port: int, replicas: dict[str, int]) -> str:
     servers = "\n".join(f"    server {name} 127.0.0.1:{replica_port} check cookie {name}"
                         for name, replica_port in replicas.items())
+    # use-server is ignored for a server marked down, so a pinned browser then fails over
+    pins = "\n".join(f"    use-server {name} if {{ req.hdr(user-agent) -m sub frontline-pin-{name} }}"
+                     for name in replicas)
     return f"""global
     maxconn 4096
+    log stdout format raw local0
 
 defaults
     mode http
+    log global
+    option httplog
     timeout connect 2s
     timeout client 1h
     timeout server 1h
@@ -54,6 +66,7 @@ backend replicas
     cookie {COOKIE} insert indirect nocache httponly
     option httpchk GET /healthz
     default-server inter 300ms fall 2 rise 2
+{pins}
 {servers}
 """
 
@@ -76,8 +89,8 @@ class Proxy:
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "haproxy.cfg"
         config.write_text(_config(self.port, self.replicas))
-        log = (self.workdir / "haproxy.log").open("ab")
-        self.process = subprocess.Popen([binary, "-f", str(config), "-db"], stdout=log, stderr=log)
+        with (self.workdir / "haproxy.log").open("ab") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen([binary, "-f", str(config), "-db"], stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
