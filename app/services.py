@@ -164,7 +164,8 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
                         escalator=Escalator(handoffs), max_message_chars=settings.max_message_chars,
                         rate_limiter=shared.rate_limiter, clock=clock)
         recovery = Recovery(actions, conversations, engine,
-                            {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}, clock)
+                            {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}, clock,
+                            lease=shared.lease)
         sweeping = asyncio.create_task(recovery.run(), name="crash-recovery")
         stack.push_async_callback(_cancel, sweeping)  # before the store and connectors close
         # The models, the index and the caches are built once and live as long as the process:

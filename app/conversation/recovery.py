@@ -12,8 +12,13 @@ writes, on a timer) this module resolves both, once:
 - an unanswered message in a conversation the assistant owns is answered by running its turn
   again under the message's own id (stored once), or, if that fails, with an apology.
 
-One server per database is assumed (the SQLite deployment): at start-up every write still
-running from before the start belongs to a dead process.
+On one server (the SQLite deployment) every write still running from before the start
+belongs to a dead process, and every unanswered message to a dead turn. Replicas sharing a
+store (PostgreSQL and Redis) cannot assume that: another replica may be in the middle of
+that write or turn. There, a write is taken over only once it has run longer than
+STALE_RUN (by compare-and-set, so one replica wins), and unanswered messages older than
+STALE_RUN are answered on every sweep by the one replica that holds the recovery `Lease`:
+a replica that dies mid-turn leaves its customers answered by another within minutes, once.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from app.actions.gate import GuardedActions
 from app.conversation.engine import Engine
@@ -41,9 +47,17 @@ SWEEP_EVERY = 30.0  # seconds between sweeps for writes cut off while this proce
 UNANSWERED_WITHIN = timedelta(hours=24)  # older unanswered messages are left alone at start-up
 
 
+class Lease(Protocol):
+    """Held by one replica at a time: `hold` takes or renews it for `seconds`, False if another has it."""
+
+    async def hold(self, name: str, seconds: float) -> bool: ...
+
+
 class Recovery:
     def __init__(self, actions: GuardedActions, conversations: ConversationStore, engine: Engine,
-                 connectors: Mapping[str, Connector | None], clock: clocks.Clock) -> None:
+                 connectors: Mapping[str, Connector | None], clock: clocks.Clock,
+                 lease: Lease | None = None) -> None:
+        self.lease = lease  # None: this process is the only one on its store
         self.actions = actions
         self.conversations = conversations
         self.engine = engine
@@ -58,11 +72,24 @@ class Recovery:
         while True:
             await asyncio.sleep(every)
             try:
-                await self.resolve_writes(self.clock() - STALE_RUN)
+                await self.sweep(every)
             except Exception:  # a sweep must never end the task
                 log.exception("sweeping cut-off writes failed")
 
+    async def sweep(self, every: float = SWEEP_EVERY) -> tuple[int, int]:
+        """Writes cut off more than STALE_RUN ago; with replicas, and only on the lease holder,
+        messages left unanswered that long too. Returns (writes resolved, messages answered)."""
+        resolved = await self.resolve_writes(self.clock() - STALE_RUN)
+        answered = 0
+        if self.lease is not None and await self.lease.hold("recovery", every * 3):
+            answered = await self.answer_unanswered(self.clock() - STALE_RUN)
+        return resolved, answered
+
     async def at_start(self) -> None:
+        if self.lease is not None:  # replicas: what is younger may belong to a live one
+            resolved, answered = await self.sweep()
+            log.info("recovery at start: %d writes resolved, %d messages answered", resolved, answered)
+            return
         counts = []
         for step in (lambda: self.resolve_writes(self.started_at), self.answer_unanswered):
             try:
@@ -85,11 +112,13 @@ class Recovery:
             resolved += 1
         return resolved
 
-    async def answer_unanswered(self) -> int:
-        """Answer the customer messages the last process stored but never answered."""
-        since = clocks.stamp(self.started_at - UNANSWERED_WITHIN)
+    async def answer_unanswered(self, before: datetime | None = None) -> int:
+        """Answer the customer messages stored before `before` (default: this process's start)
+        and never answered."""
+        before = before or self.started_at
+        since = clocks.stamp(before - UNANSWERED_WITHIN)
         answered = 0
-        for conversation, message in await self.conversations.unanswered(since, clocks.stamp(self.started_at)):
+        for conversation, message in await self.conversations.unanswered(since, clocks.stamp(before)):
             log.info("answering message %s in %s, left unanswered by a restart", message.id, conversation.id)
             try:
                 outcome = await self.engine.answer_stored(conversation, message)
