@@ -146,7 +146,8 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
         handoffs, presence, outbox = HandoffStore(db), shared.presence, WebhookOutbox(db)
         dispatcher = WebhookDispatcher(
             outbox, clock=lambda: clock().timestamp(), private_allowed=lambda tenant_id: bool(
-                (tenant := tenants.get(tenant_id)) and tenant.handoff_policy.allow_private_webhooks))
+                (tenant := tenants.get(tenant_id)) and tenant.handoff_policy.allow_private_webhooks),
+            lease=shared.lease)
         stack.push_async_callback(dispatcher.close)
         if any(tenant.handoff_policy.webhooks for tenant in tenants):  # nothing to poll for otherwise
             delivery = asyncio.create_task(dispatcher.run(), name="webhook-delivery")

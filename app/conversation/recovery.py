@@ -27,7 +27,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from app.actions.gate import GuardedActions
 from app.conversation.engine import Engine
@@ -35,6 +34,7 @@ from app.conversation.turn import ASSISTANT_AUTHOR
 from app.core import clock as clocks
 from app.core.domain import Conversation, Message, MessageId, Ownership, Role, new_id
 from app.core.i18n import say
+from app.core.lease import Lease
 from app.core.trace import ActionTrace, DecisionPart, DecisionTrace
 from app.store import ConversationStore
 from app.store.actions import STALE_RUN, LedgerEntry
@@ -45,12 +45,6 @@ log = logging.getLogger(__name__)
 Notify = Callable[[str, Message], Awaitable[None]]  # conversation id, stored message: push it live
 SWEEP_EVERY = 30.0  # seconds between sweeps for writes cut off while this process runs
 UNANSWERED_WITHIN = timedelta(hours=24)  # older unanswered messages are left alone at start-up
-
-
-class Lease(Protocol):
-    """Held by one replica at a time: `hold` takes or renews it for `seconds`, False if another has it."""
-
-    async def hold(self, name: str, seconds: float) -> bool: ...
 
 
 class Recovery:

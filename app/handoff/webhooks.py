@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 import httpx
 
 from app.config.webhook_targets import WebhookTargetError, resolve_public
+from app.core.lease import Lease
 from app.store.webhooks import Delivery, WebhookOutbox
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,9 @@ class WebhookDispatcher:
     def __init__(self, outbox: WebhookOutbox, *, client: httpx.AsyncClient | None = None, timeout: float = 5.0,
                  max_attempts: int = 8, backoff: Callable[[int], float] = default_backoff,
                  env: Mapping[str, str] = os.environ, clock: Callable[[], float] = time.time,
-                 private_allowed: Callable[[str], bool] = lambda tenant: False) -> None:
+                 private_allowed: Callable[[str], bool] = lambda tenant: False, lease: Lease | None = None) -> None:
         self.outbox = outbox
+        self.lease = lease  # replicas: only its holder delivers, so no event is posted twice
         self._private_allowed = private_allowed  # per tenant: its policy's allow_private_webhooks
         self.timeout = timeout
         self.max_attempts = max_attempts
@@ -123,7 +125,10 @@ class WebhookDispatcher:
         while True:
             self._wake.clear()  # a wake() during this round triggers the next one at once
             try:
-                attempted = await self.deliver_due()
+                if self.lease is None or await self.lease.hold("webhooks", max(5 * interval, 5.0)):
+                    attempted = await self.deliver_due()
+                else:
+                    attempted = 0  # another replica delivers; this one takes over if it stops renewing
             except Exception:
                 log.exception("webhook delivery round failed; trying again in %g s", interval)
                 attempted = 0

@@ -1,9 +1,11 @@
-"""A replica that dies mid-turn leaves its customer answered by another replica, once.
+"""Chores for the whole deployment, done once across replicas: a lease in Redis decides who.
 
-On one server, start-up answers what the last process left unanswered. With replicas on
-one PostgreSQL and one Redis, a message that is still unanswered after STALE_RUN is answered
-on a sweep by the one replica holding the recovery lease; a younger one may belong to a turn
-that a live replica is still running, and is left alone.
+A replica that dies mid-turn leaves its customer answered by another replica, once. On one
+server, start-up answers what the last process left unanswered. With replicas on one
+PostgreSQL and one Redis, a message still unanswered after STALE_RUN is answered on a sweep by
+the one replica holding the recovery lease; a younger one may belong to a turn that a live
+replica is still running, and is left alone. Webhooks queued in the shared outbox are posted
+by the replica holding the webhook lease, so a receiver gets each event once.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
+from app.config.handoff_policy import Webhook
 from app.config.settings import Settings
 from app.conversation.recovery import Recovery
 from app.core.domain import ConversationId, Identity, Message, MessageId, Ownership, Role, TenantId, new_id
 from app.handoff.shared_state import RedisLease
+from app.handoff.webhooks import WebhookDispatcher
 from app.services import build_services
 from app.store.actions import STALE_RUN
+from app.store.postgres_database import PostgresDatabase
+from app.store.webhooks import WebhookOutbox
 from tests.support.engine import fixed_clock
 from tests.support.redis_server import RedisServer, running_redis
+from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 redis_server = pytest.fixture(running_redis, scope="module")
@@ -87,3 +94,35 @@ async def test_a_turn_younger_than_stale_run_is_left_to_the_replica_running_it(s
         assert await replies(services, conversation) == []
     finally:
         await client.aclose()
+
+
+async def test_two_replicas_post_each_queued_webhook_once(redis_server, postgres_cluster):
+    receiver = Receiver(delay=0.02).start()  # slow enough for two senders to overlap
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        async with PostgresDatabase.open(postgres_cluster.create_database()) as db:
+            outbox = WebhookOutbox(db)
+            hook = Webhook(url=f"{receiver.url}", secret_env="REPLICA_HOOK_SECRET")
+            queued = [d for i in range(20)
+                      for d in await outbox.enqueue("demo", "handoff.requested", {"n": i}, [hook])]
+            replicas = [WebhookDispatcher(WebhookOutbox(db), env={"REPLICA_HOOK_SECRET": "s3cret"},
+                                          private_allowed=lambda tenant: True, lease=RedisLease(client, name))
+                        for name in ("a", "b")]
+            running = [asyncio.create_task(replica.run(interval=0.02)) for replica in replicas]
+            try:
+                for _ in range(500):
+                    if {row.status for row in await outbox.list()} == {"delivered"}:
+                        break
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(0.3)  # a second copy would be on its way by now
+            finally:
+                for task in running:
+                    task.cancel()
+                await asyncio.gather(*running, return_exceptions=True)
+                for replica in replicas:
+                    await replica.close()
+            bodies = sorted(request.body for request in receiver.requests)
+            assert len(bodies) == len(queued) == len(set(bodies)), bodies
+    finally:
+        await client.aclose()
+        receiver.stop()
