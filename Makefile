@@ -38,6 +38,7 @@ bench: setup
 	$(UV) run --frozen python bench/retrieval.py
 	$(UV) run --frozen python bench/turn_latency.py
 	$(UV) run --frozen python bench/demo_intents.py
+	$(UV) run --frozen python bench/replicas.py
 	$(UV) run --frozen python bench/guardrails.py
 	$(UV) run --frozen python bench/actions.py
 	$(UV) run --frozen python bench/handoff.py

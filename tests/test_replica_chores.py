@@ -21,7 +21,7 @@ from app.config.handoff_policy import Webhook
 from app.config.settings import Settings
 from app.conversation.recovery import Recovery
 from app.core.domain import ConversationId, Identity, Message, MessageId, Ownership, Role, TenantId, new_id
-from app.handoff.shared_state import RedisLease
+from app.handoff.redis_lease import RedisLease
 from app.handoff.webhooks import WebhookDispatcher
 from app.services import build_services
 from app.store.actions import STALE_RUN

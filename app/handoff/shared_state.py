@@ -15,42 +15,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from app.config.settings import Settings
 from app.core.domain import new_id
-from app.core.redis_link import open_async, shown
+from app.core.lease import Lease
 from app.handoff.presence import Presence
-from app.handoff.shared_presence import SharedPresence
 from guardrails.abuse_limits import AbuseGuards, IdentityRateLimiter
-from guardrails.shared_limits import blocking_client, shared_guards
 
 log = logging.getLogger(__name__)
-
-
-# Take the lease if free, or renew it if this holder has it: one atomic step.
-_RENEW = ("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2])"
-          " else return 0 end")
-
-
-class RedisLease:
-    """Chores for the whole deployment (answering turns a dead replica left) done by one
-    replica at a time: a Redis key with an expiry, held while its holder keeps renewing it."""
-
-    def __init__(self, client: Redis, holder: str) -> None:
-        self.client = client
-        self.holder = holder
-
-    async def hold(self, name: str, seconds: float) -> bool:
-        key, ms = f"frontline:lease:{name}", max(1, int(seconds * 1000))
-        try:
-            if await self.client.set(key, self.holder, nx=True, px=ms):
-                return True
-            return bool(await self.client.eval(_RENEW, 1, key, self.holder, ms))
-        except RedisError as exc:  # nobody does the chore this round; the next sweep tries again
-            log.warning("cannot take the %s lease in Redis: %s", name, exc)
-            return False
 
 
 @dataclass
@@ -58,7 +29,7 @@ class SharedState:
     presence: Presence
     abuse: AbuseGuards
     rate_limiter: IdentityRateLimiter
-    lease: RedisLease | None = None  # None: one process, nothing to share
+    lease: Lease | None = None  # None: one process, nothing to share
 
 
 @asynccontextmanager
@@ -66,6 +37,12 @@ async def open_shared_state(settings: Settings) -> AsyncIterator[SharedState]:
     if settings.redis_url is None:
         yield SharedState(Presence(), AbuseGuards.from_limits(settings.limits), IdentityRateLimiter(settings.limits))
         return
+    # Redis is imported only when it is used: one process needs none of it
+    from app.core.redis_link import open_async, shown
+    from app.handoff.redis_lease import RedisLease
+    from app.handoff.shared_presence import SharedPresence
+    from guardrails.shared_limits import blocking_client, shared_guards
+
     url = settings.redis_url.get_secret_value()
     client = await open_async(url)
     limits_client = blocking_client(url)

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.support.server import free_port
+from tests.support.server import free_port, stop_process, wait_healthy
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 COOKIE = "FRONTLINE_REPLICA"
@@ -91,24 +89,14 @@ class Proxy:
         config.write_text(_config(self.port, self.replicas))
         with (self.workdir / "haproxy.log").open("ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen([binary, "-f", str(config), "-db"], stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"haproxy exited: {(self.workdir / 'haproxy.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"haproxy did not answer in {timeout}s")
+        try:
+            healthy = wait_healthy(self.url, self.process, timeout)
+        except RuntimeError as exc:
+            raise RuntimeError(f"haproxy: {exc}:\n{(self.workdir / 'haproxy.log').read_text()[-2000:]}") from None
+        if not healthy:
+            self.stop()
+            raise RuntimeError(f"haproxy did not answer in {timeout}s")
+        return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process, grace=10)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support.server import free_port
+from tests.support.server import free_port, stop_process
 
 REDIS_SERVER = "redis-server"
 
@@ -53,13 +53,7 @@ class RedisServer:
         raise RuntimeError(f"redis-server did not answer in {timeout}s")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, grace=10)
         self.process = None
 
 

@@ -27,6 +27,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether `url`/healthz answers 200 within `timeout` s; RuntimeError if the process exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited early with {process.returncode}; see its log")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, grace: float = 15) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class ServerProcess:
     data_dir: Path
@@ -46,27 +72,17 @@ class ServerProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "app.cli.main", "serve"], cwd=PROJECT_ROOT, env=env,
                 stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"server not healthy in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+        try:
+            healthy = wait_healthy(self.url, self.process, timeout)
+        except RuntimeError as exc:
+            raise RuntimeError(f"server: {exc}:\n{self.log_path.read_text()[-4000:]}") from None
+        if not healthy:
+            self.stop()
+            raise RuntimeError(f"server not healthy in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+        return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def log(self) -> str:
