@@ -78,7 +78,7 @@ def test_wrong_expectations_and_a_forbidden_write_fail_with_reasons(data_dir, tm
         {"name": "invoice copy must not write", "customer": "cus_1001", "never": ["write"], "turns": [
             {"say": "Please send me a copy of invoice INV-2026-0079", "expect": {"outcome": "confirm"}},
             {"say": "yes", "expect": {"task": "invoice_copy", "outcome": "done"}}]},
-        {"name": "no person expected", "never": ["handoff"],
+        {"name": "no person expected", "never": ["handoff"], "customer": "cus_1003",
          "turns": [{"say": "I want to talk to a human", "expect": {"handoff": "key_accounts"}}]},
     ])
     code, out, err = frontline(capsys, "eval", "demo", "--suite", str(suite))
@@ -86,8 +86,8 @@ def test_wrong_expectations_and_a_forbidden_write_fail_with_reasons(data_dir, tm
     assert "PASS  right\n" in out
     assert "FAIL  wrong intent and article\n        turn 1: intent was question, expected cancellation" in out, out
     assert "turn 1: cited shipping-times-and-costs (Shipping times and costs), expected reset-your-password" in out
-    assert "FAIL  invoice copy must not write\n        turn 2: wrote send_invoice_copy, which this case must never do" \
-        in out, out
+    forbidden = "turn 2: wrote send_invoice_copy (done), which this case must never do"
+    assert f"FAIL  invoice copy must not write\n        {forbidden}" in out, out
     assert "turn 1: handed off to queue general, which this case must never do" in out
     assert "turn 1: handed off to general, expected queue key_accounts" in out
     assert "cases passed             1/4  25%" in out and "escalation correctness   4/4  100%" in out, out

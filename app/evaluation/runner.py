@@ -22,10 +22,10 @@ from app.core.domain import Citation, ConversationId, Identity, MessageId, Tenan
 from app.core.trace import DecisionTrace
 from app.evaluation.suite import Case, CaseTurn, Suite
 from app.services import Services, build_services
-from connectors.tools import WRITE_TOOLS
 from guardrails.abuse_limits import AbuseLimits
 
-WRITTEN = ("done", "submitted", "failed")  # the company's system was asked to change something
+# Ledger rows in these states never reached the company's system; every other one did (or was on its way).
+NOT_WRITTEN = ("pending_approval", "declined")
 
 
 @dataclass
@@ -92,8 +92,8 @@ async def run_suite(settings: Settings, tenant: Tenant, tenant_file: Path, suite
 async def run_case(services: Services, tenant_id: str, case: Case) -> CaseResult:
     result = CaseResult(case.name, expected_handoff=case.expects_handoff)
     conversation = ConversationId(new_id())
-    identity = Identity(TenantId(tenant_id), f"eval:{new_id()}", customer_id=case.customer,
-                        display_name=case.customer, locale=case.locale)
+    identity = Identity(TenantId(tenant_id), f"eval:{new_id()}", customer_id=case.customer, locale=case.locale)
+    written = 0
     for number, step in enumerate(case.turns, 1):
         outcome = await services.engine.handle(
             Turn(conversation, MessageId(new_id()), identity, step.say, choice=step.choice))
@@ -104,11 +104,22 @@ async def run_case(services: Services, tenant_id: str, case: Case) -> CaseResult
             queue = trace.handoff.queue if trace.handoff else "?"
             result.failures.append(f"turn {number}: handed off to queue {queue}, which this case must never do")
         result.handed_off = result.handed_off or handed_off
-        writes = [a.tool for a in trace.actions or () if a.tool in WRITE_TOOLS and a.outcome in WRITTEN]
-        if writes and "write" in case.never:
-            result.failures.append(f"turn {number}: wrote {', '.join(writes)}, which this case must never do")
+        writes = await _writes(services, conversation)
+        if len(writes) > written and "write" in case.never:
+            result.failures.append(f"turn {number}: wrote {', '.join(writes[written:])}, which this case must never do")
+        written = len(writes)
         _check(result, number, step, outcome, trace)
     return result
+
+
+async def _writes(services: Services, conversation: ConversationId) -> list[str]:
+    """Every write the action gate sent to the company's system for the conversation (tasks and
+    follow-up tickets alike), oldest first, as "tool (status)"."""
+    marks = ", ".join("?" for _ in NOT_WRITTEN)
+    rows = await services.db.fetch_all(
+        f"SELECT action, status FROM action_ledger WHERE conversation_id = ? AND status NOT IN ({marks})"
+        " ORDER BY id", (conversation, *NOT_WRITTEN))
+    return [f"{row['action']} ({row['status']})" for row in rows]
 
 
 def _check(result: CaseResult, number: int, step: CaseTurn, outcome: TurnOutcome, trace: DecisionTrace) -> None:
