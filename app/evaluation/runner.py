@@ -143,18 +143,32 @@ def _check(result: CaseResult, number: int, step: CaseTurn, outcome: TurnOutcome
         if not right:
             cited = ", ".join(f"{_slug(c)} ({c.title})" for c in outcome.citations) or "nothing"
             failures.append(f"turn {number}: cited {cited}, expected {expect.cites}")
-    task = trace.task
-    if expect.task is not None and (task.flow if task else None) != expect.task:
-        failures.append(f"turn {number}: task was {(task.flow if task else None) or 'none'}, expected {expect.task}")
-    if expect.outcome is not None and (task.outcome if task else None) != expect.outcome:
-        failures.append(f"turn {number}: task outcome was {(task.outcome if task else None) or 'none'}, "
-                        f"expected {expect.outcome}")
+    task = _task(trace)
+    if expect.task is not None and task != expect.task:
+        failures.append(f"turn {number}: task was {task or 'none'}, expected {expect.task}")
+    outcome_was = trace.task.outcome if trace.task else None
+    if expect.outcome is not None and outcome_was != expect.outcome:
+        failures.append(f"turn {number}: task outcome was {outcome_was or 'none'}, expected {expect.outcome}")
     if expect.handoff is not None:
         queue = trace.handoff.queue if trace.handoff else None
         if queue != expect.handoff:
             failures.append(f"turn {number}: handed off to {queue or 'nobody'}, expected queue {expect.handoff}")
     if expect.says is not None and expect.says.casefold() not in outcome.reply.content.casefold():
         failures.append(f"turn {number}: the reply does not say {expect.says!r}: {_short(outcome.reply.content)!r}")
+
+
+def _task(trace: DecisionTrace) -> str | None:
+    """The task flow that answered the turn. A flow that ended this turn no longer names itself
+    in `task.flow`; the decision's rule (`task_<flow>`, `continue_<flow>`) still does."""
+    if trace.task is None:
+        return None
+    if trace.task.flow:
+        return trace.task.flow
+    rule = trace.decision.rule if trace.decision else None
+    for prefix in ("task_", "continue_"):
+        if rule and rule.startswith(prefix):
+            return rule.removeprefix(prefix)
+    return None
 
 
 def _slug(citation: Citation) -> str:
