@@ -14,7 +14,8 @@ from typing import Any
 from app.actions.approvals import ApprovalDesk
 from app.actions.gate import GuardedActions
 from app.config.settings import Settings
-from app.config.tenants import Tenant, TenantRegistry
+from app.config.tenants import Tenant, TenantRegistry, tenant_versions
+from app.conversation.assistant import PROMPT_FILE
 from app.conversation.engine import Engine
 from app.conversation.escalation import Escalator
 from app.conversation.recovery import Recovery
@@ -138,7 +139,8 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
                 stack.push_async_callback(connector.close)
             classifier = build_classifier(tenant, embedder, multilingual, intent_cache)
             llm = LLMClient(tenant.llm, tenant=tenant.id) if tenant.llm is not None else None
-            runtimes[tenant.id] = TenantRuntime(tenant, classifier, connector, llm)
+            runtimes[tenant.id] = TenantRuntime(tenant, classifier, connector, llm,
+                                                versions=tenant_versions(tenant, PROMPT_FILE))
 
         approvals = ApprovalStore(db)
         actions = GuardedActions(ActionLedger(db, clock), approvals, audit)

@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.conversation",),
     ("app.handoff",),
     ("app.services",),
+    ("app.evaluation",),
     ("app.surfaces",),
     ("app.cli",),
 )

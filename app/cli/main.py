@@ -7,6 +7,8 @@
     frontline trace ID         show the decision traces stored with a conversation's replies
     frontline audit verify     check the audit log's hash chain (app/cli/audit.py)
     frontline token issue EMAIL   a Queue API token for an agent (app/cli/token.py)
+    frontline versions TENANT  the file versions that decided the tenant's replies (app/cli/versions.py)
+    frontline eval TENANT      run the tenant's test conversations; exit 1 if one fails (app/cli/eval.py)
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import sys
 from pathlib import Path
 
 from app.cli import audit as audit_command
+from app.cli import eval as eval_command
 from app.cli import kb as kb_commands
 from app.cli import token as token_command
 from app.cli import triage as triage_command
+from app.cli import versions as versions_command
 from app.cli.json_logs import use_json_logs
 from app.config.data_folder import auth_secret, check_writable
 from app.config.settings import PROJECT_ROOT, Settings, load_settings
@@ -85,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     triage_command.add_parser(commands)
     audit_command.add_parser(commands)
     token_command.add_parser(commands)
+    versions_command.add_parser(commands)
+    eval_command.add_parser(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -113,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "token":
             logging.getLogger().setLevel(logging.WARNING)
             return asyncio.run(token_command.run(settings, args))
+        if args.command in ("versions", "eval"):
+            logging.getLogger().setLevel(logging.WARNING)
+            command = versions_command if args.command == "versions" else eval_command
+            return asyncio.run(command.run(settings, args))
         return setup(settings)
     except FrontlineError as exc:
         print(f"error: {exc}", file=sys.stderr)

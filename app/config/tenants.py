@@ -16,6 +16,7 @@ from app.config.handoff_policy import DEFAULT_HANDOFF_POLICY, HandoffPolicy, loa
 from app.core.config_file import load_config_file
 from app.core.errors import ConfigError
 from app.core.language_data import languages
+from app.core.versions import file_version, folders_version
 from app.llm.client import LLMConfig
 from guardrails.action_policy import DEFAULT_POLICY, ActionPolicy, load_action_policy
 
@@ -124,6 +125,21 @@ def load_tenant(path: Path) -> Tenant:
     if tenant.handoff is not None:
         tenant._handoff = load_handoff_policy(tenant.resolve(tenant.handoff))
     return tenant
+
+
+def tenant_versions(tenant: Tenant, prompt: Path | None = None) -> dict[str, str]:
+    """The content version of each file the tenant's turns are decided by (app/core/versions.py);
+    a policy without a file is its built-in default, named by its declared version."""
+    versions = {
+        "actions": file_version(tenant.resolve(tenant.actions)) if tenant.actions else tenant.action_policy.version,
+        "handoff": file_version(tenant.resolve(tenant.handoff)) if tenant.handoff else tenant.handoff_policy.version,
+        "knowledge": folders_version(tenant.resolve(folder) for folder in tenant.knowledge.paths),
+    }
+    if tenant.intents is not None:
+        versions["intents"] = file_version(tenant.resolve(tenant.intents))
+    if prompt is not None:
+        versions["prompt"] = file_version(prompt)
+    return versions
 
 
 class TenantRegistry:

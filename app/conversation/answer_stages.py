@@ -19,7 +19,7 @@ from app.conversation.stages import actor, handoff_decision
 from app.conversation.turn import ASSISTANT_AUTHOR, HumanQueue, TurnOutcome, TurnState
 from app.core.domain import Message, MessageId, Ownership, Role, new_id
 from app.core.i18n import say
-from app.core.trace import ActionTrace, GuardrailTrace, LlmTrace, RetrievalHit, TaskTrace
+from app.core.trace import ActionTrace, GuardrailTrace, LlmTrace, RetrievalHit, TaskTrace, VersionsTrace
 from app.llm.client import ProviderError, TokenSink
 from app.store import AuditLog, ConversationStore, UsageStore
 from connectors.tools import WRITE_TOOLS
@@ -223,6 +223,9 @@ class Persist:
 
     async def __call__(self, state: TurnState, message: Message) -> TurnOutcome:
         handover = state.handover
+        if state.runtime.versions:  # the prompt decided only what the model answered
+            state.trace.versions = VersionsTrace(**{kind: version for kind, version in state.runtime.versions.items()
+                                                    if kind != "prompt" or state.trace.mode == "llm"})
         committed = await self.conversations.save_assistant_reply(
             message, state.trace, updates=state.updates, handoff=handover.request if handover else None)
         fresh = await self.conversations.get(state.conversation.id)

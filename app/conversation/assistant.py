@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 PROMPTS = Path(__file__).parent / "prompts"
 PROMPT_VERSION = "answer.v2"  # v2: search queries in the help center's language
+PROMPT_FILE = PROMPTS / f"{PROMPT_VERSION}.md"  # its content hash is on every LLM-mode trace (`versions.prompt`)
 HISTORY_MESSAGES = 12
 
 TOOLS: list[dict[str, Any]] = [
@@ -77,7 +78,7 @@ def system_prompt(company: str, language: str, help_center_language: str = "en")
     """The versioned prompt. Queries go to the help center in its own language: translating
     the question first finds the right article more often than searching across languages
     (docs/knowledge.md, cross-lingual figures)."""
-    template = (PROMPTS / f"{PROMPT_VERSION}.md").read_text(encoding="utf-8")
+    template = PROMPT_FILE.read_text(encoding="utf-8")
     return template.format(company=company, language_name=_prompt_language(language),
                            help_center_language=_prompt_language(help_center_language))
 

@@ -62,6 +62,7 @@ class TenantRuntime:
     classifier: IntentClassifier
     connector: Connector | None
     llm: LLMClient | None = None
+    versions: dict[str, str] = field(default_factory=dict)  # app/config/tenants.py tenant_versions
 
 
 class Handover(Protocol):

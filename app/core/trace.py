@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["ActionTrace", "DecisionPart", "DecisionTrace", "EntitiesTrace", "GuardrailTrace", "HandoffTrace",
            "IntentTrace", "LanguageTrace", "LlmTrace", "PlacementTrace", "PriorityTrace", "RetrievalHit",
-           "SentimentTrace", "SignalTrace", "TaskTrace", "TriageTrace"]
+           "SentimentTrace", "SignalTrace", "TaskTrace", "TriageTrace", "VersionsTrace"]
 
 
 class _Part(BaseModel):
@@ -163,6 +163,17 @@ class HandoffTrace(PlacementTrace):
     incident: str | None = None
 
 
+class VersionsTrace(_Part):
+    """Content hashes (app/core/versions.py) of the files in effect when the turn was decided;
+    `frontline versions` reads them back. A built-in default is named by its declared version."""
+
+    prompt: str | None = None  # LLM mode only: the system prompt file
+    intents: str | None = None
+    actions: str | None = None  # the action policy
+    handoff: str | None = None  # the handoff policy
+    knowledge: str | None = None  # the help-center folders the index was synced from at start-up
+
+
 class DecisionTrace(_Part):
     """One assistant turn's trace, as stored with its reply."""
 
@@ -182,6 +193,7 @@ class DecisionTrace(_Part):
     decision: DecisionPart | None = None
     latency_ms: dict[str, float] | float | None = None  # per stage; one number in older traces
     mode: str | None = None  # "llm" or "grounded"
+    versions: VersionsTrace | None = None
 
     def understood(self, triage: TriageTrace) -> None:
         """Take triage's parts."""
