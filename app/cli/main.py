@@ -7,6 +7,7 @@
     frontline trace ID         show the decision traces stored with a conversation's replies
     frontline audit verify     check the audit log's hash chain (app/cli/audit.py)
     frontline token issue EMAIL   a Queue API token for an agent (app/cli/token.py)
+    frontline report TENANT    the support lead's figures for a tenant (app/cli/report.py)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from app.cli import audit as audit_command
 from app.cli import kb as kb_commands
+from app.cli import report as report_command
 from app.cli import token as token_command
 from app.cli import triage as triage_command
 from app.cli.json_logs import use_json_logs
@@ -85,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     triage_command.add_parser(commands)
     audit_command.add_parser(commands)
     token_command.add_parser(commands)
+    report_command.add_parser(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -110,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "audit":
             logging.getLogger().setLevel(logging.WARNING)
             return asyncio.run(audit_command.run(settings, args))
+        if args.command == "report":
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(report_command.run(settings, args))
         if args.command == "token":
             logging.getLogger().setLevel(logging.WARNING)
             return asyncio.run(token_command.run(settings, args))
