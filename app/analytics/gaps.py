@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from app.analytics.model import GapCluster
+from app.core.language_data import languages
 from knowledge.sparse import stopwords
 
 JOIN_SIMILARITY = 0.5
@@ -25,8 +26,6 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 @cache
 def _stop_words() -> frozenset[str]:
-    from app.core.language_data import languages
-
     return frozenset(word for code in languages() for word in stopwords(code))
 
 
