@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from app.analytics.report import build_report
 from app.config.settings import Settings
-from app.core.domain import ConversationId, Role
+from app.core.domain import Role
 from app.core.i18n import say
 from app.services import build_services
 from app.store.accounts import Agent
@@ -43,8 +43,8 @@ async def built(tmp_path_factory):
 async def test_the_report_counts_what_happened_in_three_conversations(built):
     services, clock = built
 
-    answered = Chat(services, "cus_1001")
-    reply, trace = await answered.say("How do I change my plan?")
+    answered = Chat(services)
+    reply, trace = await answered.say("How do I reset my password?")
     stored = (await services.conversations.messages(answered.id))[-1]
     assert stored.role is Role.ASSISTANT and stored.metadata["citations"], (reply, trace)
     assert await services.feedback.upsert(stored.id, 1, None, owner=answered.identity.user_identifier)
@@ -82,5 +82,3 @@ async def test_the_report_counts_what_happened_in_three_conversations(built):
     assert ("human_handoff", 1) in [(i.intent, i.turns) for i in r.top_intents]
     assert [(a.agent, a.claims, a.resolved, a.handed_back) for a in r.agents] == [(ALEX.email, 1, 1, 0)]
     assert r.queues_now == []
-    conversation = await services.conversations.get(ConversationId(person.id))
-    assert conversation is not None and conversation.state.value == "resolved"
