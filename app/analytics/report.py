@@ -248,22 +248,25 @@ def _usage(r: Any) -> Usage:
 
 
 async def _spend(q: _Query) -> ModelSpend:
-    sums = "sum(u.calls) AS calls, sum(u.prompt) AS prompt, sum(u.completion) AS completion, sum(u.cost) AS cost"
-    per_conversation = ("SELECT conversation_id, count(*) AS calls, sum(prompt_tokens) AS prompt,"
-                        " sum(completion_tokens) AS completion, sum(cost_usd) AS cost FROM llm_usage"
-                        f" WHERE conversation_id IN ({_COHORT}) AND tenant = ? GROUP BY conversation_id")
-    bound = (*q.window, q.tenant)  # per_conversation's parameters, in the order they appear
-    total = (await q.db.fetch_all(f"SELECT {sums} FROM ({per_conversation}) u", bound))[0]
+    """Joined straight to llm_usage (indexed by conversation), never through a grouped
+    subquery: SQLite would scan such a subquery once per outer row."""
+    sums = ("count(u.id) AS calls, sum(u.prompt_tokens) AS prompt, sum(u.completion_tokens) AS completion,"
+            " sum(u.cost_usd) AS cost")
+    total = (await q.rows(f"SELECT {sums} FROM llm_usage u WHERE u.conversation_id IN ({{cohort}}) AND u.tenant = ?",
+                          q.tenant))[0]
     customers = await q.db.fetch_all(
-        f"SELECT CASE WHEN c.customer_id IS NULL THEN 'guest' ELSE 'verified' END AS name,"
-        f" count(*) AS conversations, {sums} FROM ({_COHORT}) k JOIN conversations c ON c.id = k.id"
-        f" LEFT JOIN ({per_conversation}) u ON u.conversation_id = c.id GROUP BY 1 ORDER BY 1", (*q.window, *bound))
+        "SELECT CASE WHEN c.customer_id IS NULL THEN 'guest' ELSE 'verified' END AS name,"
+        f" count(DISTINCT c.id) AS conversations, {sums}"
+        " FROM conversations c LEFT JOIN llm_usage u ON u.conversation_id = c.id AND u.tenant = ?"
+        " WHERE c.tenant = ? AND c.kind = 'customer' AND c.created_at >= ? AND c.created_at < ?"
+        " GROUP BY 1 ORDER BY 1", (q.tenant, *q.window))
     workflows = await q.db.fetch_all(
-        f"SELECT l.action AS name, count(*) AS conversations, {sums}"
-        f" FROM (SELECT DISTINCT action, conversation_id FROM action_ledger WHERE conversation_id IN ({_COHORT})"
-        "       AND tenant = ?) l"
-        f" LEFT JOIN ({per_conversation}) u ON u.conversation_id = l.conversation_id"
-        " GROUP BY l.action ORDER BY count(*) DESC, l.action", (*bound, *bound))
+        f"SELECT l.action AS name, count(DISTINCT l.conversation_id) AS conversations, {sums}"
+        " FROM (SELECT DISTINCT action, conversation_id FROM action_ledger WHERE conversation_id IN"
+        f"       ({_COHORT}) AND tenant = ?) l"
+        " LEFT JOIN llm_usage u ON u.conversation_id = l.conversation_id AND u.tenant = ?"
+        " GROUP BY l.action ORDER BY count(DISTINCT l.conversation_id) DESC, l.action",
+        (*q.window, q.tenant, q.tenant))
     return ModelSpend(
         total=_usage(total),
         by_customer=[UsageGroup(name=r["name"], conversations=int(r["conversations"]), usage=_usage(r))
