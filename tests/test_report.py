@@ -11,6 +11,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from app.analytics.gaps import cluster, keywords
 from app.analytics.report import build_report, percentile
 from app.config.settings import PROJECT_ROOT
@@ -308,3 +310,12 @@ async def test_the_command_prints_the_report_and_refuses_bad_input_in_one_line(t
         assert refused.returncode == 1 and refused.stdout == ""
         lines = refused.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], refused.stderr
+
+
+def test_json_fields_are_spelled_per_engine_and_only_from_identifiers():
+    from app.store.sql_dialect import json_text
+
+    assert json_text("sqlite", "t.trace", "intent", "name") == "json_extract(t.trace, '$.intent.name')"
+    assert json_text("postgresql", "t.trace", "intent", "name") == "(t.trace::jsonb #>> '{intent,name}')"
+    with pytest.raises(ValueError):
+        json_text("sqlite", "t.trace", "name') OR 1=1 --")
