@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.llm",),
     ("app.config",),
     ("app.store",),
+    ("app.analytics",),
     ("app.understanding",),
     ("app.actions",),
     ("app.conversation",),

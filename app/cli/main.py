@@ -9,6 +9,7 @@
     frontline token issue EMAIL   a Queue API token for an agent (app/cli/token.py)
     frontline versions TENANT  the file versions that decided the tenant's replies (app/cli/versions.py)
     frontline eval TENANT      run the tenant's test conversations; exit 1 if one fails (app/cli/eval.py)
+    frontline report TENANT    the support lead's figures for a tenant (app/cli/report.py)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from app.cli import audit as audit_command
 from app.cli import eval as eval_command
 from app.cli import kb as kb_commands
+from app.cli import report as report_command
 from app.cli import token as token_command
 from app.cli import triage as triage_command
 from app.cli import versions as versions_command
@@ -91,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     token_command.add_parser(commands)
     versions_command.add_parser(commands)
     eval_command.add_parser(commands)
+    report_command.add_parser(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -116,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "audit":
             logging.getLogger().setLevel(logging.WARNING)
             return asyncio.run(audit_command.run(settings, args))
+        if args.command == "report":
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(report_command.run(settings, args))
         if args.command == "token":
             logging.getLogger().setLevel(logging.WARNING)
             return asyncio.run(token_command.run(settings, args))

@@ -48,3 +48,17 @@ def to_postgres(sql: str) -> str:
             out.append(char)
             i += 1
     return "".join(out)
+
+
+def json_text(backend: str, column: str, *path: str) -> str:
+    """An SQL expression for the text at `path` in a JSON text column, NULL when absent.
+
+    The stores keep JSON as TEXT on both engines, and JSON functions are the one thing the two
+    spell differently: SQLite's `json_extract`, PostgreSQL's `#>>` on the value read as jsonb.
+    An object or array comes back as its compact JSON text on both (`'[]'` for an empty list).
+    `path` is code, never input: only identifiers are accepted."""
+    if not path or not all(part.isidentifier() for part in path) or not column.replace(".", "_").isidentifier():
+        raise ValueError(f"not a JSON path: {column} {path}")
+    if backend == "postgresql":
+        return f"({column}::jsonb #>> '{{{','.join(path)}}}')"
+    return f"json_extract({column}, '$.{'.'.join(path)}')"

@@ -1,0 +1,1 @@
+"""Figures computed from the system of record: the support lead's report (`frontline report`)."""

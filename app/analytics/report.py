@@ -1,0 +1,276 @@
+"""The support lead's figures for one tenant, computed from the system of record.
+
+The report covers the tenant's customer conversations *started* in the window
+(`since` <= created_at < `until`): everything about them (their messages, traces, handoffs,
+CSAT, feedback, model usage, actions) counts, whenever it happened. Only the "now" figures
+(who is waiting in the queues) look at every conversation of the tenant. Nothing of another
+tenant is ever read: each query is bound to the tenant's conversations.
+
+Counting happens in the database (GROUP BY, EXISTS); Python receives only what it must
+order itself: pairs of timestamps for the percentiles (no portable SQL computes time
+differences or percentiles on both engines) and the questions behind knowledge gaps, for
+clustering. Definitions: docs/analytics.md.
+
+Contained and resolved, honestly: Frontline does not yet ask a customer whether their
+problem went away, so no figure here is a confirmed resolution. A conversation is
+*contained* when the assistant replied at least once, it was never handed to a person and no
+assistant message got a thumbs down. It is *resolved (unconfirmed)* when it is contained
+and no reply in it was a knowledge gap; a customer who gave up silently still counts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from app.analytics import gaps
+from app.analytics.model import (
+    AgentCsat,
+    AgentLoad,
+    Durations,
+    Escalations,
+    IntentCount,
+    KnowledgeGaps,
+    ModelSpend,
+    PathCsat,
+    QueueNow,
+    QueueSla,
+    Report,
+    Usage,
+    UsageGroup,
+)
+from app.core.clock import stamp
+from app.store.database import Database
+from app.store.sql_dialect import json_text
+
+EARLIEST, LATEST = "0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"
+GAP_QUESTIONS = 20_000  # the newest gap questions clustered; the counts cover them all
+TIER_NOTE = ("Customer tiers are not recorded with conversations or traces; spend is split by "
+             "verified customer vs guest instead.")
+_COHORT = "SELECT id FROM conversations WHERE tenant = ? AND kind = 'customer' AND created_at >= ? AND created_at < ?"
+
+
+async def has_tenant(db: Database, tenant: str) -> bool:
+    """Whether the store holds any conversation of `tenant` (a tenant no longer configured
+    still has a history to report on)."""
+    return await db.fetch_one("SELECT 1 FROM conversations WHERE tenant = ? LIMIT 1", (tenant,)) is not None
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """Nearest rank: the smallest value with at least `share` of the values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def durations(values: Sequence[float]) -> Durations:
+    return Durations(count=len(values), p50_seconds=percentile(values, 0.50), p95_seconds=percentile(values, 0.95))
+
+
+def _seconds(start: str, end: str) -> float:
+    return round((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds(), 3)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _money(value: Any) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+class _Query:
+    """The tenant and window every statement of one report is bound to."""
+
+    def __init__(self, db: Database, tenant: str, since: str, until: str) -> None:
+        self.db, self.tenant, self.window = db, tenant, (tenant, since, until)
+        self.gap = (f"{json_text(db.backend, 't.trace', 'retrieval')} IS NOT NULL"
+                    f" AND coalesce({json_text(db.backend, 'm.metadata', 'citations')}, '[]') = '[]'")
+
+    async def rows(self, sql: str, *params: Any) -> list[Any]:
+        """`sql` with `{cohort}` standing for the window's conversation ids (its params first)."""
+        count = sql.count("{cohort}")
+        return await self.db.fetch_all(sql.replace("{cohort}", _COHORT), (*self.window * count, *params))
+
+
+async def build_report(db: Database, tenant: str, *, since: datetime | None, until: datetime | None,
+                       now: datetime) -> Report:
+    q = _Query(db, tenant, stamp(since) if since else EARLIEST, stamp(until) if until else LATEST)
+    totals = (await q.rows(
+        "SELECT count(*) AS conversations,"
+        " coalesce(sum(CASE WHEN a.id IS NOT NULL THEN 1 ELSE 0 END), 0) AS answered,"
+        " coalesce(sum(CASE WHEN h.id IS NOT NULL THEN 1 ELSE 0 END), 0) AS escalated,"
+        " coalesce(sum(CASE WHEN a.id IS NOT NULL AND h.id IS NULL AND d.id IS NULL THEN 1 ELSE 0 END), 0)"
+        "     AS contained,"
+        " coalesce(sum(CASE WHEN a.id IS NOT NULL AND h.id IS NULL AND d.id IS NULL AND g.id IS NULL"
+        "     THEN 1 ELSE 0 END), 0) AS resolved"
+        " FROM ({cohort}) c"
+        " LEFT JOIN (SELECT DISTINCT conversation_id AS id FROM messages WHERE role = 'assistant'"
+        "     AND conversation_id IN ({cohort})) a ON a.id = c.id"
+        " LEFT JOIN (SELECT DISTINCT conversation_id AS id FROM handoffs"
+        "     WHERE conversation_id IN ({cohort})) h ON h.id = c.id"
+        " LEFT JOIN (SELECT DISTINCT f.conversation_id AS id FROM feedback f JOIN messages m ON m.id = f.message_id"
+        "     WHERE f.value = 0 AND m.role = 'assistant' AND f.conversation_id IN ({cohort})) d ON d.id = c.id"
+        " LEFT JOIN (SELECT DISTINCT m.conversation_id AS id FROM messages m JOIN decision_traces t"
+        f"     ON t.message_id = m.id WHERE {q.gap} AND m.conversation_id IN ({{cohort}})) g ON g.id = c.id"))[0]
+    conversations = int(totals["conversations"])
+    answered, escalated = int(totals["answered"]), int(totals["escalated"])
+    contained, resolved = int(totals["contained"]), int(totals["resolved"])
+    human = await _human(q, now)
+    return Report(
+        tenant=tenant, since=stamp(since) if since else None, until=stamp(until) if until else None,
+        generated_at=stamp(now), conversations=conversations, assistant_answered=answered,
+        escalated=escalated, contained=contained, resolved_unconfirmed=resolved,
+        containment_rate=_rate(contained, conversations), resolution_rate_unconfirmed=_rate(resolved, conversations),
+        escalation_rate=_rate(escalated, conversations),
+        escalation_by_trigger=await _escalations(q, "coalesce(trigger_rule, 'unknown')", conversations),
+        escalation_by_queue=await _escalations(q, "queue", conversations),
+        **await _assistant_times(q), **human,
+        csat_by_agent=[AgentCsat(agent=r["agent"] or "(unknown)", count=int(r["n"]), average=round(float(r["mean"]), 3))
+                       for r in await q.rows(
+                           "SELECT agent, count(*) AS n, avg(score) AS mean FROM csat WHERE score IS NOT NULL"
+                           " AND conversation_id IN ({cohort}) GROUP BY agent ORDER BY count(*) DESC, agent")],
+        csat_by_path=await _csat_paths(q),
+        knowledge_gaps=await _gaps(q),
+        top_intents=[IntentCount(intent=r["intent"], turns=int(r["n"])) for r in await q.rows(
+            f"SELECT {json_text(db.backend, 't.trace', 'intent', 'name')} AS intent, count(*) AS n"
+            " FROM decision_traces t WHERE t.conversation_id IN ({cohort}) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10")],
+        model_spend=await _spend(q))
+
+
+async def _escalations(q: _Query, key: str, conversations: int) -> list[Escalations]:
+    rows = await q.rows(f"SELECT {key} AS name, count(*) AS n, count(DISTINCT conversation_id) AS c FROM handoffs"
+                        " WHERE conversation_id IN ({cohort}) GROUP BY 1 ORDER BY 3 DESC, 1")
+    return [Escalations(name=r["name"], handoffs=int(r["n"]), conversations=int(r["c"]),
+                        rate=_rate(int(r["c"]), conversations)) for r in rows]
+
+
+async def _assistant_times(q: _Query) -> dict[str, Durations]:
+    """First response: a conversation's first customer message to the first assistant reply at
+    or after it. Reply: every assistant reply, from the newest customer message at or before it."""
+    first = await q.rows(
+        "SELECT f.asked, (SELECT min(a.created_at) FROM messages a WHERE a.conversation_id = f.id"
+        "  AND a.role = 'assistant' AND a.created_at >= f.asked) AS replied"
+        " FROM (SELECT conversation_id AS id, min(created_at) AS asked FROM messages"
+        "       WHERE role = 'customer' AND conversation_id IN ({cohort}) GROUP BY conversation_id) f")
+    replies = await q.rows(
+        "SELECT m.created_at AS replied, (SELECT max(c.created_at) FROM messages c"
+        "  WHERE c.conversation_id = m.conversation_id AND c.role = 'customer' AND c.created_at <= m.created_at)"
+        " AS asked"
+        " FROM messages m WHERE m.role = 'assistant' AND m.conversation_id IN ({cohort})")
+    return {"assistant_first_response": durations([_seconds(r["asked"], r["replied"]) for r in first if r["replied"]]),
+            "assistant_reply": durations([_seconds(r["asked"], r["replied"]) for r in replies if r["asked"]])}
+
+
+async def _human(q: _Query, now: datetime) -> dict[str, Any]:
+    """Wait (requested to claimed), handle (claimed to closed), SLA by queue, claims per agent,
+    and the queues as they stand now."""
+    times = await q.rows("SELECT requested_at, claimed_at, closed_at FROM handoffs"
+                         " WHERE claimed_at IS NOT NULL AND conversation_id IN ({cohort})")
+    at = stamp(now)
+    sla = await q.db.fetch_all(
+        "SELECT queue, sum(CASE WHEN claimed_at IS NOT NULL AND claimed_at <= due_at THEN 1 ELSE 0 END) AS met,"
+        " sum(CASE WHEN (claimed_at IS NOT NULL AND claimed_at > due_at) OR (claimed_at IS NULL AND due_at < ?)"
+        "     THEN 1 ELSE 0 END) AS missed,"
+        " sum(CASE WHEN claimed_at IS NULL AND due_at >= ? THEN 1 ELSE 0 END) AS pending"
+        f" FROM handoffs WHERE due_at IS NOT NULL AND conversation_id IN ({_COHORT}) GROUP BY queue ORDER BY queue",
+        (at, at, *q.window))
+    agents = await q.rows(
+        "SELECT claimed_by, count(*) AS claims, sum(CASE WHEN outcome = 'resolved' THEN 1 ELSE 0 END) AS resolved,"
+        " sum(CASE WHEN outcome = 'handed_back' THEN 1 ELSE 0 END) AS handed_back,"
+        " sum(CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END) AS still_open"
+        " FROM handoffs WHERE claimed_by IS NOT NULL AND conversation_id IN ({cohort})"
+        " GROUP BY claimed_by ORDER BY count(*) DESC, claimed_by")
+    waiting = await q.db.fetch_all(
+        "SELECT h.queue, count(*) AS n, min(h.requested_at) AS oldest FROM conversations c"
+        " JOIN handoffs h ON h.id = (SELECT max(id) FROM handoffs WHERE conversation_id = c.id)"
+        " WHERE c.tenant = ? AND c.state = 'queued' GROUP BY h.queue ORDER BY min(h.requested_at)", (q.tenant,))
+    return {
+        "human_wait": durations([_seconds(r["requested_at"], r["claimed_at"]) for r in times]),
+        "human_handle": durations([_seconds(r["claimed_at"], r["closed_at"]) for r in times if r["closed_at"]]),
+        "sla_by_queue": [QueueSla(queue=r["queue"], met=int(r["met"]), missed=int(r["missed"]),
+                                  pending=int(r["pending"]),
+                                  attainment=_rate(int(r["met"]), int(r["met"]) + int(r["missed"]))) for r in sla],
+        "agents": [AgentLoad(agent=r["claimed_by"], claims=int(r["claims"]), resolved=int(r["resolved"]),
+                             handed_back=int(r["handed_back"]), open=int(r["still_open"])) for r in agents],
+        "queues_now": [QueueNow(queue=r["queue"], waiting=int(r["n"]), oldest_requested_at=r["oldest"],
+                                oldest_wait_seconds=max(0.0, _seconds(r["oldest"], at))) for r in waiting],
+    }
+
+
+async def _csat_paths(q: _Query) -> list[PathCsat]:
+    rows = await q.rows(
+        "SELECT CASE WHEN h.id IS NULL THEN 'assistant_only' ELSE 'human_handled' END AS path,"
+        " count(*) AS conversations, coalesce(sum(s.n), 0) AS csat_count, sum(s.total) AS csat_total,"
+        " coalesce(sum(f.up), 0) AS up, coalesce(sum(f.down), 0) AS down"
+        " FROM ({cohort}) c"
+        " LEFT JOIN (SELECT DISTINCT conversation_id AS id FROM handoffs WHERE conversation_id IN ({cohort})) h"
+        "     ON h.id = c.id"
+        " LEFT JOIN (SELECT conversation_id, count(*) AS n, sum(score) AS total FROM csat WHERE score IS NOT NULL"
+        "     AND conversation_id IN ({cohort}) GROUP BY conversation_id) s ON s.conversation_id = c.id"
+        " LEFT JOIN (SELECT f.conversation_id, sum(f.value) AS up, sum(1 - f.value) AS down FROM feedback f"
+        "     JOIN messages m ON m.id = f.message_id WHERE m.role = 'assistant' AND f.conversation_id IN ({cohort})"
+        "     GROUP BY f.conversation_id) f ON f.conversation_id = c.id"
+        " GROUP BY 1 ORDER BY 1")
+    found = {r["path"]: r for r in rows}
+    paths = []
+    for path in ("assistant_only", "human_handled"):
+        r = found.get(path)
+        count = int(r["csat_count"]) if r else 0
+        paths.append(PathCsat(
+            path=path, conversations=int(r["conversations"]) if r else 0, csat_count=count,
+            csat_average=round(float(r["csat_total"]) / count, 3) if r and count else None,
+            thumbs_up=int(r["up"]) if r else 0, thumbs_down=int(r["down"]) if r else 0))
+    return paths
+
+
+async def _gaps(q: _Query) -> KnowledgeGaps:
+    """Replies where the help center was searched (the trace has `retrieval`) and the reply
+    cites no passage; each with the customer message it answered."""
+    counted = (await q.rows(
+        "SELECT count(*) AS turns, count(DISTINCT m.conversation_id) AS conversations FROM messages m"
+        f" JOIN decision_traces t ON t.message_id = m.id WHERE {q.gap} AND m.conversation_id IN ({{cohort}})"))[0]
+    questions = await q.rows(
+        "SELECT (SELECT c.content FROM messages c WHERE c.conversation_id = m.conversation_id AND c.role = 'customer'"
+        "   AND c.created_at <= m.created_at ORDER BY c.created_at DESC, c.rowid DESC LIMIT 1) AS question"
+        f" FROM messages m JOIN decision_traces t ON t.message_id = m.id WHERE {q.gap}"
+        " AND m.conversation_id IN ({cohort}) ORDER BY m.created_at DESC LIMIT ?", GAP_QUESTIONS)
+    return KnowledgeGaps(turns=int(counted["turns"]), conversations=int(counted["conversations"]),
+                         clusters=gaps.cluster(r["question"] for r in questions if r["question"]))
+
+
+def _usage(r: Any) -> Usage:
+    return Usage(calls=int(r["calls"] or 0), prompt_tokens=int(r["prompt"] or 0),
+                 completion_tokens=int(r["completion"] or 0), cost_usd=_money(r["cost"]))
+
+
+async def _spend(q: _Query) -> ModelSpend:
+    """Joined straight to llm_usage (indexed by conversation), never through a grouped
+    subquery: SQLite would scan such a subquery once per outer row."""
+    sums = ("count(u.id) AS calls, sum(u.prompt_tokens) AS prompt, sum(u.completion_tokens) AS completion,"
+            " sum(u.cost_usd) AS cost")
+    total = (await q.rows(f"SELECT {sums} FROM llm_usage u WHERE u.conversation_id IN ({{cohort}}) AND u.tenant = ?",
+                          q.tenant))[0]
+    customers = await q.db.fetch_all(
+        "SELECT CASE WHEN c.customer_id IS NULL THEN 'guest' ELSE 'verified' END AS name,"
+        f" count(DISTINCT c.id) AS conversations, {sums}"
+        " FROM conversations c LEFT JOIN llm_usage u ON u.conversation_id = c.id AND u.tenant = ?"
+        " WHERE c.tenant = ? AND c.kind = 'customer' AND c.created_at >= ? AND c.created_at < ?"
+        " GROUP BY 1 ORDER BY 1", (q.tenant, *q.window))
+    workflows = await q.db.fetch_all(
+        f"SELECT l.action AS name, count(DISTINCT l.conversation_id) AS conversations, {sums}"
+        " FROM (SELECT DISTINCT action, conversation_id FROM action_ledger WHERE conversation_id IN"
+        f"       ({_COHORT}) AND tenant = ?) l"
+        " LEFT JOIN llm_usage u ON u.conversation_id = l.conversation_id AND u.tenant = ?"
+        " GROUP BY l.action ORDER BY count(DISTINCT l.conversation_id) DESC, l.action",
+        (*q.window, q.tenant, q.tenant))
+    return ModelSpend(
+        total=_usage(total),
+        by_customer=[UsageGroup(name=r["name"], conversations=int(r["conversations"]), usage=_usage(r))
+                     for r in customers],
+        by_tier=[], tier_note=TIER_NOTE,
+        by_workflow=[UsageGroup(name=r["name"], conversations=int(r["conversations"]), usage=_usage(r))
+                     for r in workflows])
