@@ -31,8 +31,15 @@ def test_an_old_trace_loads_and_renders():
     assert shown["retrieval"] == "top shipping-times similarity 0.71 (1 passage)"
     assert shown["decision"] == "answer · rule default"
     assert shown["latency"] == "413 ms"
-    assert "mode" not in shown and "blocked by" not in shown
+    assert "mode" not in shown and "blocked by" not in shown and "versions" not in shown
     assert set(shown) <= set(TURN_FIELDS)
+
+
+def test_the_versions_that_decided_a_turn_are_shown():
+    trace = DecisionTrace.load({**OLD_TRACE, "versions": {
+        "intents": "1a2b3c4d5e6f", "actions": "builtin-1", "handoff": "9f8e7d6c5b4a", "knowledge": "00aa11bb22cc"}})
+    assert dict(rows(trace))["versions"] == ("intents 1a2b3c4d5e6f · actions builtin-1 · handoff 9f8e7d6c5b4a"
+                                             " · knowledge 00aa11bb22cc")
 
 
 def test_a_part_that_no_longer_reads_is_left_out_not_the_whole_trace():

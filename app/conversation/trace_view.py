@@ -2,9 +2,10 @@
 
 A decision trace (app/core/trace.py, stored with every assistant reply) holds language, intent,
 entities, sentiment, priority, decision, guardrail verdicts, retrieval, model usage and stage
-latencies. `frontline trace`, `frontline triage`, the handoff packet and the console's
-`/trace` all render it through `rows`, so they say the same thing the same way. Every part
-is optional: older traces and refused inputs carry fewer.
+latencies, and the versions of the files that decided it. `frontline trace`, `frontline
+triage`, the handoff packet and the console's `/trace` all render it through `rows`, so they
+say the same thing the same way. Every part is optional: older traces and refused inputs
+carry fewer.
 """
 
 from __future__ import annotations
@@ -188,10 +189,20 @@ def _mode(trace: DecisionTrace) -> str | None:
     return trace.mode or None
 
 
+def _versions(trace: DecisionTrace) -> str | None:
+    """Which files decided (their content hashes): `frontline versions` says when each was in effect."""
+    versions = trace.versions
+    if versions is None:
+        return None
+    named = [(kind, getattr(versions, kind)) for kind in ("intents", "actions", "handoff", "knowledge", "prompt")]
+    return " · ".join(f"{kind} {value}" for kind, value in named if value) or None
+
+
 _FIELDS: dict[str, Callable[[DecisionTrace], str | None]] = {
     "mode": _mode, "intent": _intent, "language": _language, "entities": _entities,
     "sentiment": _sentiment, "priority": _priority, "decision": _decision, "blocked by": _blocked,
     "task": _task, "actions": _actions, "retrieval": _retrieval, "llm": _llm, "latency": _latency,
+    "versions": _versions,
 }
 TURN_FIELDS = tuple(_FIELDS)
 UNDERSTOOD_FIELDS = ("intent", "language", "entities", "sentiment", "priority", "decision")
