@@ -14,9 +14,11 @@ import pytest
 import yaml
 
 from app.cli.main import main
+from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, connector_options
 from tests.support.fake_llm import call, reply
 from tests.support.server import PROJECT_ROOT, demo_tenant_file
 
+TOKEN_VARIABLE = "FRONTLINE_TEST_COMPANY_TOKEN"
 ARTICLES = ("shipping-times-and-costs", "reset-your-password", "download-your-invoices")
 
 
@@ -147,3 +149,21 @@ def test_a_missing_suite_or_tenant_is_one_error_line(data_dir, tmp_path, capsys)
     assert code == 1 and err == f"error: suite not found: {tmp_path / 'nope.yaml'}\n"
     code, _, err = frontline(capsys, "eval", "acme")
     assert code == 1 and err == "error: no tenant 'acme' (known: demo)\n"
+
+
+def test_a_company_system_is_read_but_never_written_to(data_dir, tmp_path, capsys, monkeypatch):
+    api = FakeCompanyAPI().start()
+    try:
+        monkeypatch.setenv(TOKEN_VARIABLE, TOKEN)
+        small_tenant(tmp_path, monkeypatch, connector={
+            "type": "rest", "options": connector_options(api.url, TOKEN_VARIABLE, retries=0)})
+        suite = write_suite(tmp_path, [{"name": "invoice copy", "customer": "cus_3", "turns": [
+            {"say": "Please send me a copy of invoice INV-2026-0417", "expect": {"outcome": "confirm"}},
+            {"say": "yes", "expect": {"task": "invoice_copy", "outcome": "done"}}]}])
+        code, out, err = frontline(capsys, "eval", "demo", "--suite", str(suite))
+        assert code == 0, out + err
+        assert api.requests_to("/customers/cus_3/invoices"), "lookups reach the company's system"
+        sent = [r for r in api.requests if r.method != "GET"]
+        assert sent == [], f"eval must never write to a company's system: {sent}"
+    finally:
+        api.stop()

@@ -3,7 +3,9 @@ center index and demo business system in a temporary folder, so nothing touches 
 ones. Each mode gets its own scratch world; the cases of one mode run in order in it, each as
 a new conversation.
 
-Grounded mode always runs; LLM mode runs too when the tenant configures `llm:`.
+Grounded mode always runs; LLM mode runs too when the tenant configures `llm:`. A tenant
+whose connector reaches the company's own system (anything but the demo) gets it wrapped in
+`DryRun`: lookups are real, writes are answered without being sent.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from app.core.domain import Citation, ConversationId, Identity, MessageId, Tenan
 from app.core.trace import DecisionTrace
 from app.evaluation.suite import Case, CaseTurn, Suite
 from app.services import Services, build_services
+from connectors.dry_run import DryRun
 from guardrails.abuse_limits import AbuseLimits
 
 # Ledger rows in these states never reached the company's system; every other one did (or was on its way).
@@ -83,10 +86,19 @@ async def run_suite(settings: Settings, tenant: Tenant, tenant_file: Path, suite
         with tempfile.TemporaryDirectory(prefix="frontline-eval-") as folder:
             scratch = scratch_settings(settings, tenant_file, Path(folder))
             async with build_services(scratch, clock=clock()) as services:
+                runtime = services.engine.tenants[tenant.id]
                 if mode == "grounded":
-                    services.engine.tenants[tenant.id].llm = None
+                    runtime.llm = None
+                if runtime.connector is not None and not _in_scratch(tenant):
+                    runtime.connector = DryRun(runtime.connector)  # a test's "yes" must not act for real
                 reports.append(ModeReport(mode, [await run_case(services, tenant.id, case) for case in suite.cases]))
     return reports
+
+
+def _in_scratch(tenant: Tenant) -> bool:
+    """The demo connector keeps its database in the data folder, here the scratch one; any
+    other connector reaches the company's own system, so its writes are never sent."""
+    return tenant.connector is not None and tenant.connector.type == "demo_sqlite"
 
 
 async def run_case(services: Services, tenant_id: str, case: Case) -> CaseResult:
