@@ -116,10 +116,10 @@ class SignInThrottle:
         return longest
 
     def succeeded(self, account: str) -> None:
-        self._failures.pop(_account_key(account), None)
+        self._failures.pop(account_key(account), None)
 
     def _keys(self, account: str, address: str | None) -> list[str]:
-        return [_account_key(account)] + ([f"address:{address}"] if address else [])
+        return [account_key(account)] + ([f"address:{address}"] if address else [])
 
     def _entries(self, account: str, address: str | None) -> list[_Failures]:
         return [self._failures[k] for k in self._keys(account, address) if k in self._failures]
@@ -129,7 +129,8 @@ class SignInThrottle:
             del self._failures[key]
 
 
-def _account_key(account: str) -> str:
+def account_key(account: str) -> str:
+    """The key a sign-in lockout is counted under, the same in memory and in Redis."""
     return f"account:{account.strip().lower()[:200]}"
 
 

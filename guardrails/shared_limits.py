@@ -31,7 +31,7 @@ from guardrails.abuse_limits import (
     SignInThrottle,
     WidgetSessionLimits,
     WindowCounter,
-    _account_key,
+    account_key,
 )
 from guardrails.verdict import Verdict
 
@@ -161,7 +161,7 @@ class SharedSignInThrottle(SignInThrottle):
     def succeeded(self, account: str) -> None:
         SignInThrottle.succeeded(self, account)
         self._shared.run("the sign-in lockout",
-                         lambda: self._shared.client.delete(f"{PREFIX}sign-in:{_account_key(account)}"),
+                         lambda: self._shared.client.delete(f"{PREFIX}sign-in:{account_key(account)}"),
                          lambda: 0)
 
 
