@@ -23,7 +23,6 @@ a replica that dies mid-turn leaves its customers answered by another within min
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
@@ -36,6 +35,7 @@ from app.core.domain import Conversation, Message, MessageId, Ownership, Role, n
 from app.core.i18n import say
 from app.core.lease import Lease
 from app.core.trace import ActionTrace, DecisionPart, DecisionTrace
+from app.core.waiting import pause
 from app.store import ConversationStore
 from app.store.actions import STALE_RUN, LedgerEntry
 from connectors.base import Connector
@@ -64,7 +64,7 @@ class Recovery:
         """The background task: recover what the last process left, then keep sweeping."""
         await self.at_start()
         while True:
-            await asyncio.sleep(every)
+            await pause(every)
             try:
                 await self.sweep(every)
             except Exception:  # a sweep must never end the task

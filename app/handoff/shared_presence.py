@@ -24,6 +24,7 @@ from contextlib import suppress
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from app.core.waiting import wait_for_event
 from app.handoff.presence import Presence
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,7 @@ class SharedPresence(Presence):
                     await self.beat()
                 except (RedisError, ValueError) as exc:
                     log.warning("agent presence not shared (Redis: %s); retrying in %.0f s", exc, self.heartbeat)
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=self.heartbeat)
+                await wait_for_event(self._changed, self.heartbeat)
         finally:
             with suppress(RedisError, OSError):
                 await asyncio.shield(self._client.delete(self._key))

@@ -27,7 +27,6 @@ the checked address.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -40,6 +39,7 @@ import httpx
 
 from app.config.webhook_targets import WebhookTargetError, resolve_public
 from app.core.lease import Lease
+from app.core.waiting import wait_for_event
 from app.store.webhooks import Delivery, WebhookOutbox
 
 log = logging.getLogger(__name__)
@@ -134,9 +134,7 @@ class WebhookDispatcher:
                 attempted = 0
             if attempted >= BATCH:
                 continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
-                    await self._wake.wait()
+            await wait_for_event(self._wake, interval)
 
     def wake(self) -> None:
         """Start a round now (something was just enqueued) instead of at the next interval."""

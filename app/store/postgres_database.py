@@ -33,6 +33,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("postgres")
 WRITE_LOCK = 0x46524F4E544C4E45  # "FRONTLNE": the one lock every write transaction takes
 MIGRATION_LOCK = WRITE_LOCK + 1
 CONNECT_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 10.0
 _UNAVAILABLE = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
 
 
@@ -117,7 +118,7 @@ class PostgresDatabase:
                 raise _unavailable(url, exc) from None
             yield db
         finally:
-            await pool.close()
+            await _close(pool)
 
     async def _migrate(self) -> None:
         async with self._pool.acquire() as conn:
@@ -165,3 +166,13 @@ class PostgresDatabase:
     async def sequence_value(self, table: str) -> int | None:
         row = await self.fetch_one("SELECT seq FROM id_sequences WHERE name = ?", (table,))
         return int(row[0]) if row is not None and row[0] else None
+
+
+async def _close(pool: asyncpg.Pool) -> None:
+    """Close gracefully, but never hang a shutdown on a connection that is never released (a
+    task cancelled mid-acquire on Python 3.11 can leak one): after CLOSE_TIMEOUT, terminate."""
+    try:
+        await asyncio.wait_for(pool.close(), CLOSE_TIMEOUT)
+    except TimeoutError:
+        log.warning("PostgreSQL connections still busy after %g s at shutdown; closing them", CLOSE_TIMEOUT)
+        pool.terminate()

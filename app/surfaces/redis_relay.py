@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 
 from app.core.errors import ConfigError
 from app.core.redis_link import shown
+from app.core.waiting import pause
 from app.surfaces.live_events import LiveEvent, Render
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class RedisRelay:
             finally:
                 with suppress(RedisError, OSError):
                     await pubsub.aclose()
-            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+            await pause(RESUBSCRIBE_SECONDS)
 
     async def _received(self, data: Any) -> None:
         try:
