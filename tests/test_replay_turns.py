@@ -47,5 +47,3 @@ async def test_turns_pair_with_their_reply_in_the_window_and_tenant(db: Database
     assert turns[1].baseline == Decided("handoff", "billing", (), "billing")
     assert [t.text for t in await stored_turns(db, "demo", "2026-01-02", until="2026-01-03")] == ["where is my parcel"]
     assert len(await stored_turns(db, "demo", "2026-01-01", limit=1)) == 1
-
-
