@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -23,7 +23,7 @@ class AgentAccount(BaseModel):
     email: str
     name: str
     password: SecretStr
-    role: str = "agent"
+    role: Literal["agent", "lead", "admin"] = "agent"  # leads and admins also see analytics
     tenants: list[str] = Field(default_factory=lambda: ["*"])
     language: str = Field(default="en", pattern=r"^[a-z]{2}$", description="customers' messages are shown in it")
 

@@ -281,5 +281,39 @@ async def m005_handoff_desk(tx: aiosqlite.Connection) -> None:
     await tx.execute("CREATE INDEX webhook_outbox_due ON webhook_outbox(status, next_attempt_at)")
 
 
+async def m006_lead_role(tx: aiosqlite.Connection) -> None:
+    """Allow the `lead` role (agents who also see analytics). SQLite cannot alter a CHECK, so
+    `agents` is rebuilt with every row kept. Its one child table, agent_tokens, is set aside
+    and restored around the rebuild: with foreign keys on, dropping a referenced parent fails,
+    and the pragma that turns them off does nothing inside a transaction."""
+    await tx.execute("CREATE TABLE agent_tokens_kept AS SELECT * FROM agent_tokens")
+    await tx.execute("DROP TABLE agent_tokens")
+    await tx.execute("""CREATE TABLE agents_rebuilt (
+        email TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('agent', 'lead', 'admin')),
+        tenants TEXT NOT NULL DEFAULT '["*"]',
+        password_hash TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        language TEXT NOT NULL DEFAULT 'en'
+    )""")
+    await tx.execute("INSERT INTO agents_rebuilt (email, name, role, tenants, password_hash, updated_at, language)"
+                     " SELECT email, name, role, tenants, password_hash, updated_at, language FROM agents")
+    await tx.execute("DROP TABLE agents")
+    await tx.execute("ALTER TABLE agents_rebuilt RENAME TO agents")
+    await tx.execute("""CREATE TABLE agent_tokens (
+        token_hash TEXT PRIMARY KEY,
+        agent_email TEXT NOT NULL REFERENCES agents(email),
+        label TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    )""")
+    await tx.execute("INSERT INTO agent_tokens (token_hash, agent_email, label, created_at, last_used_at, revoked_at)"
+                     " SELECT token_hash, agent_email, label, created_at, last_used_at, revoked_at"
+                     " FROM agent_tokens_kept")
+    await tx.execute("DROP TABLE agent_tokens_kept")
+
+
 MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage, m003_pending_flow, m004_guarded_actions,
-                               m005_handoff_desk]
+                               m005_handoff_desk, m006_lead_role]

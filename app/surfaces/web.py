@@ -24,6 +24,7 @@ from app.config.settings import PROJECT_ROOT
 from app.core.config_file import validation_problems
 from app.core.errors import AuthError
 from app.core.i18n import say
+from app.surfaces.analytics_api import install_analytics_route
 from app.surfaces.auth import customer_user_fields, sign_identity_token, verify_identity_token
 from app.surfaces.feedback_api import install_feedback_routes
 from app.surfaces.health import readiness
@@ -163,6 +164,7 @@ def install_routes(app: FastAPI, services: Callable[[], Services | None]) -> Non
         return HTMLResponse(render_article(tenant.name, document.title, document.body))
 
     install_feedback_routes(app)
+    install_analytics_route(app, services)
     install_metrics_route(app, services)
     install_sign_in_throttle(app, services)
     move_catch_all_last(app)

@@ -2,7 +2,8 @@
 
 Agents work by buttons (Claim, Resolve, Hand back, the editable suggested reply) or by typing:
 `/queue`, `/claim <id>`, `/takeover <id>`, `/resolve`, `/handback [note]`, `/note <text>`,
-`/suggest`, `/trace`, `/help` (approvals have their own commands, in app/surfaces/console/approvals.py).
+`/suggest`, `/trace`, `/report` (leads and admins: a link to the analytics page), `/help`
+(approvals have their own commands, in app/surfaces/console/approvals.py).
 Anything else an agent types goes to the customer of the conversation they have open,
 translated into the customer's language when the tenant has a translator.
 """
@@ -20,6 +21,8 @@ from app.core.domain import Conversation, ConversationId, Message
 from app.core.errors import OwnershipConflict
 from app.handoff.desk import Released
 from app.store.accounts import Agent
+from app.surfaces.analytics_api import may_see_analytics
+from app.surfaces.analytics_page import page_link
 from app.surfaces.console.agent_label import shown_to_customer
 from app.surfaces.console.view import queue_line, render_packet, short, suggestion_text
 from app.surfaces.live_events import LiveEvent
@@ -37,6 +40,7 @@ HELP = ("Commands: `/queue` shows waiting customers by priority and SLA, `/claim
         "<text>` adds an internal note, `/suggest` drafts a reply, `/trace` shows why the assistant answered as it "
         "did, `/approvals` lists actions waiting for your approval (`/approve <id>`, `/reject <id> [note]`). "
         "Anything else you type is sent to the customer of the open conversation.")
+REPORT_HELP = " Leads and admins: `/report` links to the analytics page of each tenant you serve."
 TRACE_TURNS = 3  # assistant turns `/trace` shows, the latest last
 CSAT_CHOICES = ("1", "2", "3", "4", "5")
 OPEN_CHOICES = "open_choices"  # user-session key: the quick-reply buttons a customer can still click
@@ -285,10 +289,26 @@ async def handle_agent_message(agent: Agent, text: str) -> None:
         await suggest(agent, active)
     elif command == "/trace":
         await show_traces(agent, argument)
+    elif command in ("/report", "/analytics"):
+        await show_report_links(agent)
     elif command in ("/help", "/?"):
-        await say(HELP)
+        await say(HELP + (REPORT_HELP if may_see_analytics(agent) else ""))
     else:
         await send_to_customer(agent, text)
+
+
+async def show_report_links(agent: Agent) -> None:
+    """Leads and admins get a link to the analytics page per tenant they serve; agents are told
+    who may see it (the page itself refuses them too)."""
+    if not may_see_analytics(agent):
+        await say("Analytics is for support leads and admins.")
+        return
+    tenants = sorted(t.id for t in RUNTIME.require().tenants if agent.serves(t.id))
+    if not tenants:
+        await say("You serve no configured tenant, so there is no analytics to show.")
+        return
+    links = ", ".join(f"[{tenant}]({page_link(tenant)})" for tenant in tenants)
+    await say(f"Analytics (last 30 days; pick another period on the page): {links}")
 
 
 async def add_note(agent: Agent, conversation_id: str | None, text: str) -> None:
