@@ -13,7 +13,7 @@ import yaml
 
 from app.analytics.report import build_report
 from app.config.settings import Settings
-from app.config.tenants import load_tenant
+from app.config.tenants import FollowUpConfig, load_tenant
 from app.conversation.follow_up import NOT_SOLVED, SOLVED
 from app.core.clock import stamp
 from app.core.domain import ConversationId, Identity, Message, MessageId, Role, TenantId, new_id
@@ -108,9 +108,11 @@ def test_a_bad_follow_up_block_is_refused_naming_the_key(tmp_path, block, proble
         load_tenant(path)
 
 
-def test_by_default_the_next_visit_within_a_week_is_asked(tmp_path):
+def test_by_default_nothing_is_asked_and_turned_on_it_is_the_next_visit_within_a_week(tmp_path):
     follow_up = load_tenant(demo_tenant_file(tmp_path)).follow_up
-    assert (follow_up.ask_on_next_visit, follow_up.within_days, follow_up.after_minutes) == (True, 7, None)
+    assert (follow_up.ask_on_next_visit, follow_up.within_days, follow_up.after_minutes) == (False, 7, None)
+    on = load_tenant(demo_tenant_file(tmp_path, follow_up={"ask_on_next_visit": True})).follow_up
+    assert (on.ask_on_next_visit, on.within_days) == (True, 7)
 
 
 # -- the engine --------------------------------------------------------------------------
@@ -128,6 +130,7 @@ async def built(tmp_path):
     clock = MovedByHand(START)
     async with build_services(Settings(data_dir=tmp_path / "data"), clock=clock) as services:
         services.engine.intake.agents_online = lambda _tenant: 1
+        services.engine.tenants["demo"].tenant.follow_up = FollowUpConfig(ask_on_next_visit=True)
         yield services, clock
 
 

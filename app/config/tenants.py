@@ -49,12 +49,13 @@ class KnowledgeConfig(BaseModel):
 class FollowUpConfig(BaseModel):
     """Asking whether an automated resolution solved the problem (docs/analytics.md, resolution_rate).
 
-    By default the customer's next chat within 7 days opens with the question; the in-session
-    ask after a silence is off unless `after_minutes` is given."""
+    Off unless the tenant file turns it on (`ask_on_next_visit: true`: the customer's next chat
+    within `within_days`, default 7, opens with the question); the in-chat ask after a silence
+    needs `after_minutes`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    ask_on_next_visit: bool = True
+    ask_on_next_visit: bool = False
     within_days: float = Field(default=7, gt=0, le=365,
                                description="how old a resolution may be and still be asked about")
     after_minutes: float | None = Field(
