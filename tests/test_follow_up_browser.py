@@ -34,7 +34,8 @@ AGENT_BROWSER = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, lik
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server whose tenant turns the follow-up on (it is off by default)."""
     folder = tmp_path_factory.mktemp("follow-up-server")
-    demo_tenant_file(folder, articles=("reset-your-password", "change-your-password"), follow_up={"ask_on_next_visit": True})
+    demo_tenant_file(folder, articles=("reset-your-password", "change-your-password"),
+                     follow_up={"ask_on_next_visit": True})
     process = ServerProcess(data_dir=folder / "data", log_path=folder / "server.log",
                             env={"FRONTLINE_TENANTS": str(folder / "tenant.yaml")}).start()
     yield process
