@@ -106,6 +106,15 @@ class AgentLoad(BaseModel):
     open: int  # claimed and not closed yet
 
 
+class FollowUpCounts(BaseModel):
+    """"Did that solve it?" asked after automated resolutions of the report's conversations."""
+
+    asked: int = 0
+    solved: int = 0
+    not_solved: int = 0  # each reopened to a person (trigger follow_up_unsolved)
+    unanswered: int = 0  # asked, never answered: left out of the resolution rate
+
+
 class Report(BaseModel):
     tenant: str
     since: str | None
@@ -118,6 +127,8 @@ class Report(BaseModel):
     resolved_unconfirmed: int
     containment_rate: float | None
     resolution_rate_unconfirmed: float | None
+    resolution_rate: float | None  # measured: solved / (solved + not_solved) follow-ups
+    follow_ups: FollowUpCounts
     escalation_rate: float | None
     escalation_by_trigger: list[Escalations]
     escalation_by_queue: list[Escalations]

@@ -11,11 +11,12 @@ order itself: pairs of timestamps for the percentiles (no portable SQL computes 
 differences or percentiles on both engines) and the questions behind knowledge gaps, for
 clustering. Definitions: docs/analytics.md.
 
-Contained and resolved, honestly: Frontline does not yet ask a customer whether their
-problem went away, so no figure here is a confirmed resolution. A conversation is
-*contained* when the assistant replied at least once, it was never handed to a person and no
-assistant message got a thumbs down. It is *resolved (unconfirmed)* when it is contained
-and no reply in it was a knowledge gap; a customer who gave up silently still counts.
+Contained and resolved, honestly: a conversation is *contained* when the assistant replied
+at least once, it was never handed to a person and no assistant message got a thumbs down.
+It is *resolved (unconfirmed)* when it is contained and no reply in it was a knowledge gap;
+a customer who gave up silently still counts. The *measured* resolution rate comes from the
+follow-up asked after a contained conversation ("Did that solve it?",
+app/conversation/follow_up.py): solved / (solved + not solved) answers.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from app.analytics.model import (
     AgentLoad,
     Durations,
     Escalations,
+    FollowUpCounts,
     IntentCount,
     KnowledgeGaps,
     ModelSpend,
@@ -120,12 +122,14 @@ async def build_report(db: Database, tenant: str, *, since: datetime | None, unt
     answered, escalated = int(totals["answered"]), int(totals["escalated"])
     contained, resolved = int(totals["contained"]), int(totals["resolved"])
     human = await _human(q, now)
+    follow_ups = await _follow_ups(q)
     return Report(
         tenant=tenant, since=stamp(since) if since else None, until=stamp(until) if until else None,
         generated_at=stamp(now), conversations=conversations, assistant_answered=answered,
         escalated=escalated, contained=contained, resolved_unconfirmed=resolved,
         containment_rate=_rate(contained, conversations), resolution_rate_unconfirmed=_rate(resolved, conversations),
         escalation_rate=_rate(escalated, conversations),
+        follow_ups=follow_ups, resolution_rate=_rate(follow_ups.solved, follow_ups.solved + follow_ups.not_solved),
         escalation_by_trigger=await _escalations(q, "coalesce(trigger_rule, 'unknown')", conversations),
         escalation_by_queue=await _escalations(q, "queue", conversations),
         **await _assistant_times(q), **human,
@@ -139,6 +143,17 @@ async def build_report(db: Database, tenant: str, *, since: datetime | None, unt
             f"SELECT {json_text(db.backend, 't.trace', 'intent', 'name')} AS intent, count(*) AS n"
             " FROM decision_traces t WHERE t.conversation_id IN ({cohort}) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10")],
         model_spend=await _spend(q))
+
+
+async def _follow_ups(q: _Query) -> FollowUpCounts:
+    """Follow-ups about the window's conversations, whenever they were asked."""
+    r = (await q.rows(
+        "SELECT count(*) AS asked, coalesce(sum(CASE WHEN answer = 'solved' THEN 1 ELSE 0 END), 0) AS solved,"
+        " coalesce(sum(CASE WHEN answer = 'not_solved' THEN 1 ELSE 0 END), 0) AS not_solved,"
+        " coalesce(sum(CASE WHEN answer = 'none' THEN 1 ELSE 0 END), 0) AS unanswered"
+        " FROM follow_ups WHERE conversation_id IN ({cohort})"))[0]
+    return FollowUpCounts(asked=int(r["asked"]), solved=int(r["solved"]), not_solved=int(r["not_solved"]),
+                          unanswered=int(r["unanswered"]))
 
 
 async def _escalations(q: _Query, key: str, conversations: int) -> list[Escalations]:

@@ -103,6 +103,8 @@ def as_text(r: Report) -> str:
            "  no handoff, no thumbs down",
            f"  resolved (unconfirmed)       {r.resolved_unconfirmed} ({_pct(r.resolution_rate_unconfirmed)})"
            "  contained, no knowledge gap; nobody confirmed it",
+           f"  resolved (measured)          {_pct(r.resolution_rate)}  follow-ups: {r.follow_ups.asked} asked,"
+           f" {r.follow_ups.solved} solved, {r.follow_ups.not_solved} not solved, {r.follow_ups.unanswered} unanswered",
            f"  escalated                    {r.escalated} ({_pct(r.escalation_rate)})",
            *_escalations("by trigger", r.escalation_by_trigger), *_escalations("by queue", r.escalation_by_queue), "",
            "Response times",

@@ -46,6 +46,23 @@ class KnowledgeConfig(BaseModel):
     min_score: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
+class FollowUpConfig(BaseModel):
+    """Asking whether an automated resolution solved the problem (docs/analytics.md, resolution_rate).
+
+    Off unless the tenant file turns it on (`ask_on_next_visit: true`: the customer's next chat
+    within `within_days`, default 7, opens with the question); the in-chat ask after a silence
+    needs `after_minutes`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ask_on_next_visit: bool = False
+    within_days: float = Field(default=7, gt=0, le=365,
+                               description="how old a resolution may be and still be asked about")
+    after_minutes: float | None = Field(
+        default=None, gt=0, le=24 * 60,
+        description="ask in the still-open chat after this many minutes without a message; unset: never")
+
+
 class ConnectorConfig(BaseModel):
     type: str
     options: dict[str, Any] = Field(default_factory=dict)
@@ -66,6 +83,7 @@ class Tenant(BaseModel):
     actions: Path | None = Field(default=None, description="the action policy file (limits, approvals)")
     handoff: Path | None = Field(default=None, description="the handoff policy file (triggers, queues, SLAs)")
     llm: LLMConfig | None = None
+    follow_up: FollowUpConfig = Field(default_factory=FollowUpConfig)
     root: Path = Field(default=Path("."), exclude=True)
     _policy: ActionPolicy = PrivateAttr(default=DEFAULT_POLICY)
     _handoff: HandoffPolicy = PrivateAttr(default=DEFAULT_HANDOFF_POLICY)

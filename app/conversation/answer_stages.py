@@ -204,6 +204,8 @@ def compose(state: TurnState) -> Message:
     metadata: dict[str, object] = {"citations": [c.__dict__ for c in state.citations]}
     if task is not None and task.choices:
         metadata["choices"] = [c.__dict__ for c in task.choices]
+    if state.event is not None:
+        metadata["event"] = state.event
     message = Message(state.turn.reply_id or MessageId(new_id()), state.conversation.id, Role.ASSISTANT,
                       ASSISTANT_AUTHOR, state.text, metadata=metadata)
     state.timer.mark("compose")

@@ -1,7 +1,7 @@
 """The conversation engine: one customer turn, from raw text to a persisted reply, as a list
 of stages (stages.py, answer_stages.py in this package) over one turn state (turn.py):
 
-    store input → ownership → (rating) → guard → triage → escalate → decide → act → answer
+    store input → ownership → (follow-up answer) → (rating) → guard → triage → escalate → decide → act → answer
     → hand over → compose → persist (reply + decision trace, if the assistant still owns it)
 
 The engine knows nothing about Chainlit: it takes a Turn and returns a TurnOutcome that
@@ -17,6 +17,7 @@ from app.conversation.answer_stages import Answer, HandOver, Persist, TaskStep, 
 from app.conversation.assistant import LLMAssistant
 from app.conversation.escalation import Escalator
 from app.conversation.flows import default_runner
+from app.conversation.follow_up import Asked, FollowUps
 from app.conversation.stages import CheckOwnership, Decide, Escalate, GuardInput, RecordRating, StoreInput, Understand
 from app.conversation.turn import HumanQueue, TenantRuntime, Turn, TurnOutcome, TurnState
 from app.conversation.watch import TurnWatch
@@ -24,6 +25,7 @@ from app.core import clock as clocks
 from app.core.domain import Conversation, Identity, Message
 from app.llm.client import TokenSink
 from app.store import AuditLog, ConversationStore, UsageStore
+from app.store.follow_ups import FollowUp, FollowUpStore
 from app.store.handoffs import HandoffStore
 from guardrails.input import RateLimiter
 from knowledge.index import KnowledgeIndex
@@ -52,6 +54,7 @@ class Engine:
         self.answer = Answer(knowledge, LLMAssistant(knowledge, audit), usage, self.act, escalator)
         self.hand_over = HandOver(intake, actions)
         self.persist = Persist(conversations, intake)
+        self.follow_ups = FollowUps(FollowUpStore(conversations.db), conversations, handoffs, tenants, self._now)
 
     def _now(self) -> datetime:
         return self.clock()  # read at each use: a test may set another clock on a running engine
@@ -69,6 +72,10 @@ class Engine:
             silent = await stage("ownership", self.ownership, state)
             if silent is not None:
                 return watch.ended(silent, "to_agent" if silent.relay_to_agent else "while_queued")
+            follow_up = await stage("follow_up", self.follow_ups.answer, state)
+            if follow_up is not None:
+                return watch.ended(await self._follow_up_answered(watch, state, follow_up.answer == "solved",
+                                                                  follow_up), "follow_up")
             if await stage("rating", self.rating, state):
                 return watch.ended(await self._reply(watch, state), "rating")
             if await stage("guard", self.guard, state):
@@ -81,6 +88,24 @@ class Engine:
             await stage("after_failed_task", self.escalate.after_failed_task, state)
             await stage("hand_over", self.hand_over, state)
             return watch.ended(await self._reply(watch, state))
+
+    async def _follow_up_answered(self, watch: TurnWatch, state: TurnState, solved: bool,
+                                  follow_up: FollowUp) -> TurnOutcome:
+        """Yes: the thanks. No: triaged like any message, then handed to a person with the
+        earlier conversation in the packet (app/conversation/follow_up.py)."""
+        if solved:
+            return await self._reply(watch, state)
+        await watch.stage("triage", self.triage, state)
+        earlier = await self.follow_ups.escalate(state, follow_up)
+        await watch.stage("hand_over", self.hand_over, state)
+        outcome = await self._reply(watch, state)
+        if outcome.queued:
+            await self.follow_ups.reopened(outcome.conversation, earlier)
+        return outcome
+
+    async def ask_follow_up(self, conversation_id: str, identity: Identity) -> Asked | None:
+        """At the start of a chat: the "did that solve it?" question, if one is due."""
+        return await self.follow_ups.ask_on_visit(conversation_id, identity)
 
     async def _reply(self, watch: TurnWatch, state: TurnState) -> TurnOutcome:
         return await watch.stage("persist", self.persist, state, await watch.stage("compose", compose, state))

@@ -114,3 +114,10 @@ class Escalator:
         """The model (LLM mode) decided a person should take over: the human-request route."""
         trigger = policy.triggers.human_request
         return Escalator._make("model_requested_handoff", trigger.queue, trigger.priority, understood, reason)
+
+    @staticmethod
+    def unsolved_follow_up(policy: HandoffPolicy, understood: Triage, reason: str) -> Escalation:
+        """The customer said an automated answer did not solve it: the route of a customer who
+        asks for a person, at the priority the customer's message triages to."""
+        trigger = policy.triggers.human_request
+        return Escalator._make("follow_up_unsolved", trigger.queue, trigger.priority, understood, reason)

@@ -135,6 +135,7 @@ class TurnState:
     citations: tuple[Citation, ...] = ()
     updates: dict[str, Any] = field(default_factory=dict)  # conversation columns saved with the reply
     handover: Handover | None = None
+    event: str | None = None  # the reply's metadata `event` (e.g. "follow_up.answered")
 
     @property
     def triaged(self) -> Triage:

@@ -315,5 +315,21 @@ async def m006_lead_role(tx: aiosqlite.Connection) -> None:
     await tx.execute("DROP TABLE agent_tokens_kept")
 
 
+async def m007_follow_ups(tx: aiosqlite.Connection) -> None:
+    """Whether an automated resolution solved the problem, asked once per conversation."""
+    await tx.execute("""CREATE TABLE follow_ups (
+        conversation_id TEXT PRIMARY KEY REFERENCES conversations(id),
+        tenant TEXT NOT NULL,
+        user_identifier TEXT NOT NULL,
+        asked_in TEXT,
+        asked_at TEXT NOT NULL,
+        answer TEXT NOT NULL DEFAULT 'none' CHECK (answer IN ('solved', 'not_solved', 'none')),
+        answered_at TEXT,
+        handoff_id INTEGER REFERENCES handoffs(id)
+    )""")
+    await tx.execute("CREATE INDEX follow_ups_asked_in ON follow_ups(asked_in)")
+    await tx.execute("CREATE INDEX follow_ups_by_user ON follow_ups(tenant, user_identifier)")
+
+
 MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage, m003_pending_flow, m004_guarded_actions,
-                               m005_handoff_desk, m006_lead_role]
+                               m005_handoff_desk, m006_lead_role, m007_follow_ups]

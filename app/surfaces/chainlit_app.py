@@ -23,7 +23,7 @@ from app.core.domain import ConversationId, MessageId, Ownership, Role, new_id
 from app.core.errors import AuthError, FrontlineError
 from app.core.i18n import say
 from app.services import build_services
-from app.surfaces import socket_guard
+from app.surfaces import follow_up_timer, socket_guard
 from app.surfaces.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
 from app.surfaces.console import approvals as console_approvals
 from app.surfaces.console import commands as console
@@ -155,6 +155,24 @@ async def _start() -> None:
     language = identity.locale or (tenant.default_language if tenant else "en")
     company = tenant.name if tenant else ""
     await cl.Message(content=say("welcome", language, company=company), author=ASSISTANT_AUTHOR).send()
+    await _ask_follow_up(session.thread_id, identity)
+
+
+async def _ask_follow_up(thread_id: str, identity: Any) -> None:
+    """A returning customer whose last problem the assistant resolved is asked whether it was
+    solved (app/conversation/follow_up.py); the answer is a quick reply like any other."""
+    try:
+        asked = await RUNTIME.require().engine.ask_follow_up(thread_id, identity)
+    except Exception:  # the chat works without it; the question is simply not asked
+        log.exception("follow-up question for %s failed", thread_id)
+        return
+    if asked is None:
+        return
+    message, offered = asked
+    question = cl.Message(content=message.content, author=ASSISTANT_AUTHOR, id=message.id,
+                          actions=[console.reply_button(c.label, c.value) for c in offered])
+    await question.send()
+    console.offer_choices(question.actions)
 
 
 @cl.on_chat_resume
@@ -166,6 +184,8 @@ async def _resume(thread: dict[str, Any]) -> None:
 @cl.on_chat_end
 async def _end() -> None:
     RUNTIME.sessions.remove_session(cl.context.session.id)
+    if _role() != ROLE_AGENT:  # the question waits for the customer's next visit
+        follow_up_timer.stop(cl.context.session.thread_id)
     if RUNTIME.services is not None:
         RUNTIME.services.presence.session_closed(cl.context.session.id)
 
@@ -234,6 +254,7 @@ async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str
         await answer.stream_token(token)
 
     await console.close_choices()
+    follow_up_timer.stop(thread_id)
     try:
         identity = _identity()
         language = identity.locale
@@ -258,6 +279,8 @@ async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str
         console.offer_choices(answer.actions)
     elif streaming and not silenced:  # a person took the conversation while the model was answering
         await answer.remove()
+    if outcome.reply is not None and not outcome.queued and conversation.state is Ownership.ASSISTANT:
+        follow_up_timer.restart(thread_id, identity)
     if outcome.queued:
         await console.announce_queued(conversation)
     if outcome.approvals:

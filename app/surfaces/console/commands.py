@@ -175,8 +175,13 @@ async def close_choices(*also: cl.Action) -> None:
         await action.remove()
 
 
+def reply_button(label: str, value: str) -> cl.Action:
+    """A quick reply: clicking it counts as typing `label`, with `value` as the choice."""
+    return cl.Action(name="reply", label=label, payload={"value": value, "label": label})
+
+
 def csat_buttons() -> list[cl.Action]:
-    return [cl.Action(name="reply", label=score, payload={"value": score, "label": score}) for score in CSAT_CHOICES]
+    return [reply_button(score, score) for score in CSAT_CHOICES]
 
 
 async def to_agent(conversation: Conversation, message: Message) -> None:
