@@ -28,7 +28,8 @@ def report(**changes: Any) -> Report:
     fields: dict[str, Any] = {
         "tenant": "acme", "since": None, "until": None, "generated_at": "2026-12-01 10:00:00",
         "conversations": 0, "assistant_answered": 0, "escalated": 0, "contained": 0, "resolved_unconfirmed": 0,
-        "containment_rate": None, "resolution_rate_unconfirmed": None, "escalation_rate": None,
+        "containment_rate": None, "resolution_rate_unconfirmed": None, "resolution_rate": None,
+        "follow_ups": {}, "escalation_rate": None,
         "escalation_by_trigger": [], "escalation_by_queue": [], "assistant_first_response": {},
         "assistant_reply": {}, "human_wait": {}, "human_handle": {}, "sla_by_queue": [], "csat_by_agent": [],
         "csat_by_path": [], "knowledge_gaps": {"turns": 0, "conversations": 0, "clusters": []},
@@ -76,12 +77,13 @@ def test_customer_text_in_gaps_and_names_is_escaped_everywhere():
 
 def test_tiles_show_the_report_figures_and_a_dash_for_missing_rates():
     shown = dict(tiles(report(conversations=8, containment_rate=0.25, escalation_rate=None,
-                              resolution_rate_unconfirmed=0.125,
+                              resolution_rate_unconfirmed=0.125, resolution_rate=0.75,
                               csat_by_agent=[{"agent": "a", "count": 1, "average": 5.0},
                                              {"agent": "b", "count": 3, "average": 3.0}])))
     assert shown["Conversations"] == "8"
     assert shown["Containment"] == "25.0 %"
     assert shown["Automated resolution rate (unconfirmed)"] == "12.5 %"
+    assert shown["Resolution rate (confirmed by follow-up)"] == "75.0 %"
     assert shown["Escalation rate"] == "—"
     assert shown["CSAT (1–5)"] == "3.50"  # (5 + 3 * 3) / 4 answers
     assert shown["LLM cost"] == "—"
@@ -99,7 +101,7 @@ def test_bars_are_proportional_and_rates_use_the_full_scale():
 def test_an_empty_period_says_so_instead_of_drawing_empty_charts():
     page = render_page(report(), TENANTS)
     assert 'id="no-data"' in page and "<svg" not in page
-    assert page.count('class="tile"') == 6 and page.count(">—<") == 5  # every rate and the cost
+    assert page.count('class="tile"') == 7 and page.count(">—<") == 6  # every rate and the cost
 
 
 def test_the_selector_offers_only_the_given_tenants_and_marks_the_current_one():

@@ -59,10 +59,8 @@ def overall_csat(report: Report) -> float | None:
 def tiles(report: Report) -> list[tuple[str, str]]:
     """(name, figure) of the KPI tiles, in page order."""
     shown = [("Conversations", str(report.conversations)),
-             ("Automated resolution rate (unconfirmed)", pct(report.resolution_rate_unconfirmed))]
-    measured = getattr(report, "resolution_rate", None)  # the follow-up-confirmed rate, once the report has it
-    if measured is not None or "resolution_rate" in type(report).model_fields:
-        shown.append(("Resolution rate (confirmed)", pct(measured)))
+             ("Automated resolution rate (unconfirmed)", pct(report.resolution_rate_unconfirmed)),
+             ("Resolution rate (confirmed by follow-up)", pct(report.resolution_rate))]
     return shown + [("Containment", pct(report.containment_rate)),
                     ("Escalation rate", pct(report.escalation_rate)),
                     ("CSAT (1–5)", score(overall_csat(report))),
