@@ -9,7 +9,8 @@ the assistant's reply with its decision trace, replies 0.5-4 s later); about 12 
 turns found nothing in the help center (a knowledge gap, from 40 phrasings of 8 topics), 15 %
 of conversations were handed off (90 % claimed, most resolved, some handed back, 70 % of the
 resolved rated), 8 % of replies got a thumb, 30 % of replies used the model, 10 % ran an
-action. Then the report is built --reps times on the same connection; the report is
+action; the 40 % of conversations with a verified customer carry one of three tiers. Then the
+report is built --reps times on the same connection; the report is
 printed as text and every run timed. With --postgres the same rows are copied into a
 throwaway PostgreSQL server (the tests' `PostgresCluster`: fsync off, 32 MB of shared
 buffers) and timed there too, and the two engines' figures are compared.
@@ -46,6 +47,7 @@ INTENTS = ["order_status", "billing_question", "plan_change", "technical_issue",
 QUEUES = [("general", "human_request", 1800), ("technical", "frustration", 1800), ("compliance", "regulatory", 14400)]
 AGENTS = [f"agent{i}@bench.example" for i in range(12)]
 ACTIONS = ["cancel_order", "refund_request", "change_address", "send_invoice"]
+TIERS = ["standard", "premium", "enterprise"]  # verified customers' CRM tiers, spread over the ids
 
 
 def generate(conversations: int, seed: int = 7) -> dict[str, list[tuple]]:
@@ -110,14 +112,16 @@ def generate(conversations: int, seed: int = 7) -> dict[str, list[tuple]]:
                               claimed and stamp(claimed), closed and stamp(closed), outcome))
         if rnd.random() < 0.1:
             rows["a"].append((tenant, cid, rnd.choice(ACTIONS), "{}", f"key-{cid}", "v1", "succeeded", stamp(at)))
-        rows["c"].append((cid, tenant, f"guest:{n}", customer, state, stamp(created), stamp(at)))
+        tier = TIERS[int(customer[4:]) % len(TIERS)] if customer else None  # the CRM's tier, as triage keeps it
+        rows["c"].append((cid, tenant, f"guest:{n}", customer, tier, state, stamp(created), stamp(at)))
 
     rows["s"] = csat
     return rows
 
 
 TABLES = {  # rows key -> table and columns, in the order generate() writes them
-    "c": ("conversations", ("id", "tenant", "user_identifier", "customer_id", "state", "created_at", "updated_at")),
+    "c": ("conversations", ("id", "tenant", "user_identifier", "customer_id", "customer_tier", "state", "created_at",
+                            "updated_at")),
     "m": ("messages", ("id", "conversation_id", "role", "author", "content", "created_at", "metadata")),
     "t": ("decision_traces", ("message_id", "conversation_id", "trace", "created_at")),
     "h": ("handoffs", ("id", "conversation_id", "queue", "reason", "requested_at", "trigger_rule", "due_at",

@@ -34,7 +34,7 @@ def report(**changes: Any) -> Report:
         "assistant_reply": {}, "human_wait": {}, "human_handle": {}, "sla_by_queue": [], "csat_by_agent": [],
         "csat_by_path": [], "knowledge_gaps": {"turns": 0, "conversations": 0, "clusters": []},
         "top_intents": [], "model_spend": {"total": empty_usage, "by_customer": [], "by_tier": [],
-                                           "tier_note": "no tiers", "by_workflow": []},
+                                           "by_workflow": []},
         "queues_now": [], "agents": []}
     return Report.model_validate(fields | changes)
 

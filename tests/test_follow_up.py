@@ -218,5 +218,8 @@ async def test_an_ignored_question_is_unanswered_and_the_report_measures_resolut
     r = await build_report(services.db, "demo", since=START - timedelta(hours=1), until=None, now=clock.at)
     assert r.follow_ups.model_dump() == {"asked": 3, "solved": 1, "not_solved": 1, "unanswered": 1}
     assert r.resolution_rate == 0.5
+    # the four first chats, the visit that asked about Canada and the one reopened to a person; the
+    # visit that only answered Yes is not a conversation of its own (docs/analytics.md)
+    assert (r.conversations, r.escalated) == (6, 1)
     assert ("follow_up_unsolved", 1) in [(e.name, e.conversations) for e in r.escalation_by_trigger]
     assert r.resolution_rate_unconfirmed is not None

@@ -38,11 +38,11 @@ class History:
         self.count = 0
 
     async def conversation(self, cid: str, tenant: str, created: datetime, *, customer: str | None = None,
-                           state: str = "assistant") -> None:
+                           state: str = "assistant", tier: str | None = None) -> None:
         async with self.db.transaction() as tx:
-            await tx.execute("INSERT INTO conversations (id, tenant, user_identifier, customer_id, state, created_at,"
-                             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (cid, tenant, f"test:{cid}", customer, state, at(created), at(created)))
+            await tx.execute("INSERT INTO conversations (id, tenant, user_identifier, customer_id, customer_tier,"
+                             " state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (cid, tenant, f"test:{cid}", customer, tier, state, at(created), at(created)))
 
     async def message(self, cid: str, role: str, text: str, when: datetime, *, metadata: dict[str, Any] | None = None,
                       trace: dict[str, Any] | None = None) -> str:
@@ -111,7 +111,7 @@ async def seed(db: Database) -> None:
                     metadata=CITED, trace=trace("router_help", searched=True))
 
     # c1: a verified customer, two cited answers, a thumbs up, model usage and one action run twice
-    await h.conversation("c1", "acme", start["c1"], customer="cus_1")
+    await h.conversation("c1", "acme", start["c1"], customer="cus_1", tier="enterprise")
     await h.message("c1", "customer", "How do I reset my router?", s("c1", 0))
     first = await h.message("c1", "assistant", "Like this.", s("c1", 2), metadata=CITED,
                             trace=trace("router_help", searched=True))
@@ -228,7 +228,8 @@ async def test_every_figure_matches_the_history_on_both_engines(database):
             for g in spend.by_customer} == {"guest": (6, 1, 50, None), "verified": (1, 2, 100, 0.03)}
     assert {g.name: (g.conversations, g.usage.calls, g.usage.cost_usd) for g in spend.by_workflow} == {
         "cancel_order": (1, 2, 0.03), "refund_request": (1, 0, None)}
-    assert spend.by_tier == [] and "not recorded" in spend.tier_note
+    assert {g.name: (g.conversations, g.usage.calls, g.usage.prompt_tokens, g.usage.cost_usd)
+            for g in spend.by_tier} == {"enterprise": (1, 2, 100, 0.03), "unknown": (6, 1, 50, None)}
 
     waited = (NOW - (T0 + timedelta(minutes=6, seconds=5))).total_seconds()
     assert [(q.queue, q.waiting, q.oldest_wait_seconds) for q in r.queues_now] == [
@@ -236,6 +237,44 @@ async def test_every_figure_matches_the_history_on_both_engines(database):
     assert [a.model_dump() for a in r.agents] == [
         {"agent": "alex@example.com", "claims": 1, "resolved": 1, "handed_back": 0, "open": 0},
         {"agent": "sam@example.com", "claims": 1, "resolved": 0, "handed_back": 1, "open": 0}]
+
+
+async def test_a_chat_that_only_carried_a_follow_up_is_not_a_conversation_of_its_own(database):
+    """Visits of c1's customer: one only answered Yes, one ignored the question and left, one
+    asked something else after it, one said No and was handed to a person."""
+    await seed(database)
+    h = History(database)
+    later = T0 + timedelta(hours=1)
+    for cid in ("v-yes", "v-left", "v-more", "v-no"):
+        await h.conversation(cid, "acme", later, customer="cus_1", tier="enterprise")
+        await h.message(cid, "assistant", "Did that solve it?", later, metadata={"event": "follow_up.ask"})
+    await h.write("INSERT INTO follow_ups (conversation_id, tenant, user_identifier, asked_in, asked_at, answer)"
+                  " VALUES ('c1', 'acme', 'test:c1', 'v-yes', ?, 'solved')", at(later))
+    for cid in ("v-left", "v-more", "v-no"):  # each about a conversation of its own, so each may be asked
+        about = f"{cid}-about"
+        await h.conversation(about, "acme", T0 - timedelta(days=60))
+        await h.write("INSERT INTO follow_ups (conversation_id, tenant, user_identifier, asked_in, asked_at, answer)"
+                      " VALUES (?, 'acme', 'test:c1', ?, ?, ?)", about, cid, at(later),
+                      "not_solved" if cid == "v-no" else "none")
+    await h.message("v-yes", "customer", "Yes", later, metadata={"choice": "follow_up.solved"})
+    await h.message("v-yes", "assistant", "Thanks!", later, metadata={"event": "follow_up.answered"},
+                    trace={"decision": {"action": "follow_up", "rule": "solved"}})
+    await h.message("v-more", "customer", "And the lights?", later)
+    await h.message("v-more", "assistant", "Those too.", later, metadata=CITED, trace=trace("router_help"))
+    await h.message("v-no", "customer", "No", later, metadata={"choice": "follow_up.not_solved"})
+    await h.message("v-no", "assistant", "A person will help.", later, metadata={"event": "follow_up.answered"},
+                    trace={"decision": {"action": "follow_up", "rule": "not_solved"}})
+    await h.handoff("v-no", "general", "follow_up_unsolved", later, later + timedelta(hours=1))
+    await h.usage("acme", "v-yes", 7, 7, None)  # nothing of an uncounted chat counts anywhere
+
+    r = await build_report(database, "acme", since=SINCE, until=None, now=NOW)
+    # the seed's 7, and v-more and v-no: v-yes and v-left would each have been contained
+    assert (r.conversations, r.assistant_answered, r.escalated, r.contained) == (9, 9, 5, 3)
+    assert (r.containment_rate, r.escalation_rate) == (0.3333, 0.5556)
+    assert r.follow_ups.model_dump() == {"asked": 1, "solved": 1, "not_solved": 0, "unanswered": 0}
+    assert ("follow_up_unsolved", 1) in [(e.name, e.conversations) for e in r.escalation_by_trigger]
+    assert r.model_spend.total.calls == 3
+    assert {g.name: g.conversations for g in r.model_spend.by_tier} == {"enterprise": 3, "unknown": 6}
 
 
 async def test_the_window_selects_conversations_by_when_they_started(database):

@@ -86,8 +86,7 @@ class UsageGroup(BaseModel):
 class ModelSpend(BaseModel):
     total: Usage
     by_customer: list[UsageGroup]  # "verified" and "guest"
-    by_tier: list[UsageGroup]  # empty: see tier_note
-    tier_note: str
+    by_tier: list[UsageGroup]  # the verified customer's CRM tier; "unknown": guests and unread records
     by_workflow: list[UsageGroup]  # conversations in which that action ran
 
 

@@ -17,6 +17,12 @@ It is *resolved (unconfirmed)* when it is contained and no reply in it was a kno
 a customer who gave up silently still counts. The *measured* resolution rate comes from the
 follow-up asked after a contained conversation ("Did that solve it?",
 app/conversation/follow_up.py): solved / (solved + not solved) answers.
+
+A chat that only carried that follow-up (the next visit where the customer answered "Did
+that solve it?", or ignored it, and nothing else) is not a conversation of its own: counted,
+it would be contained, and every Yes would raise the containment rate. It is left out of the
+report; the answer counts in `follow_ups`, under the conversation it was about. A "No" that
+reopened the chat to a person stays in: a person served it.
 """
 
 from __future__ import annotations
@@ -49,9 +55,7 @@ from app.store.sql_dialect import json_text
 
 EARLIEST, LATEST = "0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"
 GAP_QUESTIONS = 20_000  # the newest gap questions clustered; the counts cover them all
-TIER_NOTE = ("Customer tiers are not recorded with conversations or traces; spend is split by "
-             "verified customer vs guest instead.")
-_COHORT = "SELECT id FROM conversations WHERE tenant = ? AND kind = 'customer' AND created_at >= ? AND created_at < ?"
+FOLLOW_UP_EVENTS = ("follow_up.ask", "follow_up.answered")  # the follow-up's own assistant messages
 
 
 async def has_tenant(db: Database, tenant: str) -> bool:
@@ -91,11 +95,19 @@ class _Query:
         self.db, self.tenant, self.window = db, tenant, (tenant, since, until)
         self.gap = (f"{json_text(db.backend, 't.trace', 'retrieval')} IS NOT NULL"
                     f" AND coalesce({json_text(db.backend, 'm.metadata', 'citations')}, '[]') = '[]'")
+        events = ", ".join(f"'{event}'" for event in FOLLOW_UP_EVENTS)
+        self.cohort = (  # the window's customer conversations, without chats that only carried a follow-up
+            "SELECT k.id FROM conversations k WHERE k.tenant = ? AND k.kind = 'customer'"
+            " AND k.created_at >= ? AND k.created_at < ?"
+            " AND NOT (EXISTS (SELECT 1 FROM follow_ups fu WHERE fu.asked_in = k.id)"
+            "     AND NOT EXISTS (SELECT 1 FROM handoffs hk WHERE hk.conversation_id = k.id)"
+            "     AND NOT EXISTS (SELECT 1 FROM messages mk WHERE mk.conversation_id = k.id AND mk.role = 'assistant'"
+            f"         AND coalesce({json_text(db.backend, 'mk.metadata', 'event')}, '') NOT IN ({events})))")
 
     async def rows(self, sql: str, *params: Any) -> list[Any]:
         """`sql` with `{cohort}` standing for the window's conversation ids (its params first)."""
         count = sql.count("{cohort}")
-        return await self.db.fetch_all(sql.replace("{cohort}", _COHORT), (*self.window * count, *params))
+        return await self.db.fetch_all(sql.replace("{cohort}", self.cohort), (*self.window * count, *params))
 
 
 async def build_report(db: Database, tenant: str, *, since: datetime | None, until: datetime | None,
@@ -191,7 +203,7 @@ async def _human(q: _Query, now: datetime) -> dict[str, Any]:
         " sum(CASE WHEN (claimed_at IS NOT NULL AND claimed_at > due_at) OR (claimed_at IS NULL AND due_at < ?)"
         "     THEN 1 ELSE 0 END) AS missed,"
         " sum(CASE WHEN claimed_at IS NULL AND due_at >= ? THEN 1 ELSE 0 END) AS pending"
-        f" FROM handoffs WHERE due_at IS NOT NULL AND conversation_id IN ({_COHORT}) GROUP BY queue ORDER BY queue",
+        f" FROM handoffs WHERE due_at IS NOT NULL AND conversation_id IN ({q.cohort}) GROUP BY queue ORDER BY queue",
         (at, at, *q.window))
     agents = await q.rows(
         "SELECT claimed_by, count(*) AS claims, sum(CASE WHEN outcome = 'resolved' THEN 1 ELSE 0 END) AS resolved,"
@@ -264,28 +276,31 @@ def _usage(r: Any) -> Usage:
 
 async def _spend(q: _Query) -> ModelSpend:
     """Joined straight to llm_usage (indexed by conversation), never through a grouped
-    subquery: SQLite would scan such a subquery once per outer row."""
+    subquery: SQLite would scan such a subquery once per outer row. Tiers are the verified
+    customer's CRM tier kept on the conversation (`unknown`: a guest, or a customer whose
+    record could not be read)."""
     sums = ("count(u.id) AS calls, sum(u.prompt_tokens) AS prompt, sum(u.completion_tokens) AS completion,"
             " sum(u.cost_usd) AS cost")
     total = (await q.rows(f"SELECT {sums} FROM llm_usage u WHERE u.conversation_id IN ({{cohort}}) AND u.tenant = ?",
                           q.tenant))[0]
-    customers = await q.db.fetch_all(
-        "SELECT CASE WHEN c.customer_id IS NULL THEN 'guest' ELSE 'verified' END AS name,"
-        f" count(DISTINCT c.id) AS conversations, {sums}"
-        " FROM conversations c LEFT JOIN llm_usage u ON u.conversation_id = c.id AND u.tenant = ?"
-        " WHERE c.tenant = ? AND c.kind = 'customer' AND c.created_at >= ? AND c.created_at < ?"
-        " GROUP BY 1 ORDER BY 1", (q.tenant, *q.window))
+
+    async def grouped(name: str) -> list[UsageGroup]:
+        rows = await q.rows(
+            f"SELECT {name} AS name, count(DISTINCT c.id) AS conversations, {sums}"
+            " FROM conversations c LEFT JOIN llm_usage u ON u.conversation_id = c.id AND u.tenant = c.tenant"
+            " WHERE c.id IN ({cohort}) GROUP BY 1 ORDER BY 1")
+        return [UsageGroup(name=r["name"], conversations=int(r["conversations"]), usage=_usage(r)) for r in rows]
+
     workflows = await q.db.fetch_all(
         f"SELECT l.action AS name, count(DISTINCT l.conversation_id) AS conversations, {sums}"
         " FROM (SELECT DISTINCT action, conversation_id FROM action_ledger WHERE conversation_id IN"
-        f"       ({_COHORT}) AND tenant = ?) l"
+        f"       ({q.cohort}) AND tenant = ?) l"
         " LEFT JOIN llm_usage u ON u.conversation_id = l.conversation_id AND u.tenant = ?"
         " GROUP BY l.action ORDER BY count(DISTINCT l.conversation_id) DESC, l.action",
         (*q.window, q.tenant, q.tenant))
     return ModelSpend(
         total=_usage(total),
-        by_customer=[UsageGroup(name=r["name"], conversations=int(r["conversations"]), usage=_usage(r))
-                     for r in customers],
-        by_tier=[], tier_note=TIER_NOTE,
+        by_customer=await grouped("CASE WHEN c.customer_id IS NULL THEN 'guest' ELSE 'verified' END"),
+        by_tier=await grouped("coalesce(c.customer_tier, 'unknown')"),
         by_workflow=[UsageGroup(name=r["name"], conversations=int(r["conversations"]), usage=_usage(r))
                      for r in workflows])

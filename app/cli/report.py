@@ -126,7 +126,9 @@ def as_text(r: Report) -> str:
     spend = r.model_spend
     out += ["", "Model spend", f"  total                        {_usage(spend.total)}"]
     out += [f"  {g.name:<28} {_usage(g.usage)} over {g.conversations} conversations" for g in spend.by_customer]
-    out += [f"  tiers: {spend.tier_note}", "  by workflow (conversations that ran the action):"]
+    out += ["  by customer tier:"]
+    out += [f"    {g.name:<26} {_usage(g.usage)} over {g.conversations} conversations" for g in spend.by_tier]
+    out += ["  by workflow (conversations that ran the action):"]
     out += [f"    {g.name:<26} {_usage(g.usage)} over {g.conversations} conversations"
             for g in spend.by_workflow] or ["    none"]
     out += ["", "Workload"]

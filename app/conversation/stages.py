@@ -192,7 +192,8 @@ class GuardInput:
 
 
 class Understand:
-    """Stage 4, triage: language, intent, entities, sentiment and priority of the message."""
+    """Stage 4, triage: language, intent, entities, sentiment and priority of the message. The
+    verified customer's CRM tier is kept on the conversation, so the report splits spend by it."""
 
     def __init__(self, conversations: ConversationStore, clock: clocks.Clock) -> None:
         self.conversations = conversations
@@ -207,6 +208,10 @@ class Understand:
             turn.text, classifier=runtime.classifier, connector=runtime.connector,
             conversations=self.conversations, identity=turn.identity, conversation=state.conversation,
             history=state.history, default_language=runtime.tenant.default_language, today=self.clock().date())
+        customer = state.understood.customer
+        tier = (customer.sla_tier or "").strip().lower() if customer is not None else ""
+        if tier and tier != state.conversation.customer_tier:
+            await self.conversations.record_tier(state.conversation.id, tier)
         state.timer.mark("triage")
         state.trace.understood(state.understood.as_trace())
         state.lang = state.understood.language.language

@@ -71,6 +71,7 @@ class Conversation:
     created_at: str
     updated_at: str
     flow: dict[str, Any] | None = None  # a task in progress (app/conversation/flows), as stored
+    customer_tier: str | None = None  # the verified customer's CRM tier, once read; spend is split by it
 
     @property
     def verified(self) -> bool:

@@ -99,6 +99,19 @@ class ConversationStore:
                 (name[:120], conversation_id),
             )
 
+    async def record_tier(self, conversation_id: str, tier: str) -> bool:
+        """Keep the verified customer's tier on the conversation, so its model spend is counted
+        under it (app/analytics/report.py). An empty tier never replaces a known one; a changed
+        tier (an upgrade mid-conversation) replaces the old. True when the row changed."""
+        tier = tier.strip().lower()
+        if not tier:
+            return False
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute(
+                "UPDATE conversations SET customer_tier = ? WHERE id = ?"
+                " AND (customer_tier IS NULL OR customer_tier <> ?)", (tier, conversation_id, tier))
+        return cursor.rowcount == 1
+
     async def delete(self, conversation_id: str) -> None:
         async with self.db.transaction() as tx:
             await tx.execute(  # a follow-up asked here stays counted for the conversation it was about

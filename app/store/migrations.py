@@ -331,5 +331,10 @@ async def m007_follow_ups(tx: aiosqlite.Connection) -> None:
     await tx.execute("CREATE INDEX follow_ups_by_user ON follow_ups(tenant, user_identifier)")
 
 
+async def m008_customer_tier(tx: aiosqlite.Connection) -> None:
+    """The verified customer's tier (the CRM's SLA tier), so model spend can be split by it."""
+    await tx.execute("ALTER TABLE conversations ADD COLUMN customer_tier TEXT")
+
+
 MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage, m003_pending_flow, m004_guarded_actions,
-                               m005_handoff_desk, m006_lead_role, m007_follow_ups]
+                               m005_handoff_desk, m006_lead_role, m007_follow_ups, m008_customer_tier]

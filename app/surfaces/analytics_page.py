@@ -208,7 +208,8 @@ def render_page(report: Report, tenants: Sequence[tuple[str, str]], *, days: int
             _escalations("by-queue", "Escalations by queue", report.escalation_by_queue),
             _durations(report), _sla(report), _csat(report), _gaps(report), _intents(report),
             _spend("spend-customer", "LLM spend by customer", spend.by_customer),
-            _spend("spend-tier", "LLM spend by customer tier", spend.by_tier, spend.tier_note),
+            _spend("spend-tier", "LLM spend by customer tier", spend.by_tier,
+                   "The verified customer's tier in the CRM; unknown: guests, or a record that could not be read."),
             _spend("spend-workflow", "LLM spend by workflow", spend.by_workflow),
             _workload(report)])
     total = spend_line(report)
