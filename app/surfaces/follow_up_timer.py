@@ -11,7 +11,7 @@ import asyncio
 import logging
 
 from app.core.domain import Identity
-from app.surfaces.console import commands as console
+from app.surfaces.console import live as console
 from app.surfaces.runtime import RUNTIME
 
 log = logging.getLogger(__name__)
