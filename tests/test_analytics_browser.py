@@ -215,6 +215,8 @@ def test_report_in_the_console_links_a_lead_to_each_served_tenants_page(lead, se
         lead.switch_to.window(opened.pop())
     wait_for(lead, server, "the page the link opens", lambda d: "Analytics · Other Ltd" in page_text(d))
     assert Select(lead.find_element(By.ID, "days")).first_selected_option.text == "last 30 days"
+    lead.find_element(By.LINK_TEXT, "Agent console").click()  # and back
+    wait_for(lead, server, "the console again", lambda d: "Signed in as Lee Lead" in page_text(d))
 
 
 def test_an_unserved_or_unknown_tenant_is_not_found(lead, server):

@@ -18,8 +18,10 @@ from app.surfaces.svg_charts import Bar, bar_chart
 DASH = "—"
 Dates = tuple[str | None, str | None]
 DAY_CHOICES = (7, 30, 90, 365)
+HEAD = '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
 STYLE = """body{font-family:system-ui,sans-serif;margin:0;color:#1f2937;background:#f8fafc}
-header{background:#0f766e;color:#fff;padding:1rem 2rem}header h1{margin:0;font-size:1.4rem}
+header{background:#0f766e;color:#fff;padding:1rem 2rem;display:flex;justify-content:space-between;align-items:center}
+header h1{margin:0;font-size:1.4rem}header a{color:#fff}svg.chart{max-width:100%;height:auto}
 main{max-width:72rem;margin:0 auto;padding:1rem 2rem 3rem}form{margin:1rem 0}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.75rem;margin:1rem 0}
 .tile{background:#fff;border:1px solid #e2e8f0;border-radius:.5rem;padding:.75rem}
@@ -228,9 +230,10 @@ def render_page(report: Report, tenants: Sequence[tuple[str, str]], *, days: int
             _spend("spend-workflow", "LLM spend by workflow", spend.by_workflow),
             _workload(report)])
     total = spend_line(report)
-    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return (f"{HEAD}"
             f"<title>Analytics · {escape(tenant_name)}</title><style>{STYLE}</style></head><body>"
-            f"<header><h1>Analytics · {escape(tenant_name)}</h1></header><main>"
+            f"<header><h1>Analytics · {escape(tenant_name)}</h1>"
+            '<a href="/" id="console">Agent console</a></header><main>'
             f"{_selector(tenants, report.tenant, days, dates)}"
             f'<p class="note">Conversations started {escape(period_text(report))}; generated '
             f"{escape(moment(report.generated_at))}. {escape(total)}</p>"
@@ -245,7 +248,7 @@ def spend_line(report: Report) -> str:
 def message_page(status_title: str, message: str, *, sign_in: bool = False) -> str:
     """A small page for 401 / 403 / 404 answers, saying what happened in one sentence."""
     link = '<p><a href="/login">Sign in to the agent console</a></p>' if sign_in else ""
-    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return (f"{HEAD}"
             f"<title>{escape(status_title)}</title><style>{STYLE}</style></head><body>"
             f"<header><h1>{escape(status_title)}</h1></header><main>"
             f'<p id="message">{escape(message)}</p>{link}</main></body></html>')
