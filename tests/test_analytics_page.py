@@ -15,7 +15,7 @@ from app.analytics.model import Report
 from app.analytics.report import build_report
 from app.store import AccountStore, SqliteDatabase
 from app.store.migrations import MIGRATIONS, m006_lead_role
-from app.surfaces.analytics_page import overall_csat, pct, render_page, tiles
+from app.surfaces.analytics_page import overall_csat, pct, render_page, report_links, tiles
 from app.surfaces.svg_charts import BAR_SPACE, Bar, bar_chart
 from tests.test_report import NOW, SINCE, seed
 
@@ -167,3 +167,9 @@ def test_a_dates_period_stays_in_the_form_and_reads_as_utc_times():
     assert {attrs.get("value") for tag, attrs in parse(by_days).tags if tag == "input"} == {""}
     assert '<option value="30" selected>' in by_days and '<option value="" selected>' not in by_days
     assert "from 2026-11-01 00:00 UTC to now" in by_days
+
+
+
+def test_report_links_keep_a_tenants_name_inside_its_markdown_link():
+    assert report_links([("acme", "Acme [EU] \\ Co"), ("b", "B & Co")]) == (
+        r"[Acme \[EU\] \\ Co](/console/analytics?tenant=acme&days=30), [B & Co](/console/analytics?tenant=b&days=30)")

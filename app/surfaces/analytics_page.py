@@ -8,6 +8,7 @@ None (nothing to divide by) shows "—", never 0 %.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 from urllib.parse import urlencode
@@ -256,3 +257,14 @@ def message_page(status_title: str, message: str, *, sign_in: bool = False) -> s
 
 def page_link(tenant: str, days: int = 30) -> str:
     return "/console/analytics?" + urlencode({"tenant": tenant, "days": days})
+
+
+
+MARKDOWN_LINK_TEXT = re.compile(r"([\\\[\]])")  # what would end a Markdown link's text early
+
+
+def report_links(tenants: Sequence[tuple[str, str]], days: int = 30) -> str:
+    """Markdown links to each (id, name) tenant's page, for the console's `/report`; brackets
+    and backslashes in a name are escaped so the link stays whole."""
+    shown = [(MARKDOWN_LINK_TEXT.sub(r"\\\1", name), page_link(tid, days)) for tid, name in tenants]
+    return ", ".join(f"[{name}]({link})" for name, link in shown)

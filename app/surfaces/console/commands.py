@@ -10,14 +10,12 @@ conversation they have open.
 
 from __future__ import annotations
 
-import re
-
 import chainlit as cl
 
 from app.conversation import trace_view
 from app.store.accounts import Agent
 from app.surfaces.analytics_api import may_see_analytics
-from app.surfaces.analytics_page import page_link
+from app.surfaces.analytics_page import report_links
 from app.surfaces.console.session import ACTIVE, HELP, say
 from app.surfaces.console.view import short
 from app.surfaces.console.work import add_note, claim, release, resolve_reference, send_to_customer, show_queue, suggest
@@ -64,14 +62,8 @@ async def show_report_links(agent: Agent) -> None:
     if not tenants:
         await say("You serve no configured tenant, so there is no analytics to show.")
         return
-    links = ", ".join(f"[{link_text(tenant.name)}]({page_link(tenant.id)})" for tenant in tenants)
+    links = report_links([(tenant.id, tenant.name) for tenant in tenants])
     await say(f"Analytics (last 30 days; pick another period on the page): {links}")
-
-
-
-def link_text(name: str) -> str:
-    """A tenant's name as the text of a Markdown link (brackets would end it early)."""
-    return re.sub(r"([\\\[\]])", r"\\\1", name)
 
 
 async def show_traces(agent: Agent, ref: str = "") -> None:
