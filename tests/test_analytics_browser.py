@@ -36,6 +36,7 @@ pytestmark = pytest.mark.timeout(900)  # a server start and a real chat under a 
 
 LEAD = ("lead@analytics.example", "Lee Lead", "lead-password-1")
 AGENT = ("agent@analytics.example", "Ann Agent", "agent-password-1")
+ADMIN = ("admin@analytics.example", "Ada Admin", "admin-password-1")
 TENANTS = {"acme": "Acme & Co", "other": "Other Ltd", "gamma": "Gamma"}  # the lead serves acme and other
 SINCE = "2026-11-01"  # the hand-worked history starts on 2 November (and has one October conversation)
 FORBIDDEN = "Analytics is for support leads and admins."
@@ -43,9 +44,9 @@ NOT_FOUND = "No tenant with that id."
 
 
 def accounts() -> str:
-    lead, agent = ({"email": e, "name": n, "password": p} for e, n, p in (LEAD, AGENT))
+    lead, agent, admin = ({"email": e, "name": n, "password": p} for e, n, p in (LEAD, AGENT, ADMIN))
     return json.dumps([lead | {"role": "lead", "tenants": ["acme", "other"]},
-                       agent | {"role": "agent", "tenants": ["acme", "other"]}])
+                       agent | {"role": "agent", "tenants": ["acme", "other"]}, admin | {"role": "admin"}])
 
 
 async def seed_store(path: Path) -> None:
@@ -280,3 +281,12 @@ def test_a_customers_session_is_not_a_sign_in(server):
         assert client.cookies  # the widget's session cookie is set
         answer = client.get("/console/analytics?tenant=acme")
     assert answer.status_code == 401 and "Sign in to the agent console" in answer.text
+
+
+def test_an_admin_serving_every_tenant_sees_each_and_starts_at_the_first(server):
+    with signed_in(server, ADMIN[0], ADMIN[2]) as client:
+        answer = client.get("/console/analytics")
+    assert answer.status_code == 200 and "<title>Analytics · Acme &amp; Co</title>" in answer.text
+    assert '<option value="acme" selected>Acme &amp; Co</option><option value="gamma">Gamma</option>' \
+        '<option value="other">Other Ltd</option>' in answer.text
+    assert '<option value="30" selected>last 30 days</option>' in answer.text
