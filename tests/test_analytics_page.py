@@ -15,7 +15,7 @@ from app.analytics.model import Report
 from app.analytics.report import build_report
 from app.store import AccountStore, SqliteDatabase
 from app.store.migrations import MIGRATIONS, m006_lead_role
-from app.surfaces.analytics_page import overall_csat, pct, render_page, tiles
+from app.surfaces.analytics_page import overall_csat, pct, render_page, report_links, tiles
 from app.surfaces.svg_charts import BAR_SPACE, Bar, bar_chart
 from tests.test_report import NOW, SINCE, seed
 
@@ -154,3 +154,22 @@ async def test_the_lead_role_migration_keeps_agents_and_their_tokens(tmp_path):
             async with db.transaction() as tx:
                 await tx.execute("INSERT INTO agent_tokens (token_hash, agent_email, created_at)"
                                  " VALUES ('x', 'no', 't')")
+
+
+def test_a_dates_period_stays_in_the_form_and_reads_as_utc_times():
+    dated = render_page(report(since="2026-11-01T00:00:00.000Z", until="2026-12-01T00:00:00.000Z"), TENANTS,
+                        dates=("2026-11-01", "2026-11-30"))
+    fields = {attrs.get("name"): attrs.get("value") for tag, attrs in parse(dated).tags if tag == "input"}
+    assert fields == {"since": "2026-11-01", "until": "2026-11-30"}
+    assert '<option value="" selected>the dates given</option>' in dated
+    assert "from 2026-11-01 00:00 UTC to 2026-12-01 00:00 UTC; generated 2026-12-01 10:00 UTC." in dated
+    by_days = render_page(report(since="2026-11-01T00:00:00.000Z"), TENANTS, days=30, dates=("x", None))
+    assert {attrs.get("value") for tag, attrs in parse(by_days).tags if tag == "input"} == {""}
+    assert '<option value="30" selected>' in by_days and '<option value="" selected>' not in by_days
+    assert "from 2026-11-01 00:00 UTC to now" in by_days
+
+
+
+def test_report_links_keep_a_tenants_name_inside_its_markdown_link():
+    assert report_links([("acme", "Acme [EU] \\ Co"), ("b", "B & Co")]) == (
+        r"[Acme \[EU\] \\ Co](/console/analytics?tenant=acme&days=30), [B & Co](/console/analytics?tenant=b&days=30)")

@@ -1,6 +1,6 @@
 """The handoff desk: agents take conversations, talk with the customer, and give them back.
 
-The console (app/surfaces/console/commands.py) and the Queue API (app/surfaces/queue_api.py) both work through this
+The console (app/surfaces/console/work.py) and the Queue API (app/surfaces/queue_api.py) both work through this
 desk, so a claim, a message or a release means the same in either. Transitions go through
 the store's guarded updates: a claim either wins outright or fails with a sentence the
 agent can act on. Each transition leaves a message in the customer's transcript (who joined,

@@ -94,4 +94,5 @@ def install_analytics_route(app: FastAPI, services: Callable[[], Services | None
             return _page(400, "Bad period", "since must be before until.")
         report = await build_report(current.db, chosen, since=start, until=end, now=now)
         log.info("analytics for %s shown to %s", chosen, agent.email)
-        return HTMLResponse(render_page(report, served, days=period), headers={"Cache-Control": "no-store"})
+        page = render_page(report, served, days=period, dates=(since, until))
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})

@@ -8,6 +8,7 @@ None (nothing to divide by) shows "—", never 0 %.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 from urllib.parse import urlencode
@@ -16,9 +17,12 @@ from app.analytics.model import Durations, Report, UsageGroup
 from app.surfaces.svg_charts import Bar, bar_chart
 
 DASH = "—"
+Dates = tuple[str | None, str | None]
 DAY_CHOICES = (7, 30, 90, 365)
+HEAD = '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
 STYLE = """body{font-family:system-ui,sans-serif;margin:0;color:#1f2937;background:#f8fafc}
-header{background:#0f766e;color:#fff;padding:1rem 2rem}header h1{margin:0;font-size:1.4rem}
+header{background:#0f766e;color:#fff;padding:1rem 2rem;display:flex;justify-content:space-between;align-items:center}
+header h1{margin:0;font-size:1.4rem}header a{color:#fff}svg.chart{max-width:100%;height:auto}
 main{max-width:72rem;margin:0 auto;padding:1rem 2rem 3rem}form{margin:1rem 0}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.75rem;margin:1rem 0}
 .tile{background:#fff;border:1px solid #e2e8f0;border-radius:.5rem;padding:.75rem}
@@ -176,24 +180,39 @@ def _workload(report: Report) -> str:
     return waiting + load
 
 
-def _selector(tenants: Sequence[tuple[str, str]], current: str, days: int | None) -> str:
+def _selector(tenants: Sequence[tuple[str, str]], current: str, days: int | None, dates: Dates) -> str:
+    """Tenant and period: a number of days, or dates (which win when given; "dates" in the days
+    list then stays selected, so switching tenant keeps the same period)."""
     options = "".join(f'<option value="{escape(tid)}"{" selected" if tid == current else ""}>{escape(name)}</option>'
                       for tid, name in tenants)
+    custom = days is None and any(dates)
     day_options = "".join(f'<option value="{d}"{" selected" if d == days else ""}>last {d} days</option>'
                           for d in DAY_CHOICES)
+    day_options += f'<option value=""{" selected" if custom else ""}>the dates given</option>'
+    since, until = (escape(d or "") for d in dates) if custom else ("", "")
     return (f'<form method="get" action="/console/analytics"><label>Tenant <select name="tenant" id="tenant">'
             f'{options}</select></label> <label>Period <select name="days" id="days">{day_options}</select></label>'
+            f' <label>from <input type="date" name="since" id="since" value="{since}"></label>'
+            f' <label>to <input type="date" name="until" id="until" value="{until}"></label>'
             ' <button type="submit">Show</button></form>')
+
+
+def moment(stamp: str) -> str:
+    """A store timestamp (2026-11-02T10:00:00.000Z) as a reader writes it: 2026-11-02 10:00 UTC."""
+    return f"{stamp[:16].replace('T', ' ')} UTC"
 
 
 def period_text(report: Report) -> str:
     if report.since is None and report.until is None:
-        return "all time"
-    return f"{report.since or 'the start'} to {report.until or 'now'}"
+        return "at any time"
+    since = f"from {moment(report.since)}" if report.since else "from the start"
+    return f"{since} to {moment(report.until) if report.until else 'now'}"
 
 
-def render_page(report: Report, tenants: Sequence[tuple[str, str]], *, days: int | None = None) -> str:
-    """The whole page for `report`; `tenants` are (id, name) the reader serves, for the selector."""
+def render_page(report: Report, tenants: Sequence[tuple[str, str]], *, days: int | None = None,
+                dates: Dates = (None, None)) -> str:
+    """The whole page for `report`; `tenants` are (id, name) the reader serves, for the selector;
+    `days` or `dates` (since, until as the reader typed them) the period it was asked for."""
     tenant_name = dict(tenants).get(report.tenant, report.tenant)
     tile_html = "".join(f'<div class="tile" data-kpi="{escape(name)}"><div class="name">{escape(name)}</div>'
                         f'<div class="figure">{escape(figure)}</div></div>' for name, figure in tiles(report))
@@ -213,12 +232,13 @@ def render_page(report: Report, tenants: Sequence[tuple[str, str]], *, days: int
             _spend("spend-workflow", "LLM spend by workflow", spend.by_workflow),
             _workload(report)])
     total = spend_line(report)
-    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return (f"{HEAD}"
             f"<title>Analytics · {escape(tenant_name)}</title><style>{STYLE}</style></head><body>"
-            f"<header><h1>Analytics · {escape(tenant_name)}</h1></header><main>"
-            f"{_selector(tenants, report.tenant, days)}"
+            f"<header><h1>Analytics · {escape(tenant_name)}</h1>"
+            '<a href="/" id="console">Agent console</a></header><main>'
+            f"{_selector(tenants, report.tenant, days, dates)}"
             f'<p class="note">Conversations started {escape(period_text(report))}; generated '
-            f"{escape(report.generated_at)}. {escape(total)}</p>"
+            f"{escape(moment(report.generated_at))}. {escape(total)}</p>"
             f'<div class="tiles">{tile_html}</div>{body}</main></body></html>')
 
 
@@ -230,7 +250,7 @@ def spend_line(report: Report) -> str:
 def message_page(status_title: str, message: str, *, sign_in: bool = False) -> str:
     """A small page for 401 / 403 / 404 answers, saying what happened in one sentence."""
     link = '<p><a href="/login">Sign in to the agent console</a></p>' if sign_in else ""
-    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return (f"{HEAD}"
             f"<title>{escape(status_title)}</title><style>{STYLE}</style></head><body>"
             f"<header><h1>{escape(status_title)}</h1></header><main>"
             f'<p id="message">{escape(message)}</p>{link}</main></body></html>')
@@ -238,3 +258,14 @@ def message_page(status_title: str, message: str, *, sign_in: bool = False) -> s
 
 def page_link(tenant: str, days: int = 30) -> str:
     return "/console/analytics?" + urlencode({"tenant": tenant, "days": days})
+
+
+
+MARKDOWN_LINK_TEXT = re.compile(r"([\\\[\]])")  # what would end a Markdown link's text early
+
+
+def report_links(tenants: Sequence[tuple[str, str]], days: int = 30) -> str:
+    """Markdown links to each (id, name) tenant's page, for the console's `/report`; brackets
+    and backslashes in a name are escaped so the link stays whole."""
+    shown = [(MARKDOWN_LINK_TEXT.sub(r"\\\1", name), page_link(tid, days)) for tid, name in tenants]
+    return ", ".join(f"[{name}]({link})" for name, link in shown)

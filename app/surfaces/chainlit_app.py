@@ -27,6 +27,9 @@ from app.surfaces import follow_up_timer, socket_guard
 from app.surfaces.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
 from app.surfaces.console import approvals as console_approvals
 from app.surfaces.console import commands as console
+from app.surfaces.console import live as console_live
+from app.surfaces.console import session as console_session
+from app.surfaces.console import work as console_work
 from app.surfaces.datalayer import FrontlineDataLayer
 from app.surfaces.http_security import CLIENT_ADDRESS, SecurityHeaders
 from app.surfaces.live_events import LocalRelay
@@ -55,8 +58,8 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
                 url = settings.redis_url.get_secret_value()
                 share_socketio(sio, url)
                 RUNTIME.relay = await stack.enter_async_context(
-                    open_redis_relay(url, console.render_live, f"{settings.replica}:{new_id()[:8]}"))
-                stack.callback(setattr, RUNTIME, "relay", LocalRelay(console.render_live))
+                    open_redis_relay(url, console_live.render_live, f"{settings.replica}:{new_id()[:8]}"))
+                stack.callback(setattr, RUNTIME, "relay", LocalRelay(console_live.render_live))
         except FrontlineError as exc:  # an operator's problem: say it plainly, no traceback
             log.error("Frontline cannot start: %s", exc)
             raise SystemExit(1) from None
@@ -77,14 +80,14 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         RUNTIME.services = services
         stack.callback(setattr, RUNTIME, "services", None)
         if services.recovery is not None:  # what a restart recovers reaches chats that are open
-            services.recovery.notify = console.to_customer
+            services.recovery.notify = console_live.to_customer
         async with _chainlit_lifespan(app):
             log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
             yield
 
 
 chainlit_server.router.lifespan_context = _lifespan
-RUNTIME.relay = LocalRelay(console.render_live)  # one process; start-up swaps in Redis when configured
+RUNTIME.relay = LocalRelay(console_live.render_live)  # one process; start-up swaps in Redis when configured
 install_routes(chainlit_server, lambda: RUNTIME.services)
 install_queue_api(chainlit_server, lambda: RUNTIME.services)
 
@@ -134,14 +137,14 @@ def _identity():  # type: ignore[no-untyped-def]
 async def _start() -> None:
     session = cl.context.session
     if _role() == ROLE_AGENT:
-        agent = await console.current_agent()
+        agent = await console_session.current_agent()
         if agent is None:
             return
         RUNTIME.sessions.add_agent(agent.email, session.id)
         RUNTIME.require().presence.session_opened(session.id, agent.email, agent.tenants)
-        await cl.Message(content=f"Signed in as **{agent.name}**. {console.HELP}",
-                         author=console.CONSOLE).send()
-        await console.show_queue(agent)
+        await cl.Message(content=f"Signed in as **{agent.name}**. {console_session.HELP}",
+                         author=console_session.CONSOLE).send()
+        await console_work.show_queue(agent)
         return
     try:
         identity = _identity()
@@ -170,9 +173,9 @@ async def _ask_follow_up(thread_id: str, identity: Any) -> None:
         return
     message, offered = asked
     question = cl.Message(content=message.content, author=ASSISTANT_AUTHOR, id=message.id,
-                          actions=[console.reply_button(c.label, c.value) for c in offered])
+                          actions=[console_live.reply_button(c.label, c.value) for c in offered])
     await question.send()
-    console.offer_choices(question.actions)
+    console_live.offer_choices(question.actions)
 
 
 @cl.on_chat_resume
@@ -195,7 +198,7 @@ async def _end() -> None:
 @cl.on_message
 async def _message(message: cl.Message) -> None:
     if _role() == ROLE_AGENT:
-        agent = await console.current_agent()
+        agent = await console_session.current_agent()
         if agent is not None:
             command, _, argument = message.content.strip().partition(" ")
             if not await console_approvals.handle_command(agent, command.lower(), argument):
@@ -212,7 +215,7 @@ async def _quick_reply(action: cl.Action) -> None:
     if _role() == ROLE_AGENT:
         return
     thread_id = cl.context.session.thread_id
-    await console.close_choices(action)
+    await console_live.close_choices(action)
     if await _already_answered(thread_id, action.forId):
         await cl.Message(content=say("choice.answered", _identity().locale), author=ASSISTANT_AUTHOR).send()
         return
@@ -253,7 +256,7 @@ async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str
         streaming = True
         await answer.stream_token(token)
 
-    await console.close_choices()
+    await console_live.close_choices()
     follow_up_timer.stop(thread_id)
     try:
         identity = _identity()
@@ -276,17 +279,17 @@ async def _customer_turn(thread_id: str, message_id: str, text: str, choice: str
         answer.actions = [cl.Action(name="reply", label=c.label, payload={"value": c.value, "label": c.label})
                           for c in outcome.choices]
         await answer.send()
-        console.offer_choices(answer.actions)
+        console_live.offer_choices(answer.actions)
     elif streaming and not silenced:  # a person took the conversation while the model was answering
         await answer.remove()
     if outcome.reply is not None and not outcome.queued and conversation.state is Ownership.ASSISTANT:
         follow_up_timer.restart(thread_id, identity)
     if outcome.queued:
-        await console.announce_queued(conversation)
+        await console_live.announce_queued(conversation)
     if outcome.approvals:
         await console_approvals.announce_approvals(outcome.approvals)
     if outcome.relay_to_agent:
-        await console.to_agent(conversation, outcome.incoming)
+        await console_live.to_agent(conversation, outcome.incoming)
 
 
 async def _is_stored(message_id: MessageId) -> bool:
@@ -300,16 +303,16 @@ async def _is_stored(message_id: MessageId) -> bool:
 # -- agent console buttons --------------------------------------------------------------
 
 async def _agent_for_action() -> Any:
-    agent = await console.current_agent() if _role() == ROLE_AGENT else None
+    agent = await console_session.current_agent() if _role() == ROLE_AGENT else None
     if agent is None:
-        await cl.Message(content="Only signed-in agents can do that.", author=console.CONSOLE).send()
+        await cl.Message(content="Only signed-in agents can do that.", author=console_session.CONSOLE).send()
     return agent
 
 
 @cl.action_callback("claim")
 async def _claim(action: cl.Action) -> None:
     if agent := await _agent_for_action():
-        await console.claim(agent, str(action.payload.get("conversation", "")))
+        await console_work.claim(agent, str(action.payload.get("conversation", "")))
 
 
 @cl.action_callback("open")
@@ -319,9 +322,9 @@ async def _open(action: cl.Action) -> None:
             ConversationId(str(action.payload.get("conversation", ""))))
         if conversation is None or conversation.assigned_agent != agent.email:
             await cl.Message(content="That conversation is not yours any more.",
-                             author=console.CONSOLE).send()
+                             author=console_session.CONSOLE).send()
             return
-        await console.open_conversation(agent, conversation)
+        await console_work.open_conversation(agent, conversation)
 
 
 @cl.action_callback("send_suggestion")
@@ -329,7 +332,7 @@ async def _send_suggestion(action: cl.Action) -> None:
     """The agent sent the suggested reply, edited in the console or as it was drafted."""
     if agent := await _agent_for_action():
         payload = action.payload
-        await console.send_to_customer(agent, str(payload.get("text", "")),
+        await console_work.send_to_customer(agent, str(payload.get("text", "")),
                                        conversation_id=str(payload.get("conversation", "")) or None,
                                        suggestion_id=str(payload.get("suggestion", "")) or None)
 
@@ -349,10 +352,10 @@ async def _reject(action: cl.Action) -> None:
 @cl.action_callback("resolve")
 async def _resolve(action: cl.Action) -> None:
     if agent := await _agent_for_action():
-        await console.release(agent, str(action.payload.get("conversation", "")), "resolve")
+        await console_work.release(agent, str(action.payload.get("conversation", "")), "resolve")
 
 
 @cl.action_callback("handback")
 async def _handback(action: cl.Action) -> None:
     if agent := await _agent_for_action():
-        await console.release(agent, str(action.payload.get("conversation", "")), "handback")
+        await console_work.release(agent, str(action.payload.get("conversation", "")), "handback")

@@ -78,7 +78,7 @@ def _server_timers() -> SilenceTimers:
     a timer, so that `SilenceTimers` itself can be used (and tested) without it."""
     global _server
     if _server is None:
-        from app.surfaces.console import commands as console
+        from app.surfaces.console import live as console
         from app.surfaces.runtime import RUNTIME
 
         async def deliver(thread_id: str, asked: Asked) -> None:

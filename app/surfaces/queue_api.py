@@ -2,7 +2,7 @@
 
 It is the console without the Chainlit UI: the same HandoffDesk calls, so a claim, a
 message or a release means exactly what it means in the console, and the customer sees the
-result live in the same way (app/surfaces/console/commands.py pushes it into their open chat sessions).
+result live in the same way (app/surfaces/console/live.py pushes it into their open chat sessions).
 
 Agents authenticate with a bearer token from `AccountStore.issue_token`; only its hash is
 stored. A conversation of a company the agent doesn't serve answers 404, like one that
@@ -25,7 +25,7 @@ from app.core.errors import OwnershipConflict
 from app.handoff.desk import MAX_NOTE_CHARS, HandoffDesk
 from app.store.accounts import Agent
 from app.store.handoffs import HandoffRecord
-from app.surfaces.console.commands import announce_release, to_customer
+from app.surfaces.console.live import announce_release, to_customer
 from app.surfaces.web import json_error, move_catch_all_last, read_json_body
 
 if TYPE_CHECKING:

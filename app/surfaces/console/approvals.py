@@ -13,7 +13,9 @@ import chainlit as cl
 from app.core.errors import ApprovalError
 from app.store.accounts import Agent
 from app.store.actions import Approval
-from app.surfaces.console.commands import say, short, to_customer
+from app.surfaces.console.live import to_customer
+from app.surfaces.console.session import say
+from app.surfaces.console.view import short
 from app.surfaces.live_events import LiveEvent
 from app.surfaces.runtime import RUNTIME
 
