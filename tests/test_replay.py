@@ -21,6 +21,7 @@ import yaml
 from app.cli.main import main
 from app.config.settings import Settings
 from app.services import build_services
+from app.store import open_database
 from tests.support.engine import Chat, fixed_clock
 from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, connector_options
 from tests.support.server import PROJECT_ROOT, demo_tenant_file
@@ -236,3 +237,29 @@ def test_an_unknown_tenant_or_an_invalid_candidate_file_is_exit_2(env, capsys, t
     broken.write_text("intents: [not, a, mapping]\n")
     code, out, err = frontline(capsys, "replay", "demo", "--since", SINCE, "--with", f"intents={broken}")
     assert code == 2 and out == "" and err.startswith("error: ") and err.count("\n") == 1, err
+
+
+def test_a_store_on_postgresql_is_replayed_and_left_as_it_was(postgres_url, tmp_path, capsys, monkeypatch):
+    tenant = demo_tenant_file(tmp_path, ARTICLES)
+    settings = Settings(data_dir=tmp_path / "data", tenants=[tenant], database_url=postgres_url)
+
+    async def talk() -> dict[str, int]:
+        async with build_services(settings, clock=fixed_clock()) as services:
+            chat = Chat(services, "cus_1001")
+            for text in ("Please send me a copy of invoice INV-2026-0079", "yes"):
+                await chat.say(text)
+        return await counts()
+
+    async def counts() -> dict[str, int]:
+        async with open_database(settings) as db:
+            return {table: (await db.fetch_one(f"SELECT count(*) FROM {table}"))[0]
+                    for table in ("conversations", "messages", "decision_traces", "action_ledger", "audit_events")}
+
+    before = asyncio.run(talk())
+    assert before["messages"] == 4 and before["action_ledger"] == 1, before
+    for name, value in (("FRONTLINE_DATA_DIR", settings.data_dir), ("FRONTLINE_TENANTS", tenant),
+                        ("FRONTLINE_DATABASE_URL", postgres_url)):
+        monkeypatch.setenv(name, str(value))
+    report = replay_json(capsys, f"intents={DEMO / 'intents.yaml'}")
+    assert (report["turns"], report["changed"], report["unsent_writes"]) == (2, 0, ["send_invoice_copy"]), report
+    assert asyncio.run(counts()) == before, "a replay must never write to the real store"
