@@ -24,6 +24,7 @@ from app.services import build_services
 from app.store import open_database
 from tests.support.engine import Chat, fixed_clock
 from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, connector_options
+from tests.support.fake_llm import call, reply
 from tests.support.server import PROJECT_ROOT, demo_tenant_file
 from tests.support.webhook_receiver import Receiver
 
@@ -263,3 +264,40 @@ def test_a_store_on_postgresql_is_replayed_and_left_as_it_was(postgres_url, tmp_
     report = replay_json(capsys, f"intents={DEMO / 'intents.yaml'}")
     assert (report["turns"], report["changed"], report["unsent_writes"]) == (2, 0, ["send_invoice_copy"]), report
     assert asyncio.run(counts()) == before, "a replay must never write to the real store"
+
+
+def test_llm_mode_asks_the_model_with_the_real_history_and_grounded_does_not(fake_llm, tmp_path, capsys,
+                                                                           monkeypatch):
+    model = {"model": "openai/gpt-4o-mini", "api_base": fake_llm.url, "timeout": 5, "retries": 0}
+    tenant = demo_tenant_file(tmp_path, ARTICLES, llm=model)
+    settings = Settings(data_dir=tmp_path / "data", tenants=[tenant])
+
+    def script(first: str) -> None:
+        fake_llm.script.clear()
+        fake_llm.queue(call("search_help_center", {"query": "shipping times"}), reply(first),
+                       reply("Canada takes a little longer."))
+
+    async def talk() -> list[str]:
+        async with build_services(settings, clock=fixed_clock()) as services:
+            chat = Chat(services)
+            return [(await chat.say(text))[1]["decision"]["action"]
+                    for text in ("How long does shipping take?", "And to Canada?")]
+
+    script("Standard shipping takes 3 to 5 business days.")
+    assert asyncio.run(talk()) == ["answer", "answer"]
+    monkeypatch.setenv("FRONTLINE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("FRONTLINE_TENANTS", str(tenant))
+    script("CANDIDATE-WORDING of the first answer.")
+    asked = len(fake_llm.requests)
+    report = replay_json(capsys, f"intents={DEMO / 'intents.yaml'}")
+    assert (report["turns"], report["changed"]) == (2, 0), report
+    assert len(fake_llm.requests) - asked == 3, "the candidate searched and answered, then answered again"
+    second = json.dumps(fake_llm.requests[-1]["messages"])
+    assert "Standard shipping takes 3 to 5 business days." in second, "the real earlier reply is the history"
+    assert "CANDIDATE-WORDING" not in second, "the candidate's own earlier reply is not"
+
+    asked = len(fake_llm.requests)
+    code, out, err = frontline(capsys, "replay", "demo", "--since", SINCE, "--grounded",
+                               "--with", f"intents={DEMO / 'intents.yaml'}", "--json")
+    assert code == 0 and json.loads(out)["turns"] == 2, out + err
+    assert len(fake_llm.requests) == asked, "--grounded never asks the model"
