@@ -10,6 +10,7 @@
     frontline versions TENANT  the file versions that decided the tenant's replies (app/cli/versions.py)
     frontline eval TENANT      run the tenant's test conversations; exit 1 if one fails (app/cli/eval.py)
     frontline report TENANT    the support lead's figures for a tenant (app/cli/report.py)
+    frontline replay TENANT --since DATE --with K=PATH   what a candidate config would decide differently
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from app.cli import audit as audit_command
 from app.cli import eval as eval_command
 from app.cli import kb as kb_commands
+from app.cli import replay as replay_command
 from app.cli import report as report_command
 from app.cli import token as token_command
 from app.cli import triage as triage_command
@@ -94,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     versions_command.add_parser(commands)
     eval_command.add_parser(commands)
     report_command.add_parser(commands)
+    replay_command.add_parser(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -119,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "audit":
             logging.getLogger().setLevel(logging.WARNING)
             return asyncio.run(audit_command.run(settings, args))
+        if args.command == "replay":
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(replay_command.run(settings, args))
         if args.command == "report":
             logging.getLogger().setLevel(logging.WARNING)
             return asyncio.run(report_command.run(settings, args))
