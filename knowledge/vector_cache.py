@@ -5,14 +5,17 @@ Processes that share the folder share the work: a help center or an intent list 
 by one server is read back by the next one, even with a fresh data folder. Only content an
 operator supplies goes in (help-center sections, intent examples), never a customer's words.
 
-The files only grow; delete one to prune it. An unreadable file is ignored and rewritten.
+The files only grow; delete one to prune it. An unreadable file is ignored and rewritten,
+and a folder that cannot be written is reported in the log: the cache only ever saves time.
 Writers merge with what is on disk and replace the file in one rename, so a reader never
 sees half a file and two writers at once lose at most each other's newest vectors.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -23,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.embedder import Embedder
+
+log = logging.getLogger(__name__)
 
 
 def _key(text: str) -> bytes:
@@ -65,12 +70,17 @@ class VectorCache:
             for name in sorted(self._dirty):
                 path = Path(name)
                 merged = _read(path) | self._known[name]
-                self.folder.mkdir(parents=True, exist_ok=True)
                 scratch = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-                with scratch.open("wb") as handle:
-                    np.savez(handle, keys=np.array(list(merged), dtype="S32"),
-                             vectors=np.stack(list(merged.values())))
-                os.replace(scratch, path)
+                try:
+                    self.folder.mkdir(parents=True, exist_ok=True)
+                    with scratch.open("wb") as handle:
+                        np.savez(handle, keys=np.array(list(merged), dtype="S32"),
+                                 vectors=np.stack(list(merged.values())))
+                    os.replace(scratch, path)
+                except OSError as exc:
+                    log.warning("cannot keep embedding vectors in %s: %s", self.folder, exc)
+                    with contextlib.suppress(OSError):
+                        scratch.unlink()
                 self._known[name] = merged
             self._dirty.clear()
 

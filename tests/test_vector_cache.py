@@ -84,3 +84,11 @@ async def test_a_fresh_index_reuses_the_vectors_another_index_embedded(embedder,
     assert counts[1] == (0 if cached else 6)
     assert [(h.doc_id, h.text, round(h.similarity, 5)) for h in hits[0]] == \
            [(h.doc_id, h.text, round(h.similarity, 5)) for h in hits[1]]
+
+
+def test_a_folder_that_cannot_be_written_only_costs_the_saving(embedder, tmp_path, caplog):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder should be")
+    vectors = embed_cached(embedder, ["alpha", "beta"], blocked / "vectors")
+    assert np.allclose(vectors, embedder.embed(["alpha", "beta"]), atol=1e-5)
+    assert "cannot keep embedding vectors" in caplog.text
