@@ -35,7 +35,8 @@ def _key(text: str) -> bytes:
 
 
 class VectorCache:
-    """The vectors in `folder`, read on first use of each model and written back by `save`."""
+    """The vectors in `folder`, read on first use of each model and written back (then let
+    go of) by `save`."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -69,7 +70,7 @@ class VectorCache:
         with self._lock:
             for name in sorted(self._dirty):
                 path = Path(name)
-                merged = _read(path) | self._known[name]
+                merged = _read(path) | self._known.get(name, {})
                 scratch = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
                 try:
                     self.folder.mkdir(parents=True, exist_ok=True)
@@ -81,8 +82,8 @@ class VectorCache:
                     log.warning("cannot keep embedding vectors in %s: %s", self.folder, exc)
                     with contextlib.suppress(OSError):
                         scratch.unlink()
-                self._known[name] = merged
             self._dirty.clear()
+            self._known.clear()  # read again at the next sync rather than held for the process's life
 
 
 def _read(path: Path) -> dict[bytes, np.ndarray]:
