@@ -14,8 +14,11 @@ export UV_PYTHON := 3.11
 run: setup
 	$(UV) run --frozen frontline serve
 
+# Test modules run in parallel, each whole on one worker (its servers start once): TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
+
 test: setup browser
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 setup: env model
 

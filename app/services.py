@@ -124,12 +124,13 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
             settings.model_dir, settings.embedding_model, settings.multilingual_model)
         knowledge = await KnowledgeIndex.open(
             embedder, path=settings.qdrant_path, url=settings.qdrant_url, multilingual=multilingual,
-            api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None)
+            api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
+            vector_cache=settings.vector_cache)
         stack.push_async_callback(knowledge.close)
         reports = await sync_help_center(knowledge, tenants)
 
         runtimes = {}
-        intent_cache = settings.data_dir / "intent-vectors"
+        intent_cache = settings.vector_cache or settings.data_dir / "intent-vectors"
         for tenant in tenants:
             connector = None
             if tenant.connector is not None:

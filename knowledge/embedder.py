@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -109,10 +110,19 @@ class MultilingualEmbedder:
         return _normalize(np.concatenate(outputs).astype(np.float32))
 
 
+_OPENED: dict[tuple[Path, str], Embedder] = {}
+_OPENING = threading.Lock()
+
+
 def open_embedder(model_dir: Path, model_name: str = DEFAULT_MODEL) -> Embedder:
-    if model_name == MULTILINGUAL_MODEL:
-        return MultilingualEmbedder(model_dir)
-    return FastEmbedder(model_dir, model_name)
+    """The model, loaded once per process: loading takes seconds and a loaded model is
+    read-only, so every index and classifier the process builds shares one instance."""
+    key = (Path(model_dir).resolve(), model_name)
+    with _OPENING:
+        if key not in _OPENED:
+            _OPENED[key] = (MultilingualEmbedder(model_dir) if model_name == MULTILINGUAL_MODEL
+                            else FastEmbedder(model_dir, model_name))
+        return _OPENED[key]
 
 
 def open_embedders(model_dir: Path, primary: str, multilingual: str | None) -> tuple[Embedder, Embedder | None]:

@@ -8,6 +8,9 @@ collection per tenant, searched by hybrid retrieval.
   only what changed; documents that disappeared are removed. A changed document's new
   chunks are written before its old ones are deleted, so readers see one version or the
   other, never none.
+- **Vector cache.** With a cache folder (knowledge/vector_cache.py), a section whose text
+  was embedded before, by this process or another sharing the folder, is not embedded
+  again: a fresh data folder or a rebuild of unchanged content costs only the writes.
 - **Rebuild aside.** When the embedding model or the chunker changes (the index
   fingerprint), or on request, the whole tenant is built into a new collection and the
   alias is switched in one operation: a search never sees a half-built index.
@@ -36,6 +39,7 @@ from knowledge import sparse
 from knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document
 from knowledge.documents import Document
 from knowledge.embedder import Embedder
+from knowledge.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +97,9 @@ class KnowledgeIndex:
     questions in any other language, so a Spanish question finds an English article."""
 
     def __init__(self, client: AsyncQdrantClient, embedder: Embedder,
-                 multilingual: Embedder | None = None) -> None:
+                 multilingual: Embedder | None = None, vectors: VectorCache | None = None) -> None:
         self._client = client
+        self._vectors = vectors
         self._embedder = embedder
         self._multilingual = multilingual if embedder.languages is not None else None
         names = [f"{e.name}:{e.dim}" for e in (embedder, self._multilingual) if e is not None]
@@ -103,8 +108,10 @@ class KnowledgeIndex:
 
     @classmethod
     async def open(cls, embedder: Embedder, *, path: Path | None = None, url: str | None = None,
-                   api_key: str | None = None, multilingual: Embedder | None = None) -> KnowledgeIndex:
-        """Embedded Qdrant at `path`, or a Qdrant server at `url`; the same code path after."""
+                   api_key: str | None = None, multilingual: Embedder | None = None,
+                   vector_cache: Path | None = None) -> KnowledgeIndex:
+        """Embedded Qdrant at `path`, or a Qdrant server at `url`; the same code path after.
+        `vector_cache`: a folder of section vectors to reuse (None: embed every change)."""
         try:
             if url:
                 # our own first request below reports an unreachable server clearly; the
@@ -125,7 +132,7 @@ class KnowledgeIndex:
                     f"Another Frontline process is using the knowledge index in {path}. Stop it, "
                     "or give this one its own FRONTLINE_DATA_DIR.") from None
             raise KnowledgeError(f"Cannot open the knowledge index ({url or path}): {exc}") from exc
-        return cls(client, embedder, multilingual)
+        return cls(client, embedder, multilingual, VectorCache(vector_cache) if vector_cache else None)
 
     async def close(self) -> None:
         await self._client.close()
@@ -246,6 +253,9 @@ class KnowledgeIndex:
             if aside:  # never leave a half-built collection behind
                 await self._client.delete_collection(target)
             raise
+        finally:
+            if self._vectors is not None:  # what was embedded is worth keeping either way
+                await asyncio.to_thread(self._vectors.save)
         report.removed = sorted(doc_id for doc_id in mine - {d.doc_id for d in accepted}
                                 if indexed[doc_id][2] not in unreadable)
         if not aside:
@@ -265,13 +275,13 @@ class KnowledgeIndex:
         if not chunks:
             return 0
         texts = [doc.title] + [c.embedding_text for c in chunks]
-        dense = await asyncio.to_thread(self._embedder.embed, texts)
+        dense = await asyncio.to_thread(self._embed, self._embedder, texts)
         bm25 = await asyncio.to_thread(sparse.embed_documents, texts[1:], doc.language)
         vectors: list[dict[str, object]] = [
             {DENSE: vector.tolist(), TITLE: dense[0].tolist(), BM25: sparse_vector}
             for vector, sparse_vector in zip(dense[1:], bm25, strict=True)]
         if self._multilingual is not None:
-            ml = await asyncio.to_thread(self._multilingual.embed, texts)
+            ml = await asyncio.to_thread(self._embed, self._multilingual, texts)
             for row, vector in zip(vectors, ml[1:], strict=True):
                 row |= {DENSE_ML: vector.tolist(), TITLE_ML: ml[0].tolist()}
         base_url = doc.url or fallback_url or ""
@@ -287,6 +297,9 @@ class KnowledgeIndex:
         if replace:  # drop this document's chunks beyond the new count
             await self._delete_doc(collection, doc.doc_id, keep={p.id for p in points})
         return len(points)
+
+    def _embed(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
+        return self._vectors.embed(embedder, texts) if self._vectors is not None else embedder.embed(texts)
 
     @staticmethod
     def _payload(tenant: str, doc: Document, chunk: Chunk, base_url: str,

@@ -27,6 +27,21 @@ AGENT_PASSWORD = "frontline-demo"
 ARTIFACTS = Path(os.environ.get("FRONTLINE_TEST_ARTIFACTS", PROJECT_ROOT / "test-artifacts"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def vector_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One folder of help-center and intent vectors for every server and CLI the run starts
+    (FRONTLINE_VECTOR_CACHE): the first one embeds the demo help center, the rest reuse it.
+    Fresh for each run, so the run still embeds everything once, for real."""
+    folder = tmp_path_factory.mktemp("vector-cache")
+    previous = os.environ.get("FRONTLINE_VECTOR_CACHE")
+    os.environ["FRONTLINE_VECTOR_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("FRONTLINE_VECTOR_CACHE", None)
+    else:
+        os.environ["FRONTLINE_VECTOR_CACHE"] = previous
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server for the whole run; tests isolate themselves by using new conversations."""

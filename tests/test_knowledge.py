@@ -201,3 +201,13 @@ async def test_an_unreachable_qdrant_server_is_a_clear_error(embedder):
 
     with pytest.raises(KnowledgeError, match=r"Cannot open the knowledge index \(http://127.0.0.1:9\)"):
         await KnowledgeIndex.open(embedder, url="http://127.0.0.1:9")
+
+
+def test_a_process_loads_each_embedding_model_once(embedder):
+    from app.config.settings import Settings
+    from knowledge.embedder import open_embedder, open_embedders
+
+    settings = Settings()
+    primary, multilingual = open_embedders(settings.model_dir, settings.embedding_model, settings.multilingual_model)
+    assert primary is embedder is open_embedder(settings.model_dir, settings.embedding_model)
+    assert multilingual is open_embedder(settings.model_dir, settings.multilingual_model) is not primary

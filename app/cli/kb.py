@@ -63,7 +63,8 @@ async def _index(settings: Settings):  # type: ignore[no-untyped-def]
         settings.model_dir, settings.embedding_model, settings.multilingual_model)
     index = await KnowledgeIndex.open(
         embedder, path=settings.qdrant_path, url=settings.qdrant_url, multilingual=multilingual,
-        api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None)
+        api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
+        vector_cache=settings.vector_cache)
     try:
         yield index
     finally:

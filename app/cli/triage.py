@@ -175,7 +175,8 @@ async def _triage(settings: Settings, args: argparse.Namespace) -> int:
 
         embedder, multilingual = open_embedders(
             settings.model_dir, settings.embedding_model, settings.multilingual_model)
-        classifier = build_classifier(tenant, embedder, multilingual, settings.data_dir / "intent-vectors")
+        classifier = build_classifier(tenant, embedder, multilingual,
+                                      settings.vector_cache or settings.data_dir / "intent-vectors")
         understood = await triage(
             args.text, classifier=classifier, connector=connector, conversations=conversations,
             identity=identity, conversation=conversation, history=history,

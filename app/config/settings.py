@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     data_dir: Path = PROJECT_ROOT / "var"
     model_dir: Path = Path.home() / ".cache" / "frontline" / "models"
+    # A folder of help-center and intent-example vectors kept by content hash, shared by the
+    # servers that name it (replicas, fresh data folders, CI): text one of them embedded is not
+    # embedded again (knowledge/vector_cache.py). Unset: each data folder keeps its own intent vectors.
+    vector_cache: Path | None = None
     # Dense embedding models. The primary model scores questions in its languages (the
     # bundled all-MiniLM-L6-v2: English; or any fastembed model name where a model hub is
     # reachable); the multilingual model scores questions in every other language ("none"

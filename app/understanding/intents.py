@@ -39,11 +39,8 @@ be cached by content hash in a folder, so a restart with 6,500 exemplars embeds 
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 import time
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from app.core.config_file import load_config_file
 from app.core.language_data import RegexEntry, alternation, derived, register
 from knowledge.embedder import Embedder
+from knowledge.vector_cache import embed_cached
 
 __all__ = ["Calibration", "IntentClassifier", "IntentResult", "Rule", "default_rules", "expected_calibration_error"]
 
@@ -185,7 +183,7 @@ class IntentClassifier:
     def _fit_route(self, embedder: Embedder, texts: list[str], coverage: float,
                    cache_dir: Path | None, seed: int) -> _Route:
         started = time.perf_counter()
-        vectors = _embed_cached(embedder, texts, cache_dir)
+        vectors = embed_cached(embedder, texts, cache_dir)  # reused while the exemplars are unchanged
         embedded = time.perf_counter()
         k, temperature, floor, accuracy, ece = _calibrate(vectors, self._bounds, coverage, seed)
         calibration = Calibration(embedder.name, k, temperature, floor, accuracy, ece,
@@ -273,30 +271,3 @@ def _calibrate(vectors: np.ndarray, bounds: np.ndarray, coverage: float,
     seen = nearest[np.isfinite(nearest)]
     floor = float(np.quantile(seen, 1.0 - coverage)) if len(seen) else -1.0
     return k, temperature, floor, float(correct.mean()), float(expected_calibration_error(probs.max(axis=1), correct))
-
-
-def _embed_cached(embedder: Embedder, texts: list[str], cache_dir: Path | None) -> np.ndarray:
-    """Embed `texts`, reusing vectors cached by SHA-256 of the text in one file per model.
-
-    The file only grows (tenants sharing a folder share it); delete it to prune. An
-    unreadable cache is ignored and rewritten rather than failing start-up.
-    """
-    if cache_dir is None or not texts:
-        return embedder.embed(texts) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
-    path = cache_dir / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}-{embedder.dim}.npz"
-    known: dict[bytes, np.ndarray] = {}
-    try:
-        with np.load(path) as data:
-            known = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        known = {}
-    keys = [hashlib.sha256(text.encode("utf-8")).digest() for text in texts]
-    missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in known}
-    if missing:
-        known.update(zip(missing, embedder.embed(list(missing.values())), strict=True))
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        scratch = path.with_suffix(f".{os.getpid()}.tmp")
-        with scratch.open("wb") as handle:
-            np.savez(handle, keys=np.array(list(known), dtype="S32"), vectors=np.stack(list(known.values())))
-        os.replace(scratch, path)
-    return np.stack([known[key] for key in keys]).astype(np.float32)
