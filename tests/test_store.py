@@ -46,7 +46,8 @@ async def test_migrations_apply_once_and_create_every_table(tmp_path):
     async with SqliteDatabase.open(path) as db:  # reopening applies nothing twice
         applied = await db.fetch_all("SELECT name FROM schema_migrations")
         assert [r[0] for r in applied] == ["m001_initial", "m002_llm_usage", "m003_pending_flow",
-                                          "m004_guarded_actions", "m005_handoff_desk"]
+                                          "m004_guarded_actions", "m005_handoff_desk", "m006_lead_role",
+                                          "m007_follow_ups", "m008_customer_tier"]
 
 
 async def test_two_agents_claiming_at_once_have_exactly_one_winner(db):
