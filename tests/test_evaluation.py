@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from app.cli.main import main
+from tests.support.cli import frontline
 from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, connector_options
 from tests.support.fake_llm import call, reply
 from tests.support.server import PROJECT_ROOT, demo_tenant_file
@@ -30,13 +30,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     level = logging.getLogger().level
     yield folder
     logging.getLogger().setLevel(level)  # main() quiets the root logger for CLI commands
-
-
-def frontline(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write_suite(folder: Path, cases: Any) -> Path:

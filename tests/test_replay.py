@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.cli.main import main
 from app.config.settings import Settings
 from app.services import build_services
 from app.store import open_database
+from tests.support.cli import frontline
 from tests.support.engine import Chat, fixed_clock
 from tests.support.fake_company_api import TOKEN, FakeCompanyAPI, connector_options
 from tests.support.fake_llm import call, reply
@@ -98,13 +98,6 @@ def env(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> Iterator[Seeded]:
     level = logging.getLogger().level
     yield seeded
     logging.getLogger().setLevel(level)  # main() quiets the root logger for CLI commands
-
-
-def frontline(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def replay_json(capsys: pytest.CaptureFixture[str], *overrides: str) -> dict:

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from app.cli.main import main
 from app.conversation.policy import POLICY_VERSION
 from app.core.domain import Identity, Message, MessageId, Role, TenantId, new_id
 from app.store import ConversationStore, SqliteDatabase
+from tests.support.cli import frontline
 from tests.support.engine import as_seeded_today
 
 
@@ -33,13 +33,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, intent_vectors: Pa
     level = logging.getLogger().level
     yield folder
     logging.getLogger().setLevel(level)  # main() quiets the root logger for CLI commands
-
-
-def frontline(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def triage_json(capsys: pytest.CaptureFixture[str], text: str, *args: str) -> dict[str, Any]:
