@@ -104,8 +104,11 @@ def check_configuration(settings: Settings) -> TenantRegistry:
 
 
 @asynccontextmanager
-async def build_services(settings: Settings, clock: clocks.Clock = clocks.system_clock) -> AsyncIterator[Services]:
-    """Everything, on one clock: `clock` is the time every part reads (tests pass a fixed start)."""
+async def build_services(settings: Settings, clock: clocks.Clock = clocks.system_clock, *,
+                         recover: bool = True) -> AsyncIterator[Services]:
+    """Everything, on one clock: `clock` is the time every part reads (tests pass a fixed start).
+    `recover` False leaves out the crash-recovery sweep, for a scratch world (replay) that writes
+    unanswered customer messages on purpose."""
     tenants = check_configuration(settings)
     async with AsyncExitStack() as stack:
         previous = clocks.install(clock)
@@ -170,8 +173,9 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
         recovery = Recovery(actions, conversations, engine,
                             {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}, clock,
                             lease=shared.lease)
-        sweeping = asyncio.create_task(recovery.run(), name="crash-recovery")
-        stack.push_async_callback(_cancel, sweeping)  # before the store and connectors close
+        if recover:
+            sweeping = asyncio.create_task(recovery.run(), name="crash-recovery")
+            stack.push_async_callback(_cancel, sweeping)  # before the store and connectors close
         # The models, the index and the caches are built once and live as long as the process:
         # keep them out of the collector's full passes, which otherwise stall a turn for ~150 ms.
         gc.freeze()

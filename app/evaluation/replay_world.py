@@ -7,7 +7,6 @@ windows and the input rate limit read as they did when the turn was first decide
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -71,9 +70,7 @@ async def candidate_world(settings: Settings, tenant: Tenant, tenant_file: Path,
     clock = ReplayClock(datetime.now(UTC))
     clock.move_to(start)  # the demo system seeds its relative dates from the first turn's day
     scratch = scratch_settings(settings, tenant_file, folder / "world")
-    before = asyncio.all_tasks()
-    async with build_services(scratch, clock=clock) as services:
-        _stop_recovery(asyncio.all_tasks() - before)
+    async with build_services(scratch, clock=clock, recover=False) as services:
         runtime = services.engine.tenants[tenant.id]
         if any(t.handoff_policy.webhooks for t in services.tenants):
             raise AssertionError("a replay world must have no webhooks")  # without_webhooks removed them
@@ -87,10 +84,3 @@ async def candidate_world(settings: Settings, tenant: Tenant, tenant_file: Path,
             settings.limits, clock=lambda: clock().timestamp())
         yield CandidateWorld(services, runtime, clock, dry_run)
 
-
-def _stop_recovery(started: set[asyncio.Task[object]]) -> None:
-    """The scratch world's crash-recovery task (one of `started`): nothing in a replay crashed,
-    and its start-up pass answers unanswered customer messages, which a replay writes on purpose."""
-    for task in started:
-        if task.get_name() == "crash-recovery":
-            task.cancel()
