@@ -39,6 +39,7 @@ from guardrails.abuse_limits import AbuseGuards
 from knowledge.embedder import Embedder, open_embedders
 from knowledge.index import KnowledgeIndex, SyncReport
 from knowledge.loaders import load_folder
+from knowledge.loaders.language import with_default_language
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> di
         for folder in tenant.knowledge.paths:
             resolved = tenant.resolve(folder)
             documents, skipped = load_folder(resolved)
+            documents = with_default_language(documents, tenant.default_language)
             urls = {doc.doc_id: tenant.article_url(doc.doc_id) for doc in documents}
             report = await index.sync(tenant.id, documents, urls, skipped, origin=str(resolved))
             reports[f"{tenant.id}:{folder}"] = report

@@ -193,7 +193,8 @@ def test_html_without_main_uses_the_largest_text_block(tmp_path):
 def test_html_honours_its_declared_charset(tmp_path):
     (tmp_path / "creme.html").write_bytes(
         "<html><head><meta charset='iso-8859-1'><title>Crème brûlée</title></head><body><main>"
-        "<p>La crème brûlée est un dessert français très populaire.</p></main></body></html>".encode("latin-1"))
+        "<p>La crème brûlée est un dessert français très populaire. On la sert froide, avec une fine couche "
+        "de sucre caramélisé au chalumeau juste avant de la servir.</p></main></body></html>".encode("latin-1"))
     document = load_one(tmp_path / "creme.html")
     assert document.title == "Crème brûlée" and "français" in document.body and document.language == "fr"
 
@@ -363,7 +364,8 @@ def test_faq_files_without_a_usable_pair_are_skipped(tmp_path):
         "no-pairs.csv": "the file has no valid question and answer pair; "
                         "1 row without a question or an answer skipped (row 2)",
         "broken.json": "the file is not valid JSON (line 2, column 2)",
-        "shape.json": 'the JSON must be a list of {"question", "answer"} objects or {"faqs": [...]}',
+        "shape.json": 'the JSON object has no text field (keys: questions); expected documents such as '
+                      '{"id", "title", "content"} (one object or a list) or FAQ pairs {"question", "answer"}',
     }
 
 

@@ -17,12 +17,14 @@ from typing import Any
 
 import httpx
 
+from app.cli.progress import Progress
 from app.config.settings import Settings
 from app.config.tenants import Tenant, TenantRegistry
 from app.core.errors import ConfigError
 from knowledge.embedder import open_embedders
 from knowledge.index import KnowledgeIndex, SyncReport
 from knowledge.loaders import LoadResult, load_path, load_url
+from knowledge.loaders.language import with_default_language
 
 USER_AGENT = "Frontline knowledge ingest"
 
@@ -134,25 +136,27 @@ def _urls(tenant: Tenant, result: LoadResult) -> dict[str, str]:
 
 
 async def _ingest(index: KnowledgeIndex, tenant: Tenant, sources: list[str], rebuild: bool) -> int:
-    from tqdm import tqdm
-
+    """Load and sync each source; progress goes to stderr (a bar on a terminal, lines in a log)."""
     totals = SyncReport()
     async with httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=True) as client:
         for source in sources:
+            print(f"loading {source}", file=sys.stderr, flush=True)
             origin, result = await _load(source, client)
+            result.documents = with_default_language(result.documents, tenant.default_language)
+            print(f"loaded {len(result.documents)} documents from {source} ({len(result.skipped)} skipped)",
+                  file=sys.stderr, flush=True)
             if not result.documents and result.skipped:
                 # nothing readable (missing path, unreachable site): change nothing in the index
                 report = SyncReport(skipped=result.skipped)
             else:
-                with tqdm(total=len(result.documents), desc=source[-40:], unit="doc",
-                          disable=not sys.stderr.isatty()) as bar:
+                with Progress(len(result.documents), label=source) as progress:
                     report = await index.sync(tenant.id, result.documents, _urls(tenant, result),
                                               result.skipped, origin=origin, rebuild=rebuild,
-                                              on_document=lambda _doc: bar.update(1))
+                                              on_document=lambda _doc: progress.update())
             for name in ("added", "updated", "unchanged", "removed", "skipped"):
                 getattr(totals, name).extend(getattr(report, name))
             totals.sections_embedded += report.sections_embedded
-            print(f"{source}: {report.summary()}")
+            print(f"{source}: {report.summary()}", flush=True)
     print(f"\nadded {len(totals.added)}, updated {len(totals.updated)}, unchanged "
           f"{len(totals.unchanged)}, removed {len(totals.removed)}, skipped {len(totals.skipped)} "
           f"({totals.sections_embedded} chunks embedded)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
@@ -129,10 +130,13 @@ class Tenant(BaseModel):
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.root / path).resolve()
 
-    def article_url(self, slug: str) -> str:
+    def article_url(self, doc_id: str) -> str:
+        """Where a citation of `doc_id` links; an operator's id such as `doc_(general)_1` is
+        percent-encoded, so the link survives Markdown and the browser alike."""
+        path = quote(doc_id, safe="/-._~")
         if self.knowledge.base_url:
-            return f"{self.knowledge.base_url.rstrip('/')}/{slug}"
-        return f"/kb/{self.id}/{slug}"
+            return f"{self.knowledge.base_url.rstrip('/')}/{path}"
+        return f"/kb/{self.id}/{path}"
 
 
 def load_tenant(path: Path) -> Tenant:

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 Body = TypeVar("Body", bound=BaseModel)
 
 DEMO_SITE = PROJECT_ROOT / "demo" / "site" / "index.html"
-_DOC_ID = re.compile(r"^[a-z0-9][a-z0-9/.-]{0,300}$")
+_DOC_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,300}$")  # ids are operators' own text (knowledge/loaders/ids.py)
 MAX_BODY_BYTES = 16_384
 
 

@@ -43,6 +43,7 @@ class Draft:
     language: str | None = None
     notes: tuple[str, ...] = ()
     empty_reason: str = NO_TEXT
+    doc_id: str | None = None  # the operator's own id (front matter), already checked
 
     def to_document(self, doc_id: str, source: str, *, url: str | None = None,
                     updated: str | None = None) -> Document:

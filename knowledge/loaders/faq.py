@@ -48,15 +48,33 @@ def parse_csv(raw: bytes, fallback_title: str) -> Draft:
 
 
 def parse_json(raw: bytes, fallback_title: str) -> Draft:
+    """A JSON FAQ on its own; JSON files in general go through `json_documents`."""
     try:
         data = json.loads(decode_text(raw))
     except json.JSONDecodeError as exc:
         raise DocumentError(f"the file is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
-    meta: Mapping[str, object] = {}
-    if isinstance(data, dict) and isinstance(data.get("faqs"), list):
-        meta, data = data, data["faqs"]
-    if not isinstance(data, list):
+    if not is_faq(data):
         raise DocumentError('the JSON must be a list of {"question", "answer"} objects or {"faqs": [...]}')
+    return faq_draft(data, fallback_title)
+
+
+def is_faq(data: object) -> bool:
+    """{"faqs": [...]}, or a list whose first object has a question and an answer field."""
+    if isinstance(data, dict) and isinstance(data.get("faqs"), list):
+        return True
+    first = next((item for item in data if isinstance(item, Mapping)), None) if isinstance(data, list) else None
+    if first is None:
+        return False
+    keys = {str(k).strip().lower() for k in first}
+    return bool(keys & _ALIASES["question"]) and bool(keys & _ALIASES["answer"])
+
+
+def faq_draft(data: object, fallback_title: str) -> Draft:
+    """The FAQ draft of parsed JSON for which `is_faq` holds."""
+    meta: Mapping[str, object] = {}
+    if isinstance(data, dict):
+        meta, data = data, data["faqs"]
+    assert isinstance(data, list)
     return _faq_draft(enumerate(data, 1), fallback_title, meta, unit=("entry", "entries"))
 
 

@@ -57,6 +57,21 @@ def parse_html(raw: bytes, fallback_title: str, *, charset: str | None = None) -
                  empty_reason=NO_MAIN_CONTENT)
 
 
+def html_fragment_text(fragment: str) -> str:
+    """An HTML fragment stored inside another format (a JSON "html" field) as Markdown-like text.
+
+    The whole fragment is the article, so nothing is judged boilerplate; scripts, styles and
+    form controls are still dropped.
+    """
+    soup = BeautifulSoup(f"<body>{fragment}</body>", "html.parser")
+    _drop(soup.find_all(_NEVER_CONTENT))
+    root = soup.find("body")
+    try:
+        return "\n\n".join(render_blocks(root)) if isinstance(root, Tag) else ""
+    except RecursionError:
+        raise DocumentError("the HTML is nested too deeply to read") from None
+
+
 def _marked_main(soup: BeautifulSoup) -> Tag | None:
     """The element the page itself says is the main content, if it says so."""
     found = soup.find("main") or soup.find(True, attrs={"role": "main"})

@@ -1,6 +1,7 @@
 """Markdown articles with optional YAML front matter: the native help-center format.
 
-Front matter may set title, category, updated, language and url. The body is kept as
+Front matter may set id, title, category, updated, language and url; an `id` is the
+operator's and kept verbatim (`ids.operator_doc_id`), otherwise the file's path names it. The body is kept as
 written; only a leading `# Title` line is dropped, because the title is its own field.
 """
 
@@ -15,7 +16,7 @@ import yaml
 from knowledge.documents import Document, DocumentError
 from knowledge.loaders.base import Draft, humanize, read_file
 from knowledge.loaders.encoding import decode_text
-from knowledge.loaders.ids import file_doc_id
+from knowledge.loaders.ids import file_doc_id, operator_doc_id
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _TITLE_LINE = re.compile(r"\A#[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
@@ -42,13 +43,15 @@ def parse_markdown(raw: bytes, fallback_title: str) -> Draft:
         url=_text(meta.get("url")),
         category=_text(meta.get("category")),
         updated=_date(meta.get("updated")),
-        language=_text(meta.get("language")),
+        language=_text(meta.get("language")) or _text(meta.get("lang")),
+        doc_id=operator_doc_id(meta["id"]) if meta.get("id") is not None else None,
     )
 
 
 def load_markdown(path: Path) -> Document:
     """One Markdown file on its own, its id the file's stem; raises DocumentError."""
-    return parse_markdown(read_file(path), humanize(path.stem)).to_document(file_doc_id(path), str(path))
+    draft = parse_markdown(read_file(path), humanize(path.stem))
+    return draft.to_document(draft.doc_id or file_doc_id(path), str(path))
 
 
 def _text(value: object) -> str | None:
