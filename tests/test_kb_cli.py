@@ -104,3 +104,27 @@ def test_cli_errors_are_plain_sentences(tmp_path):
     assert "Traceback" not in unknown.stderr
     bad_limit = frontline(tmp_path / "data", "kb", "search", "x", "--tenant", "demo", "--limit", "0")
     assert bad_limit.returncode == 1 and "--limit must be between 1 and 100" in bad_limit.stderr
+
+
+def test_an_operators_json_export_keeps_its_ids_and_reports_progress_in_a_log(tmp_path):
+    data, export = tmp_path / "data", tmp_path / "export.json"
+    export.write_text(json.dumps([
+        {"id": f"doc_bank_accounts_(general)_{n:03}", "title": f"Account question {n}",
+         "content": f"Answer number {n}: open the app, choose Accounts and follow the steps shown there."}
+        for n in range(1, 8)]))
+    first = frontline(data, "kb", "ingest", str(export), "--tenant", "demo")  # stderr is a pipe, not a terminal
+    assert first.returncode == 0 and "added 7" in first.stdout, first.stdout + first.stderr
+    lines = first.stderr.splitlines()
+    assert f"loading {export}" in lines and f"loaded 7 documents from {export} (0 skipped)" in lines
+    assert any(line.startswith("embedded 7 documents in ") and line.endswith("docs/s") for line in lines), lines
+    assert "\r" not in first.stderr  # no redrawn bar in a log
+
+    listed = json.loads(frontline(data, "kb", "list", "--tenant", "demo", "--json").stdout)
+    assert [row["doc_id"] for row in listed] == [f"doc_bank_accounts_(general)_{n:03}" for n in range(1, 8)]
+    assert listed[0]["url"] == "/kb/demo/doc_bank_accounts_%28general%29_001"
+    again = frontline(data, "kb", "ingest", str(export), "--tenant", "demo")
+    assert "added 0, updated 0, unchanged 7" in again.stdout, again.stdout  # the fingerprints match
+    deleted = frontline(data, "kb", "delete", "doc_bank_accounts_(general)_003", "--tenant", "demo")
+    assert deleted.returncode == 0 and "removed" in deleted.stdout, deleted.stderr
+    remaining = json.loads(frontline(data, "kb", "list", "--tenant", "demo", "--json").stdout)
+    assert len(remaining) == 6
