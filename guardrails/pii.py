@@ -2,7 +2,9 @@
 
 The customer's own chat keeps what they typed. The copy that goes to an LLM provider, the
 arguments and results of tools, and log records get placeholders instead: "[EMAIL]",
-"[PHONE]", "[CARD]", "[IBAN]", "[NATIONAL_ID]", "[ADDRESS]".
+"[PHONE]", "[CARD]", "[IBAN]", "[NATIONAL_ID]", "[ADDRESS]", "[NAME]". Given the verified
+customer's own details (`known`, a `guardrails.pii_known.KnownPii`), those values are
+redacted wherever they appear, however they are typed.
 
 Regex-based and checksum-backed where a checksum exists:
 
@@ -23,6 +25,8 @@ Regex-based and checksum-backed where a checksum exists:
   "221B Baker Street", "12 rue de la Paix", "Calle Mayor 5", "Hauptstraße 12",
   "Mariahilfer Straße 102", PO boxes; then an apartment/unit, city, postcode and country when
   they follow directly.
+- NAME: only where the words around it announce one (greetings, signatures, "my name is",
+  titles; `guardrails.pii_names`), and the connector-known customer's name anywhere.
 
 Ids the product issues (BW-10234, INV-2024-0042, RF-5001, TK-7001), prices, dates, times,
 carrier tracking numbers, UUIDs and hashes are left alone: every numeric pattern refuses to
@@ -41,6 +45,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from guardrails.pii_known import KnownPii
+from guardrails.pii_names import find_names
 from guardrails.pii_patterns import (
     _CARD,
     _DATE_INSIDE,
@@ -66,13 +72,14 @@ from guardrails.pii_patterns import (
 )
 
 __all__ = [
-    "IBAN_LENGTHS", "KINDS", "PiiSpan", "RedactingFilter", "dni_valid", "find_pii", "iban_valid",
+    "IBAN_LENGTHS", "KINDS", "KnownPii", "PiiSpan", "RedactingFilter", "dni_valid", "find_pii", "iban_valid",
     "install_log_redaction", "luhn_valid", "nir_valid", "redact", "redact_value", "steuer_id_valid",
 ]
 
-KINDS = ("EMAIL", "PHONE", "CARD", "IBAN", "NATIONAL_ID", "ADDRESS")
-# On overlap the more specific kind wins, then the longer span.
-_SPECIFICITY = {"EMAIL": 6, "IBAN": 5, "CARD": 4, "NATIONAL_ID": 4, "PHONE": 2, "ADDRESS": 1}
+KINDS = ("EMAIL", "PHONE", "CARD", "IBAN", "NATIONAL_ID", "ADDRESS", "NAME")
+# On overlap the more specific kind wins, then the longer span; a name inside an address or
+# an e-mail address goes with it.
+_SPECIFICITY = {"EMAIL": 6, "IBAN": 5, "CARD": 4, "NATIONAL_ID": 4, "PHONE": 2, "ADDRESS": 1, "NAME": 0}
 
 
 @dataclass(frozen=True)
@@ -243,12 +250,17 @@ _FINDERS: tuple[tuple[str, Callable[[str], Iterator[tuple[int, int]]]], ...] = (
 _HAS_DIGIT_OR_AT = re.compile(r"[\d@]")
 
 
-def find_pii(text: str) -> list[PiiSpan]:
+def find_pii(text: str, known: KnownPii | None = None) -> list[PiiSpan]:
     """Personal data in `text`: non-overlapping spans sorted by start. On overlap the more
-    specific kind wins (checksummed ids over phones, anything over addresses), then the longer."""
-    if not text or not _HAS_DIGIT_OR_AT.search(text):
-        return []  # every kind needs a digit or an "@"
-    candidates = [(kind, start, end) for kind, finder in _FINDERS for start, end in finder(text) if end > start]
+    specific kind wins (checksummed ids over phones, anything over addresses and names), then
+    the longer. `known`: the verified customer's own values, found however they are typed."""
+    if not text:
+        return []
+    candidates = [("NAME", start, end) for start, end in find_names(text)]
+    if known:
+        candidates += [span for span in known.spans(text) if span[2] > span[1]]
+    if _HAS_DIGIT_OR_AT.search(text):  # every other kind needs a digit or an "@"
+        candidates += [(kind, start, end) for kind, finder in _FINDERS for start, end in finder(text) if end > start]
     candidates.sort(key=lambda c: (-_SPECIFICITY[c[0]], -(c[2] - c[1]), c[1]))
     taken: list[tuple[str, int, int]] = []
     for kind, start, end in candidates:
@@ -257,9 +269,9 @@ def find_pii(text: str) -> list[PiiSpan]:
     return [PiiSpan(kind, start, end, text[start:end]) for kind, start, end in sorted(taken, key=lambda c: c[1])]
 
 
-def redact(text: str) -> str:
+def redact(text: str, known: KnownPii | None = None) -> str:
     """`text` with every span found by `find_pii` replaced by "[KIND]"."""
-    spans = find_pii(text)
+    spans = find_pii(text, known)
     if not spans:
         return text
     parts, last = [], 0
@@ -270,16 +282,16 @@ def redact(text: str) -> str:
     return "".join(parts)
 
 
-def redact_value(value: Any) -> Any:
+def redact_value(value: Any, known: KnownPii | None = None) -> Any:
     """Redact every string inside dicts, lists and tuples (keys stay); other values unchanged."""
     if isinstance(value, str):
-        return redact(value)
+        return redact(value, known)
     if isinstance(value, dict):
-        return {key: redact_value(item) for key, item in value.items()}
+        return {key: redact_value(item, known) for key, item in value.items()}
     if isinstance(value, list):
-        return [redact_value(item) for item in value]
+        return [redact_value(item, known) for item in value]
     if isinstance(value, tuple):
-        items = [redact_value(item) for item in value]
+        items = [redact_value(item, known) for item in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
     return value
 

@@ -165,6 +165,9 @@ _CATEGORIES = (
     "name_type_number_types", "name_type_number_units",
     "unit_words", "unit_words_after_only", "unit_words_alone", "floor_sides", "floor_names", "po_box_words",
     "city_name_links", "country_names", "address_words", "year_prepositions",
+    # names (guardrails/pii_names.py)
+    "name_intros_strong", "name_intros", "company_intros", "company_links", "greetings", "sign_offs",
+    "honorifics", "name_particles", "not_names", "name_words_also_words",
 )
 
 PiiWords = create_model(  # type: ignore[call-overload]

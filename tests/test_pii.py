@@ -8,7 +8,9 @@ from collections import namedtuple
 
 import pytest
 
+from connectors.base import Customer, Order
 from guardrails.pii import (
+    KnownPii,
     PiiSpan,
     RedactingFilter,
     find_pii,
@@ -243,3 +245,64 @@ def test_install_log_redaction_adds_the_filter_once_to_each_handler():
                 target.removeFilter(f)
         logger.removeHandler(first)
         logger.removeHandler(second)
+
+
+# --- names: in greetings, signatures and introductions; the customer's own anywhere ------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Thanks, Maria Lopez", "Thanks, [NAME]"),
+    ("Best regards,\nJohn", "Best regards,\n[NAME]"),
+    ("My name is sarah and I need help", "My name is [NAME] and I need help"),
+    ("I'm Maria, my order is late", "I'm [NAME], my order is late"),
+    ("This is Maria from Acme, we have an issue", "This is [NAME] from Acme, we have an issue"),
+    ("Hola, soy Lucía Fernández y tengo un problema", "Hola, soy [NAME] y tengo un problema"),
+    ("Ich heiße Jonas Weber.", "Ich heiße [NAME]."),
+    ("Je m'appelle Camille Laurent", "Je m'appelle [NAME]"),
+    ("Dear Mr. Okafor,", "Dear Mr. [NAME],"),
+    ("Hi Maria,\nthe invoice is wrong", "Hi [NAME],\nthe invoice is wrong"),
+    ("Maika van de Noort\nthanks,\nMaika van de Noort", "Maika van de Noort\nthanks,\n[NAME]"),
+    ("Mit freundlichen Grüßen\nJonas", "Mit freundlichen Grüßen\n[NAME]"),
+])
+def test_names_announced_by_the_words_around_them_are_redacted(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "I'm locked out of my account", "Hi team, my invoice is wrong", "Hi there,\nI need help",
+    "Dear Customer,", "Thanks!", "I'm Canadian and pay in CAD", "Hello, I need a refund",
+    "This is urgent", "Thanks for the quick reply", "Hola equipo, soy cliente desde 2020",
+    "Best, Frontline Support", "My name is not on the invoice",
+])
+def test_words_after_a_greeting_or_introduction_that_are_no_name_stay(text):
+    assert find_pii(text) == [], text
+
+
+LUCIA = KnownPii.of(
+    Customer("cus_1002", "Lucía Fernández", "lucia.fernandez@example.com", "plus", 96.0, None, "standard"),
+    [Order("BW-1", "cus_1002", "shipped", "2026-11-01", 10.0, "EUR",
+           shipping_address="Calle de Toledo 88, Madrid, 28005, Spain")],
+    phones=["+34 612 345 678"])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("lucia FERNANDEZ here", "[NAME] here"),
+    ("Fernández, L.", "[NAME], L."),
+    ("ship it to calle de toledo 88 please", "ship it to [ADDRESS] please"),
+    ("Calle de Toledo 88, Madrid, 28005, Spain", "[ADDRESS]"),
+    ("mi número: 612-34-56-78", "mi número: [PHONE]"),
+    ("call 0034 612 345 678 or (612) 345678", "call [PHONE] or [PHONE]"),
+    ("LUCIA.FERNANDEZ@EXAMPLE.COM", "[EMAIL]"),
+    ("write to lucia.fernandez@example.com", "write to [EMAIL]"),  # an address, not a name inside it
+])
+def test_the_connector_known_customer_is_redacted_however_it_is_typed(text, expected):
+    assert redact(text, LUCIA) == expected
+
+
+def test_known_values_leave_other_people_numbers_and_common_words_alone():
+    will = KnownPii(names=("Will Rose",), phones=("+1 415 555 0123",))
+    assert redact("I will send a rose, and Will said hi", will) == "I will send a rose, and [NAME] said hi"
+    assert redact("order 4155550", will) == "order 4155550"  # too few digits in common
+    assert redact("call +1 212 555 0123", will) == "call [PHONE]"  # another number: still a phone pattern
+    assert redact_value({"name": "Lucía Fernández", "items": ["Toledo 88 lamp"]}, LUCIA) == {
+        "name": "[NAME]", "items": ["Toledo 88 lamp"]}
+    assert redact("Lucía Fernández") == "Lucía Fernández"  # unknown and without context: out of reach

@@ -28,7 +28,8 @@ from app.understanding.triage import detect_language
 from connectors.base import Connector, Invoice, Order, Subscription
 from connectors.tools import READ_TOOLS, ToolArgumentsError
 from guardrails.actions import verified_customer
-from guardrails.pii import redact, redact_value
+from guardrails.pii import KnownPii, redact, redact_value
+from guardrails.pii_known import known_pii
 from knowledge.index import KnowledgeIndex
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def system_prompt(company: str, language: str, help_center_language: str = "en")
                            help_center_language=_prompt_language(help_center_language))
 
 
-def _history(messages: list[Message]) -> list[dict[str, Any]]:
+def _history(messages: list[Message], known: KnownPii | None = None) -> list[dict[str, Any]]:
     """The conversation as the model reads it. What a human agent said and noted is marked as
     theirs, so after a hand-back the assistant resumes knowing what the person did."""
     turns = []
@@ -95,7 +96,7 @@ def _history(messages: list[Message]) -> list[dict[str, Any]]:
             content = (f"[{message.metadata.get('agent_name', 'The agent')} handed the conversation back to you "
                        f"with this note: {message.metadata['note']}]")
         role = "user" if message.role is Role.CUSTOMER else "assistant"
-        turns.append({"role": role, "content": redact(content)})  # the provider never sees PII
+        turns.append({"role": role, "content": redact(content, known)})  # the provider never sees PII
     return turns
 
 
@@ -120,8 +121,9 @@ class LLMAssistant:
                      identity: Identity, conversation_id: str, history: list[Message], question: str,
                      language: str, on_token: TokenSink | None = None) -> LLMAnswer:
         prompt = system_prompt(tenant.name, language, tenant.default_language)
-        messages: list[dict[str, Any]] = [{"role": "system", "content": prompt},
-                                          *_history(history), {"role": "user", "content": redact(question)}]
+        known = await known_pii(connector, identity.customer_id)  # the customer's own details, typed any way
+        messages: list[dict[str, Any]] = [{"role": "system", "content": prompt}, *_history(history, known),
+                                          {"role": "user", "content": redact(question, known)}]
         answer = LLMAnswer("", (), None, [])
         citations: dict[str, Citation] = {}
         for _ in range(client.config.max_tool_rounds):
@@ -138,14 +140,15 @@ class LLMAssistant:
                 {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
                 for c in completion.tool_calls]})
             for call in completion.tool_calls:
-                result = await self._run(call, tenant, connector, identity, conversation_id, citations, answer)
+                result = await self._run(call, tenant, connector, identity, conversation_id, citations, answer, known)
                 messages.append({"role": "tool", "tool_call_id": call.id,
                                  "content": json.dumps(result, ensure_ascii=False)})
         raise ProviderError(f"No answer after {client.config.max_tool_rounds} tool rounds.",
                             [{"model": answer.completions[-1].model, "error": "too many tool rounds"}])
 
     async def _run(self, call: ToolCall, tenant: Tenant, connector: Connector | None, identity: Identity,
-                   conversation_id: str, citations: dict[str, Citation], answer: LLMAnswer) -> dict[str, Any]:
+                   conversation_id: str, citations: dict[str, Citation], answer: LLMAnswer,
+                   known: KnownPii | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {"tool": call.name}
         answer.tool_log.append(entry)
         try:
@@ -172,7 +175,7 @@ class LLMAssistant:
             return {"results": [{"title": h.title, "section": h.heading, "url": h.url, "text": h.text}
                                 for h in good]}
         if call.name in READ_TOOLS:
-            return await self._read(call.name, arguments, tenant, connector, identity, conversation_id, entry)
+            return await self._read(call.name, arguments, tenant, connector, identity, conversation_id, entry, known)
         if call.name == "hand_off_to_human":
             answer.handoff_reason = str(arguments.get("reason") or "The assistant asked for a person.")[:300]
             entry["outcome"] = "ok"
@@ -181,7 +184,8 @@ class LLMAssistant:
         return {"error": f"There is no tool named {call.name!r}."}
 
     async def _read(self, name: str, arguments: dict[str, Any], tenant: Tenant, connector: Connector | None,
-                    identity: Identity, conversation_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+                    identity: Identity, conversation_id: str, entry: dict[str, Any],
+                    known: KnownPii | None = None) -> dict[str, Any]:
         """An account read for the signed-in customer; the model cannot name another account."""
         tool = READ_TOOLS[name]
         verdict = verified_customer(identity)
@@ -204,7 +208,7 @@ class LLMAssistant:
             return {"error": "The company's systems are not connected."}
         try:
             found = await tool.run(connector, customer_id, parsed, "")
-            result = redact_value(_view(name, found, parsed))
+            result = redact_value(_view(name, found, parsed), known)
             entry["outcome"] = "ok" if "error" not in result else "not_found"
         except ConnectorError as exc:
             log.warning("%s failed for %s: %s", name, tenant.id, exc)
