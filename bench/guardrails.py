@@ -1,9 +1,15 @@
 """Guardrails quality and speed: personal-data redaction and prompt-injection detection.
 
 PII: `guardrails.pii.find_pii` on ../shared/eval/pii/synth_dataset_v2.json (1,500 synthetic
-English sentences with gold character spans). Our kinds map to the data set's types:
-EMAIL->EMAIL_ADDRESS, PHONE->PHONE_NUMBER, CARD->CREDIT_CARD, IBAN->IBAN_CODE,
-NATIONAL_ID->US_SSN, ADDRESS->STREET_ADDRESS. Two matching rules:
+English sentences with gold character spans), split by a seeded shuffle (seed 16) into a dev
+half (patterns were tuned on it) and a held-out half (reported, never tuned on). Our kinds
+map to the data set's types: EMAIL->EMAIL_ADDRESS, PHONE->PHONE_NUMBER, CARD->CREDIT_CARD,
+IBAN->IBAN_CODE, NATIONAL_ID->US_SSN, ADDRESS->STREET_ADDRESS, NAME->PERSON. NAME is found
+only where a greeting, signature, introduction or title announces it; most of the data
+set's names stand in running text ("Maybe it's under Mathias Ruud") and are out of reach of
+patterns, so PERSON recall stays low. The connector-known case (bench/pii_planted.py) plants
+a demo customer's own values into the held-out sentences and measures `KnownPii`. Two
+matching rules:
 
 - overlap: a predicted span is a true positive when it overlaps a gold span of the mapped
   type; a gold span is found when a predicted span of the mapped kind overlaps it;
@@ -35,6 +41,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import random
 import re
 import statistics
 import sys
@@ -45,6 +52,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.pii_planted import planted_figures
 from bench.triage import DATA, DEV, read_bitext, read_out_of_scope
 from guardrails.injection import THRESHOLD, detect_document_injection, detect_injection
 from guardrails.pii import KINDS, find_pii
@@ -55,8 +63,16 @@ PII_DATA = EVAL / "pii" / "synth_dataset_v2.json"
 ATTACKS = EVAL / "prompt-injection" / "prompt_injections.csv"
 HELPCENTER = ROOT / "demo" / "helpcenter"
 GOLD_TYPE = {"EMAIL": "EMAIL_ADDRESS", "PHONE": "PHONE_NUMBER", "CARD": "CREDIT_CARD", "IBAN": "IBAN_CODE",
-             "NATIONAL_ID": "US_SSN", "ADDRESS": "STREET_ADDRESS"}
+             "NATIONAL_ID": "US_SSN", "ADDRESS": "STREET_ADDRESS", "NAME": "PERSON"}
 SHOW = 10
+SPLIT_SEED = 16
+
+
+def pii_split() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(dev, held-out): the data set's rows shuffled with a fixed seed and cut in half."""
+    rows = json.loads(PII_DATA.read_text(encoding="utf-8"))
+    random.Random(SPLIT_SEED).shuffle(rows)
+    return rows[: len(rows) // 2], rows[len(rows) // 2:]
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
@@ -72,8 +88,7 @@ def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
-def pii_figures() -> dict[str, Any]:
-    rows = json.loads(PII_DATA.read_text(encoding="utf-8"))
+def pii_figures(rows: list[dict[str, Any]], *, harmless_too: bool = True) -> dict[str, Any]:
     predictions, millis = [], []
     for row in rows:
         started = time.perf_counter()
@@ -123,8 +138,8 @@ def pii_figures() -> dict[str, Any]:
         started = time.perf_counter()
         find_pii(long_text)
         runs.append((time.perf_counter() - started) * 1000)
-    harmless = [("bitext dev", text) for text, _ in read_bitext(DEV)]
-    harmless += [(f"help center {name}", text) for name, text in helpcenter_passages()]
+    harmless = [("bitext dev", text) for text, _ in read_bitext(DEV)] if harmless_too else []
+    harmless += [(f"help center {name}", text) for name, text in helpcenter_passages()] if harmless_too else []
     harmless_spans = [f"{where}: {span.kind} {span.text!r}" for where, text in harmless for span in find_pii(text)]
     return {
         "sentences": len(rows), "clean_sentences": len(clean), "kinds": kinds,
@@ -225,8 +240,27 @@ def _pct(value: float | None) -> str:
     return f"{value:6.1%}" if value is not None else f"{'-':>6}"
 
 
+def show_pii_dev(dev: dict[str, Any]) -> None:
+    print(f"PII dev half ({dev['sentences']} sentences; the patterns were tuned here), overlap P / R:")
+    print("  " + "; ".join(f"{kind} {_pct(k['precision']).strip()} / {_pct(k['recall']).strip()}"
+                           for kind, k in dev["kinds"].items()))
+
+
+def show_planted(planted: dict[str, Any]) -> None:
+    print(f"\nConnector-known customer values planted into {planted['sentences']} held-out sentences "
+          f"({planted['customers']} demo customers; typed as recorded, lower/upper case, without accents, "
+          "one name part, street line only, phone regrouped):")
+    print(f"  {'kind':<10}{'planted':>9}{'R with record':>15}{'R patterns only':>17}")
+    for kind, k in planted["kinds"].items():
+        print(f"  {kind:<10}{k['planted']:>9}{_pct(_ratio(k['with_record'], k['planted'])):>15}"
+              f"{_pct(_ratio(k['patterns_only'], k['planted'])):>17}")
+    print(f"  NAME/ADDRESS/PHONE spans touching no planted value and no gold span: {planted['false_positives']}")
+    for example in planted["false_positive_examples"]:
+        print(f"    {example}")
+
+
 def show(pii: dict[str, Any], inj: dict[str, Any]) -> None:
-    print(f"PII redaction: {pii['sentences']} sentences ({_shown(PII_DATA)}), "
+    print(f"PII redaction, held-out half: {pii['sentences']} sentences ({_shown(PII_DATA)}, seed {SPLIT_SEED}), "
           f"{pii['clean_sentences']} with no gold span")
     print("  overlap: a predicted span is right when it overlaps a gold span of the mapped type;")
     print("  strict: the shared characters cover >= 50% of both the predicted and the gold span")
@@ -236,7 +270,7 @@ def show(pii: dict[str, Any], inj: dict[str, Any]) -> None:
         print(f"  {kind:<12}{k['gold_type']:<16}{k['gold']:>6}{k['predicted']:>6}{_pct(k['precision']):>8}"
               f"{_pct(k['recall']):>8}{_pct(k['precision_strict']):>10}{_pct(k['recall_strict']):>10}"
               f"{_pct(k['precision_any_pii']):>11}{_pct(k['fp_rate_clean']):>10}")
-    print(f"  all six kinds (micro, overlap): P {_pct(pii['micro']['precision']).strip()}, "
+    print(f"  all seven kinds (micro, overlap): P {_pct(pii['micro']['precision']).strip()}, "
           f"R {_pct(pii['micro']['recall']).strip()}")
     print("  not covered (gold spans): " + ", ".join(f"{t} {n}" for t, n in pii["not_covered"].items()))
     print(f"  harmless support text (bitext dev utterances + demo help-center paragraphs, {pii['harmless_texts']} "
@@ -246,6 +280,8 @@ def show(pii: dict[str, Any], inj: dict[str, Any]) -> None:
     print(f"  speed: {pii['ms_per_sentence']:.3f} ms per sentence (p95 {pii['ms_p95']:.3f} ms); "
           f"a {pii['long_chars']}-character message: {pii['long_ms_p50']:.2f} ms (p50 of 50)")
 
+    if "planted" in pii:
+        show_planted(pii["planted"])
     print(f"\nPrompt injection (threshold {inj['threshold']})")
     print(f"  attacks ({_shown(ATTACKS)}): recall {inj['recall']:.1%} "
           f"({inj['caught']}/{inj['attacks']}); document mode {inj['recall_document_mode']:.1%}")
@@ -271,10 +307,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    pii, inj = pii_figures(), injection_figures()
+    for needed in (PII_DATA, ATTACKS):
+        if not needed.exists():
+            sys.exit(f"{needed} is missing: the public evaluation data lives beside the repository in "
+                     "../shared/eval (see its SOURCES.md); nothing was measured.")
+    dev_rows, held_out = pii_split()
+    dev, pii = pii_figures(dev_rows, harmless_too=False), pii_figures(held_out)
+    pii["planted"] = planted_figures(held_out)
+    inj = injection_figures()
     if args.json:
-        print(json.dumps({"pii": pii, "injection": inj}, indent=2, ensure_ascii=False))
+        print(json.dumps({"pii_dev": dev, "pii": pii, "injection": inj},
+                         indent=2, ensure_ascii=False))
     else:
+        show_pii_dev(dev)
+        print()
         show(pii, inj)
 
 
