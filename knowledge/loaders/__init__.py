@@ -7,6 +7,7 @@ Every format is normalized to the same Markdown-like body, so one chunker serves
     PDF (.pdf)                  the text layer, paragraphs kept        pdf.py
     Plain text (.txt)           paragraphs, obvious headings, bullets  text.py
     FAQ (.csv, .json)           one `## question` section per pair     faq.py
+    Documents (.json)           {"id","title","content"...}, 1 or many json_documents.py
     URL or sitemap              fetched with limits, then as HTML      web.py, sitemap.py
 
 Nothing here raises for bad input: whatever cannot be loaded comes back in
