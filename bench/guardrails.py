@@ -254,6 +254,7 @@ def show_planted(planted: dict[str, Any]) -> None:
     for kind, k in planted["kinds"].items():
         print(f"  {kind:<10}{k['planted']:>9}{_pct(_ratio(k['with_record'], k['planted'])):>15}"
               f"{_pct(_ratio(k['patterns_only'], k['planted'])):>17}")
+    print("  missed with the record: " + ("; ".join(planted["missed_examples"]) or "none"))
     print(f"  NAME/ADDRESS/PHONE spans touching no planted value and no gold span: {planted['false_positives']}")
     for example in planted["false_positive_examples"]:
         print(f"    {example}")

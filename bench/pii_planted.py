@@ -71,6 +71,7 @@ def planted_figures(rows: list[dict[str, Any]], seed: int = 16) -> dict[str, Any
     counts = {kind: {"planted": 0, "with_record": 0, "patterns_only": 0} for kind in PLANTED_TYPES.values()}
     sentences = false_positives = 0
     examples: list[str] = []
+    missed: list[str] = []
     for index, row in enumerate(rows):
         gold = sorted(row["spans"], key=lambda s: s["start_position"])
         if not any(s["entity_type"] in PLANTED_TYPES for s in gold):
@@ -98,7 +99,10 @@ def planted_figures(rows: list[dict[str, Any]], seed: int = 16) -> dict[str, Any
         sentences += 1
         for kind, start, end in planted:
             counts[kind]["planted"] += 1
-            counts[kind]["with_record"] += any(s.kind == kind and s.start < end and s.end > start for s in with_record)
+            hit = any(s.kind == kind and s.start < end and s.end > start for s in with_record)
+            counts[kind]["with_record"] += hit
+            if not hit and len(missed) < 5:
+                missed.append(f"{kind} {text[start:end]!r} ({values[kind]!r}) in {text[max(0, start - 30):end + 10]!r}")
             counts[kind]["patterns_only"] += any(s.kind == kind and s.start < end and s.end > start
                                                  for s in patterns_only)
         for span in with_record:
@@ -109,4 +113,4 @@ def planted_figures(rows: list[dict[str, Any]], seed: int = 16) -> dict[str, Any
                 if len(examples) < 5:
                     examples.append(f"{span.kind} {span.text!r} in {text[:90]!r}")
     return {"sentences": sentences, "customers": len(people), "kinds": counts,
-            "false_positives": false_positives, "false_positive_examples": examples}
+            "false_positives": false_positives, "false_positive_examples": examples, "missed_examples": missed}
