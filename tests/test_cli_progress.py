@@ -36,3 +36,11 @@ def test_nothing_embedded_still_closes_with_a_summary():
     stream, clock = io.StringIO(), Ticks()
     Progress(3, stream=stream, now=clock, terminal=False).close()
     assert stream.getvalue() == "embedded 0 documents in 0.0 s, - docs/s\n"
+
+
+def test_a_slow_rate_keeps_a_decimal():
+    stream, clock = io.StringIO(), Ticks()
+    progress = Progress(10, stream=stream, every_seconds=2.0, now=clock, terminal=False)
+    clock.value += 8
+    progress.update()
+    assert stream.getvalue() == "embedded 1/10 documents (10%), 0.1 docs/s\n"

@@ -60,7 +60,10 @@ class Progress:
 
     def _rate(self, current: float) -> str:
         elapsed = current - self.started
-        return f"{self.done / elapsed:.0f} docs/s" if elapsed > 0 else "- docs/s"
+        if elapsed <= 0:
+            return "- docs/s"
+        rate = self.done / elapsed
+        return f"{rate:.0f} docs/s" if rate >= 10 else f"{rate:.1f} docs/s"
 
     def __enter__(self) -> Progress:
         return self
