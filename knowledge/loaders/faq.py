@@ -71,11 +71,10 @@ def is_faq(data: object) -> bool:
 
 def faq_draft(data: object, fallback_title: str) -> Draft:
     """The FAQ draft of parsed JSON for which `is_faq` holds."""
-    meta: Mapping[str, object] = {}
-    if isinstance(data, dict):
-        meta, data = data, data["faqs"]
-    assert isinstance(data, list)
-    return _faq_draft(enumerate(data, 1), fallback_title, meta, unit=("entry", "entries"))
+    meta: Mapping[str, object] = data if isinstance(data, dict) else {}
+    pairs = meta.get("faqs") if meta else data
+    return _faq_draft(enumerate(pairs if isinstance(pairs, list) else [], 1), fallback_title, meta,
+                      unit=("entry", "entries"))
 
 
 def _columns(header: list[str]) -> dict[str, int]:

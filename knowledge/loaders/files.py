@@ -72,7 +72,7 @@ def _load_json(path: Path, doc_id: str) -> LoadResult:
         return _skip(path, str(exc))
     result = LoadResult(skipped=[(str(path), note) for note in notes])
     for entry in entries:
-        own_id = entry.doc_id or (f"{doc_id}/{entry.where.split()[-1]}" if entry.where else doc_id)
+        own_id = entry.doc_id or (f"{doc_id}/{entry.number}" if entry.number is not None else doc_id)
         try:
             result.documents.append(entry.draft.to_document(own_id, str(path)))
         except DocumentError as exc:

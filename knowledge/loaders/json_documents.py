@@ -48,7 +48,11 @@ class JsonEntry:
 
     draft: Draft
     doc_id: str | None
-    where: str  # "entry 3", or "" for a file that is one document
+    number: int | None = None  # its place in the file's list; None for a file that is one document
+
+    @property
+    def where(self) -> str:
+        return f"entry {self.number}" if self.number is not None else ""
 
 
 def parse_json_file(raw: bytes, fallback_title: str) -> tuple[list[JsonEntry], list[str]]:
@@ -59,9 +63,9 @@ def parse_json_file(raw: bytes, fallback_title: str) -> tuple[list[JsonEntry], l
         raise DocumentError(f"the file is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
     if is_faq(data):
         draft = faq_draft(data, fallback_title)
-        return [JsonEntry(draft, None, "")], list(draft.notes)
+        return [JsonEntry(draft, None)], list(draft.notes)
     if isinstance(data, Mapping) and _first(data, CONTENT_KEYS) is not None:
-        return [JsonEntry(_draft(data, fallback_title), _id(data), "")], []
+        return [JsonEntry(_draft(data, fallback_title), _id(data))], []
     items = _listed(data)
     entries: list[JsonEntry] = []
     problems: list[str] = []
@@ -69,7 +73,7 @@ def parse_json_file(raw: bytes, fallback_title: str) -> tuple[list[JsonEntry], l
     for number, item in enumerate(items, 1):
         where = f"entry {number}"
         try:
-            entry = _entry(item, where, fallback_title)
+            entry = _entry(item, number, fallback_title)
         except DocumentError as exc:
             problems.append(f"{where}: {exc}")
             continue
@@ -105,10 +109,10 @@ def _listed(data: object) -> list[object]:
     raise DocumentError(f"the JSON is a {type(data).__name__}; {_EXPECTED}")
 
 
-def _entry(item: object, where: str, fallback_title: str) -> JsonEntry:
+def _entry(item: object, number: int, fallback_title: str) -> JsonEntry:
     if not isinstance(item, Mapping):
         raise DocumentError(f"a {type(item).__name__}, not an object")
-    return JsonEntry(_draft(item, fallback_title), _id(item), where)
+    return JsonEntry(_draft(item, fallback_title), _id(item), number)
 
 
 def _draft(item: Mapping[str, object], fallback_title: str) -> Draft:
