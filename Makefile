@@ -43,5 +43,6 @@ bench: setup
 	$(UV) run --frozen python bench/demo_intents.py
 	$(UV) run --frozen python bench/replicas.py
 	$(UV) run --frozen python bench/guardrails.py
+	$(UV) run --frozen python bench/loaders.py
 	$(UV) run --frozen python bench/actions.py
 	$(UV) run --frozen python bench/handoff.py
