@@ -12,6 +12,9 @@ passage and every string a company system returns passes before a customer or a 
   the same way;
 - false positives: every chunk of doc2dial's 273 documents and of demo/helpcenter, cut by
   Frontline's own chunker (knowledge/chunking.py), scored as they are;
+- held-out false positives: customer text never looked at while the rules were written, scored
+  as if it were reference text (a tool result can carry what a customer wrote): the bitext
+  training utterances (6,480) and doc2dial's user turns (3,972);
 - direct messages: the figures of bench/guardrails.py for customer messages, printed again so a
   change to the patterns shows any regression there.
 
@@ -45,6 +48,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval"
 DOC2DIAL = EVAL / "doc2dial" / "derived_corpus.jsonl"
 GISKARD = EVAL / "prompt-injection" / "prompt_injections.csv"
+BITEXT_TRAIN = EVAL / "bitext-intents" / "train" / "Bitext_Sample_Customer_Service_Training_Dataset.csv"
+DOC2DIAL_QUERIES = EVAL / "doc2dial" / "derived_queries.jsonl"
 HELPCENTER = ROOT / "demo" / "helpcenter"
 DATA = ROOT / "bench" / "data"
 POSITIONS = ("start", "middle", "end")
@@ -134,6 +139,17 @@ def false_positives(chunks: dict[str, list[str]]) -> dict[str, Any]:
     return figures
 
 
+def customer_text() -> dict[str, list[str]]:
+    texts: dict[str, list[str]] = {}
+    if BITEXT_TRAIN.exists():
+        from bench.triage import read_bitext
+        texts["bitext train"] = [text for text, _ in read_bitext(BITEXT_TRAIN)]
+    if DOC2DIAL_QUERIES.exists():
+        texts["doc2dial user turns"] = [json.loads(line)["last_user_turn"]
+                                        for line in DOC2DIAL_QUERIES.read_text(encoding="utf-8").splitlines()]
+    return texts
+
+
 def direct_messages() -> dict[str, Any] | None:
     """The customer-message figures of bench/guardrails.py (needs the shared eval data)."""
     try:
@@ -180,7 +196,8 @@ def main() -> None:
              for name, texts in chunks.items()}
     figures: dict[str, Any] = {"threshold": THRESHOLD, "split": args.split,
                                "attacks": recall(read_attacks(args.split), hosts),
-                               "giskard": giskard(hosts), "false_positives": false_positives(chunks)}
+                               "giskard": giskard(hosts), "false_positives": false_positives(chunks),
+                               "held_out_false_positives": false_positives(customer_text())}
     if not args.no_direct:
         figures["direct"] = direct_messages()
     if args.json:
@@ -201,6 +218,10 @@ def main() -> None:
     all_fp = sum(fp["flagged"] for fp in figures["false_positives"].values())
     all_chunks = sum(fp["chunks"] for fp in figures["false_positives"].values())
     print(f"false positives, all chunks: {_pct(all_fp, all_chunks)}")
+    for name, fp in figures["held_out_false_positives"].items():
+        print(f"held-out false positives, {name} scored as reference text: {_pct(fp['flagged'], fp['chunks'])}")
+        for line in fp["examples"][:5]:
+            print(f"    {line}")
     direct = figures.get("direct")
     if direct:
         print(f"customer messages (bench/guardrails.py): Giskard recall {direct['recall']:.1%} "
