@@ -229,6 +229,8 @@ def main() -> None:
               f"({direct['dev_fp']}/{direct['dev_messages']}); hand-written FP {direct['handwritten_fp_rate']:.2%} "
               f"({direct['handwritten_fp']}/{direct['handwritten']}); help-center paragraphs FP "
               f"{direct['passage_fp_rate']:.2%} ({direct['passage_fp']}/{direct['passages']})")
+        print(f"  the Giskard prompts alone in document mode: {direct['recall_document_mode']:.1%}; a "
+              f"{direct['document_chars']}-character passage: {direct['document_ms_p50']:.1f} ms (p50, uncached)")
 
 
 if __name__ == "__main__":
