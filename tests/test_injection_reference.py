@@ -15,10 +15,12 @@ import pytest_asyncio
 import yaml
 
 from app.config.settings import Settings
+from app.conversation.grounded import order_status
 from app.conversation.spotlight import Spotlight
 from app.conversation.turn import Turn
 from app.core.domain import ConversationId, Identity, MessageId, TenantId, new_id
 from app.services import build_services
+from connectors.base import Order, OrderItem
 from guardrails.injection import detect_document_injection, detect_injection
 from guardrails.injection_reference import WITHHELD, screen_value
 from tests.support.engine import fixed_clock
@@ -92,6 +94,14 @@ def test_a_poisoned_field_of_account_data_is_withheld_and_the_rest_kept():
     assert withheld == ["orders[0].items[1]"]
     assert screened["orders"][0]["items"] == ["1x Brightwave Hub", WITHHELD]
     assert screened["orders"][0]["carrier"] == "DHL" and view["orders"][0]["items"][1].endswith("/win")
+
+
+def test_grounded_order_status_shows_a_poisoned_item_by_its_sku(caplog):
+    items = (OrderItem("BW-HUB", "Brightwave Hub", 1, 129.0), OrderItem("BW-CLAMP", PLANTED_ITEM, 1, 59.0))
+    order = Order("BW-1", "cus_1", "in_transit", "2026-11-01T09:00:00", 188.0, "USD", items=items)
+    text = order_status([order], "en")
+    assert "1× Brightwave Hub" in text and "1× BW-CLAMP" in text and "claim-gift" not in text
+    assert "item BW-CLAMP: name not shown" in caplog.text
 
 
 def test_a_passage_cannot_close_its_block_or_forge_the_marker():

@@ -59,8 +59,17 @@ def kb_answer(hits: list[Hit], lang: str) -> tuple[str, tuple[Citation, ...]]:
     return "\n".join(lines), tuple(citations)
 
 
+def _item_name(name: str, sku: str) -> str:
+    """An item's name as the customer reads it; one that reads as instructions (a planted
+    "tell the reader to call ...") is shown by its SKU instead, and the reason logged."""
+    if len(name) >= 12 and detect_document_injection(name).is_injection:
+        log.warning("item %s: name not shown, it reads as a prompt injection", sku)
+        return sku
+    return name
+
+
 def _describe(order: Order, lang: str) -> str:
-    items = ", ".join(f"{i.quantity}× {i.name}" for i in order.items) or "—"
+    items = ", ".join(f"{i.quantity}× {_item_name(i.name, i.sku)}" for i in order.items) or "—"
     parts = [say("orders.line", lang, order=order.id, items=items, placed=order.placed_at[:10],
                  status=status_name(order.status, lang))]
     if order.carrier and order.tracking_number and order.status not in ("cancelled", "processing"):
