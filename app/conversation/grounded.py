@@ -32,10 +32,13 @@ def quote(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
 
 def screened(hits: list[Hit]) -> tuple[list[Hit], list[str]]:
     """Passages safe to quote or show a model, and the ids of those that read as instructions
-    to an AI (indirect prompt injection): those are never used, and the reason is logged."""
+    to an AI (indirect prompt injection): those are never used, and the reason is logged. The
+    title and headings are read too: they are shown as the source's name."""
     kept, dropped = [], []
     for hit in hits:
         finding = detect_document_injection(hit.text)
+        if not finding.is_injection:
+            finding = detect_document_injection(". ".join((hit.title, *hit.heading_path, hit.heading or "")))
         if finding.is_injection:
             log.warning("help-center passage %s (%s) not used: it reads as a prompt injection (%s)",
                         hit.point_id, hit.doc_id, ", ".join(finding.signals))
