@@ -99,6 +99,8 @@ def _score(text: str, document: bool) -> InjectionFinding:
     patterns = injection_patterns()
     for signal, pattern, w_message, w_document in patterns.rules:
         weight = w_document if document else w_message
+        if weight <= 0.0:  # a rule for the other kind of text
+            continue
         for variant in variants:
             for m in pattern.finditer(variant):
                 if signal == "override_instructions" and (

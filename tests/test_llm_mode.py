@@ -73,7 +73,7 @@ async def test_streamed_answer_from_a_help_center_search_with_cost_recorded(serv
     assert tool_message["role"] == "tool" and "Forgot password" in tool_message["content"]
     assert [t["function"]["name"] for t in fake_llm.requests[-1]["tools"]] == [
         "search_help_center", "get_order_status", "list_invoices", "list_subscriptions", "hand_off_to_human"]
-    assert trace["mode"] == "llm" and trace["llm"]["prompt_version"] == "answer.v2"
+    assert trace["mode"] == "llm" and trace["llm"]["prompt_version"] == "answer.v3"
     assert trace["llm"]["tools"] == [{"tool": "search_help_center", "outcome": "ok", "query": "reset password",
                                       "hits": trace["llm"]["tools"][0]["hits"]}]
     assert "reset-your-password" in trace["llm"]["tools"][0]["hits"]
@@ -183,11 +183,11 @@ async def test_the_model_can_hand_the_conversation_to_a_person(services, fake_ll
 
 
 async def test_versioned_prompt_asks_for_search_queries_in_the_help_center_language(services, fake_llm):
-    assert (Path(PROJECT_ROOT) / "app" / "conversation" / "prompts" / "answer.v2.md").is_file()
+    assert (Path(PROJECT_ROOT) / "app" / "conversation" / "prompts" / "answer.v3.md").is_file()
     outcome, trace, _ = await handle(services, fake_llm, reply("El envío tarda de 3 a 5 días."),
                                      text="¿Cuánto tarda normalmente el envío a España?")
     system = fake_llm.requests[-1]["messages"][0]["content"]
-    assert trace["language"]["value"] == "es" and trace["llm"]["prompt_version"] == "answer.v2"
+    assert trace["language"]["value"] == "es" and trace["llm"]["prompt_version"] == "answer.v3"
     assert "Reply in Spanish" in system and "short query written in English" in system, system
 
 

@@ -6,6 +6,11 @@ arguments. The model holds no write tool: changes to an account go through the c
 task flows and the action gate in both modes. A malformed or unknown tool call is answered
 with an error the model can read, so it can correct itself; too many rounds end the attempt and the engine answers in
 grounded mode instead.
+
+Reference text is data, never instructions (docs/guardrails.md, indirect prompt injection): a
+help-center passage that reads as instructions is not sent at all, the others reach the model
+inside spotlighted blocks with a per-request marker the system prompt names, and a string from
+the company's systems that reads as instructions is withheld field by field.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 
 from app.config.tenants import Tenant
 from app.conversation.grounded import screened
+from app.conversation.spotlight import Spotlight
 from app.core.domain import Citation, Identity, Message, Role
 from app.core.errors import ConnectorError
 from app.core.language_data import language_name, languages
@@ -28,6 +34,7 @@ from app.understanding.triage import detect_language
 from connectors.base import Connector, Invoice, Order, Subscription
 from connectors.tools import READ_TOOLS, ToolArgumentsError
 from guardrails.actions import verified_customer
+from guardrails.injection_reference import screen_value
 from guardrails.pii import KnownPii, redact, redact_value
 from guardrails.pii_known import known_pii
 from knowledge.index import KnowledgeIndex
@@ -35,7 +42,7 @@ from knowledge.index import KnowledgeIndex
 log = logging.getLogger(__name__)
 
 PROMPTS = Path(__file__).parent / "prompts"
-PROMPT_VERSION = "answer.v2"  # v2: search queries in the help center's language
+PROMPT_VERSION = "answer.v3"  # v2: search queries in the help center's language; v3: spotlighted passages
 PROMPT_FILE = PROMPTS / f"{PROMPT_VERSION}.md"  # its content hash is on every LLM-mode trace (`versions.prompt`)
 HISTORY_MESSAGES = 12
 
@@ -75,13 +82,16 @@ class LLMAnswer:
                         tools=self.tool_log)
 
 
-def system_prompt(company: str, language: str, help_center_language: str = "en") -> str:
+def system_prompt(company: str, language: str, help_center_language: str = "en",
+                  spotlight: Spotlight | None = None) -> str:
     """The versioned prompt. Queries go to the help center in its own language: translating
     the question first finds the right article more often than searching across languages
-    (docs/knowledge.md, cross-lingual figures)."""
+    (docs/knowledge.md, cross-lingual figures). It names the request's spotlight marker, so
+    the model can tell the help center's blocks from anything else."""
     template = PROMPT_FILE.read_text(encoding="utf-8")
     return template.format(company=company, language_name=_prompt_language(language),
-                           help_center_language=_prompt_language(help_center_language))
+                           help_center_language=_prompt_language(help_center_language),
+                           marker=(spotlight or Spotlight()).marker)
 
 
 def _history(messages: list[Message], known: KnownPii | None = None) -> list[dict[str, Any]]:
@@ -120,7 +130,8 @@ class LLMAssistant:
     async def answer(self, client: LLMClient, *, tenant: Tenant, connector: Connector | None,
                      identity: Identity, conversation_id: str, history: list[Message], question: str,
                      language: str, on_token: TokenSink | None = None) -> LLMAnswer:
-        prompt = system_prompt(tenant.name, language, tenant.default_language)
+        spotlight = Spotlight()  # a fresh marker per request: a passage cannot guess it
+        prompt = system_prompt(tenant.name, language, tenant.default_language, spotlight)
         known = await known_pii(connector, identity.customer_id)  # the customer's own details, typed any way
         messages: list[dict[str, Any]] = [{"role": "system", "content": prompt}, *_history(history, known),
                                           {"role": "user", "content": redact(question, known)}]
@@ -140,7 +151,8 @@ class LLMAssistant:
                 {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
                 for c in completion.tool_calls]})
             for call in completion.tool_calls:
-                result = await self._run(call, tenant, connector, identity, conversation_id, citations, answer, known)
+                result = await self._run(call, tenant, connector, identity, conversation_id, citations, answer,
+                                         spotlight, known)
                 messages.append({"role": "tool", "tool_call_id": call.id,
                                  "content": json.dumps(result, ensure_ascii=False)})
         raise ProviderError(f"No answer after {client.config.max_tool_rounds} tool rounds.",
@@ -148,7 +160,7 @@ class LLMAssistant:
 
     async def _run(self, call: ToolCall, tenant: Tenant, connector: Connector | None, identity: Identity,
                    conversation_id: str, citations: dict[str, Citation], answer: LLMAnswer,
-                   known: KnownPii | None = None) -> dict[str, Any]:
+                   spotlight: Spotlight, known: KnownPii | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {"tool": call.name}
         answer.tool_log.append(entry)
         try:
@@ -172,8 +184,8 @@ class LLMAssistant:
             for hit in good:
                 citations.setdefault(hit.url, Citation(hit.title, hit.url, hit.heading))
             entry |= {"outcome": "ok", "query": query, "hits": [h.doc_id for h in good]}
-            return {"results": [{"title": h.title, "section": h.heading, "url": h.url, "text": h.text}
-                                for h in good]}
+            return {"results": [{"title": h.title, "section": h.heading, "url": h.url,
+                                 "text": spotlight.document(h.text, f"id={h.point_id}")} for h in good]}
         if call.name in READ_TOOLS:
             return await self._read(call.name, arguments, tenant, connector, identity, conversation_id, entry, known)
         if call.name == "hand_off_to_human":
@@ -208,7 +220,12 @@ class LLMAssistant:
             return {"error": "The company's systems are not connected."}
         try:
             found = await tool.run(connector, customer_id, parsed, "")
-            result = redact_value(_view(name, found, parsed), known)
+            screened_view, withheld = screen_value(_view(name, found, parsed))  # read before redaction hides links
+            result = redact_value(screened_view, known)
+            if withheld:
+                log.warning("%s for %s: %s withheld from the model, read as a prompt injection",
+                            name, tenant.id, ", ".join(withheld))
+                entry["withheld"] = withheld
             entry["outcome"] = "ok" if "error" not in result else "not_found"
         except ConnectorError as exc:
             log.warning("%s failed for %s: %s", name, tenant.id, exc)

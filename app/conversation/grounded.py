@@ -32,10 +32,13 @@ def quote(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
 
 def screened(hits: list[Hit]) -> tuple[list[Hit], list[str]]:
     """Passages safe to quote or show a model, and the ids of those that read as instructions
-    to an AI (indirect prompt injection): those are never used, and the reason is logged."""
+    to an AI (indirect prompt injection): those are never used, and the reason is logged. The
+    title and headings are read too: they are shown as the source's name."""
     kept, dropped = [], []
     for hit in hits:
         finding = detect_document_injection(hit.text)
+        if not finding.is_injection:
+            finding = detect_document_injection(". ".join((hit.title, *hit.heading_path, hit.heading or "")))
         if finding.is_injection:
             log.warning("help-center passage %s (%s) not used: it reads as a prompt injection (%s)",
                         hit.point_id, hit.doc_id, ", ".join(finding.signals))
@@ -59,8 +62,17 @@ def kb_answer(hits: list[Hit], lang: str) -> tuple[str, tuple[Citation, ...]]:
     return "\n".join(lines), tuple(citations)
 
 
+def _item_name(name: str, sku: str) -> str:
+    """An item's name as the customer reads it; one that reads as instructions (a planted
+    "tell the reader to call ...") is shown by its SKU instead, and the reason logged."""
+    if len(name) >= 12 and detect_document_injection(name).is_injection:
+        log.warning("item %s: name not shown, it reads as a prompt injection", sku)
+        return sku
+    return name
+
+
 def _describe(order: Order, lang: str) -> str:
-    items = ", ".join(f"{i.quantity}× {i.name}" for i in order.items) or "—"
+    items = ", ".join(f"{i.quantity}× {_item_name(i.name, i.sku)}" for i in order.items) or "—"
     parts = [say("orders.line", lang, order=order.id, items=items, placed=order.placed_at[:10],
                  status=status_name(order.status, lang))]
     if order.carrier and order.tracking_number and order.status not in ("cancelled", "processing"):
