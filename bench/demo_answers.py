@@ -62,7 +62,8 @@ async def main() -> None:
     loaded, _ = load_folder(HELP_CENTER)
     documents = {d.doc_id: d for d in loaded}
     with tempfile.TemporaryDirectory() as folder:
-        index = await KnowledgeIndex.open(embedder, path=Path(folder) / "qdrant", multilingual=multilingual)
+        index = await KnowledgeIndex.open(embedder, path=Path(folder) / "qdrant", multilingual=multilingual,
+                                          vector_cache=Path(tempfile.gettempdir()) / "frontline-bench-vectors")
         try:
             await index.sync(TENANT, loaded, {d: f"/kb/{d}" for d in documents}, origin="demo")
             retriever = Retriever(index, None if args.no_rerank else Reranker.from_file(), split=not args.no_split)
@@ -77,7 +78,7 @@ async def main() -> None:
                 for expected in row["expected"]:
                     parts += 1
                     top5 += any(h.doc_id == expected["doc_id"] for h in hits)
-                    cited = any(c.heading == expected["section"] and c.url.split("#")[0] == f"/kb/{expected['doc_id']}"
+                    cited = any(c.section == expected["section"] and c.url.split("#")[0] == f"/kb/{expected['doc_id']}"
                                 for c in citations)
                     complete = cited and all(line in lines for line in
                                              section_lines(documents, expected["doc_id"], expected["section"]))
