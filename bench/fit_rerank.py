@@ -28,7 +28,7 @@ from app.config.settings import load_settings
 from bench.retrieval import SPLIT_SEED, TENANT, VECTOR_CACHE, build, in_split, load_corpus, load_queries, require_data
 from knowledge.embedder import open_embedders
 from knowledge.index import KnowledgeIndex
-from knowledge.model_files import DEFAULT_MODEL, MULTILINGUAL_MODEL
+from knowledge.model_files import DEFAULT_MODEL
 from knowledge.rerank import FEATURES, WEIGHTS_FILE, features
 from knowledge.retrieval import CANDIDATES
 
@@ -56,16 +56,20 @@ def target(hits: list, query: dict) -> np.ndarray | None:
 
 
 def fit(groups: list[tuple[np.ndarray, np.ndarray]], steps: int = 3000, rate: float = 0.5) -> np.ndarray:
-    """Listwise softmax cross-entropy, full-batch gradient descent from zero."""
+    """Listwise softmax cross-entropy, full-batch gradient descent from zero (groups padded
+    to one array, padding masked out)."""
+    width = max(len(y) for _, y in groups)
+    x = np.zeros((len(groups), width, len(FEATURES)))
+    y = np.zeros((len(groups), width))
+    mask = np.full((len(groups), width), -np.inf)
+    for row, (features_, target_) in enumerate(groups):
+        x[row, :len(target_)], y[row, :len(target_)], mask[row, :len(target_)] = features_, target_, 0.0
     weights = np.zeros(len(FEATURES))
     for _ in range(steps):
-        gradient = L2 * weights
-        for x, y in groups:
-            z = x @ weights
-            p = np.exp(z - z.max())
-            p /= p.sum()
-            gradient += x.T @ (p - y) / len(groups)
-        weights -= rate * gradient
+        z = x @ weights + mask
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        weights -= rate * (L2 * weights + np.einsum("gc,gcf->f", p - y, x) / len(groups))
     return weights
 
 
@@ -84,10 +88,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=None, help="sample this many DEV questions")
     parser.add_argument("--dry-run", action="store_true", help="print the weights, write nothing")
+    parser.add_argument("--steps", type=int, default=3000)
     args = parser.parse_args()
     require_data()
     settings = load_settings()
-    embedder, multilingual = open_embedders(settings.model_dir, DEFAULT_MODEL, MULTILINGUAL_MODEL)
+    # the questions are English: the primary model scores them, the multilingual one never would
+    embedder, multilingual = open_embedders(settings.model_dir, DEFAULT_MODEL, "none")
     documents = load_corpus()
     queries = in_split(load_queries(None), documents, "dev")
     if args.queries and args.queries < len(queries):
@@ -98,6 +104,7 @@ async def main() -> None:
         try:
             await build(index, documents)
             collected = []
+            print(f"collecting the first {CANDIDATES} candidates of {len(queries)} DEV questions", flush=True)
             for query in queries:
                 hits = await index.search(TENANT, query["last_user_turn"], CANDIDATES, language="en")
                 collected.append((hits, query))
@@ -109,7 +116,7 @@ async def main() -> None:
         if y is not None and len(hits) > 1:
             groups.append((features(query["last_user_turn"], hits, "en"), y))
             kept.append((hits, query))
-    weights = fit(groups)
+    weights = fit(groups, steps=args.steps)
     fused = [-np.arange(len(h), dtype=float) for h, _ in kept]
     reranked = [x @ weights for x, _ in groups]
     print(f"DEV: {len(queries)} questions, {len(groups)} with the relevant document among the candidates")

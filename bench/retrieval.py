@@ -6,6 +6,10 @@ with its last user turn only (what a customer just typed), through the Retriever
 uses (knowledge/retrieval.py), with and without its reranker. Hit@k counts the relevant
 document among the first k distinct documents retrieved; MRR uses its rank.
 
+Corpus: the derived corpus flattened each page's section titles into the first line of a
+paragraph; they are made `##` headings again (with_headings), as Frontline's HTML loader would
+have kept them (--flat: as stored).
+
 Split: the documents are shuffled with a fixed seed and halved; questions about the first
 half are the DEV split (bench/fit_rerank.py fits the reranker on them), questions about the
 second half the TEST split reported here. Multi-part questions: pairs of TEST first turns about
@@ -28,6 +32,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -90,12 +95,28 @@ def multi_part(queries: list[dict], count: int, seed: int = 5) -> list[dict]:
     return pairs
 
 
-def load_corpus() -> list[Document]:
+def with_headings(text: str) -> str:
+    """doc2dial's flattened pages, with their section titles made headings again: a paragraph
+    whose first line is short and does not end a sentence ("Renew by mail") was a heading on the
+    original page, as an HTML loader would keep it."""
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        first, _, rest = paragraph.strip().partition("\n")
+        title = first.strip()
+        if rest.strip() and 0 < len(title.split()) <= 12 and not title.endswith((".", "?", "!", ":", ",")):
+            paragraphs.append(f"## {title}\n\n{rest.strip()}")
+        else:
+            paragraphs.append(paragraph.strip())
+    return "\n\n".join(paragraphs)
+
+
+def load_corpus(headings: bool = True) -> list[Document]:
     documents = []
     for line in (EVAL / "derived_corpus.jsonl").read_text().splitlines():
         row = json.loads(line)
         title = row["title"].split("#")[0].strip()
-        documents.append(Document(doc_id=row["doc_id"], title=title, body=row["text"],
+        body = with_headings(row["text"]) if headings else row["text"]
+        documents.append(Document(doc_id=row["doc_id"], title=title, body=body,
                                   source=f"doc2dial/{row['domain']}/{row['doc_id']}", language="en"))
     return documents
 
@@ -219,6 +240,8 @@ async def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--split", choices=("test", "dev", "all"), default="test",
                         help="which questions to score (the reranker is fitted on dev)")
+    parser.add_argument("--flat", action="store_true",
+                        help="keep doc2dial's flattened text (section titles not made headings)")
     parser.add_argument("--pairs", type=int, default=300, help="multi-part questions to build (0: none)")
     parser.add_argument("--model", choices=sorted(BUNDLES), default=DEFAULT_MODEL,
                         help="the primary (English) model")
@@ -230,7 +253,7 @@ async def main() -> None:
     embedder, multilingual = open_embedders(settings.model_dir, args.model, args.multilingual)
     print(f"embedding models: {args.model} + {multilingual.name if multilingual else 'none'} "
           "(doc2dial questions are English: the primary model scores them)")
-    documents = load_corpus()
+    documents = load_corpus(headings=not args.flat)
     queries = in_split(load_queries(None), documents, args.split)
     if args.queries and args.queries < len(queries):
         queries = random.Random(7).sample(queries, args.queries)
