@@ -49,7 +49,7 @@ from knowledge.documents import Document
 from knowledge.embedder import open_embedders
 from knowledge.index import KnowledgeIndex, alias_for
 from knowledge.model_files import BUNDLES, DEFAULT_MODEL, MULTILINGUAL_MODEL
-from knowledge.rerank import Reranker
+from knowledge.rerank import WEIGHTS_FILE, Reranker
 from knowledge.retrieval import Retriever
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "doc2dial"
@@ -154,28 +154,29 @@ def recall(k: int, ranks: list[int | None]) -> float:
     return sum(1 for r in ranks if r is not None and r <= k) / max(len(ranks), 1)
 
 
-async def quality(index: KnowledgeIndex, queries: list[dict], pairs: list[dict], split: str) -> None:
+async def quality(index: KnowledgeIndex, queries: list[dict], pairs: list[dict], split: str,
+                  index_modes: bool = True) -> None:
     print(f"\nquality on doc2dial, {split} split: {len(queries)} user turns "
           f"({sum(q['id'].endswith('_1') for q in queries)} of them first turns)")
     print(f"{'pipeline':<28} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}   first turns: {'@1':>6} {'@5':>6}   ms/query")
-    plain, reranked = Retriever(index, None), Retriever(index, Reranker.from_file())
-    rows = [("index, dense", index.search, "dense"), ("index, sparse (BM25)", index.search, "sparse"),
-            ("Retriever, hybrid", plain.search, "hybrid"),
-            ("Retriever, hybrid + rerank", reranked.search, "hybrid")]
-    for label, search, mode in rows:
-        ranks, ms = await ranks_of(search, queries, mode)
+    rows = [("index, dense", lambda: index, "dense"), ("index, sparse (BM25)", lambda: index, "sparse"),
+            ("Retriever, hybrid", lambda: Retriever(index, None), "hybrid"),
+            ("Retriever, hybrid + rerank", lambda: Retriever(index, Reranker.from_file()), "hybrid")]
+    for label, searcher, mode in rows[0 if index_modes else 2:]:  # the weights are read when their row runs
+        ranks, ms = await ranks_of(searcher().search, queries, mode)
         first = [r for r, q in zip(ranks, queries, strict=True) if q["id"].endswith("_1")]
         mrr = statistics.fmean(1 / r if r else 0.0 for r in ranks)
         print(f"{label:<28} {recall(1, ranks):6.3f} {recall(5, ranks):6.3f} {mrr:6.3f}   "
               f"{'':13}{recall(1, first):6.3f} {recall(5, first):6.3f}   {ms:6.1f}")
+    print(f"  (reranker weights: {json.loads(WEIGHTS_FILE.read_text())['note']})")
     if not pairs:
         return
     print(f"\nmulti-part questions: {len(pairs)} pairs of {split} first turns about two documents")
     print(f"{'pipeline':<34} {'hit@5':>6} {'all@5':>6} {'all@10':>7}")
-    whole = Retriever(index, Reranker.from_file(), split=False)
+    reranker = Reranker.from_file()
     for label, retriever in (("hybrid, whole message", Retriever(index, None, split=False)),
-                             ("hybrid + rerank, whole message", whole),
-                             ("hybrid + rerank, split into parts", reranked)):
+                             ("hybrid + rerank, whole message", Retriever(index, reranker, split=False)),
+                             ("hybrid + rerank, split into parts", Retriever(index, reranker))):
         found = []
         for pair in pairs:
             docs = distinct_docs(await retriever.search(TENANT, pair["text"], limit=30, language="en"))
@@ -240,6 +241,8 @@ async def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--split", choices=("test", "dev", "all"), default="test",
                         help="which questions to score (the reranker is fitted on dev)")
+    parser.add_argument("--pipelines-only", action="store_true",
+                        help="skip the index's dense-only and BM25-only rows")
     parser.add_argument("--flat", action="store_true",
                         help="keep doc2dial's flattened text (section titles not made headings)")
     parser.add_argument("--pairs", type=int, default=300, help="multi-part questions to build (0: none)")
@@ -267,7 +270,7 @@ async def main() -> None:
         try:
             await build(index, documents)
             if not args.skip_quality:
-                await quality(index, queries, pairs, args.split)
+                await quality(index, queries, pairs, args.split, not args.pipelines_only)
             if not args.skip_speed:
                 await latency(index, questions, sizes, "embedded Qdrant (path=)")
         finally:
