@@ -40,6 +40,8 @@ from knowledge.embedder import Embedder, open_embedders
 from knowledge.index import KnowledgeIndex, SyncReport
 from knowledge.loaders import load_folder
 from knowledge.loaders.language import with_default_language
+from knowledge.rerank import Reranker
+from knowledge.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class Services:
     conversations: ConversationStore
     feedback: FeedbackStore
     audit: AuditLog
-    knowledge: KnowledgeIndex
+    knowledge: Retriever  # the index, searched through the retrieval pipeline
     engine: Engine
     desk: HandoffDesk
     approvals: ApprovalDesk
@@ -127,12 +129,13 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
 
         embedder, multilingual = open_embedders(
             settings.model_dir, settings.embedding_model, settings.multilingual_model)
-        knowledge = await KnowledgeIndex.open(
+        index = await KnowledgeIndex.open(
             embedder, path=settings.qdrant_path, url=settings.qdrant_url, multilingual=multilingual,
             api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
             vector_cache=settings.vector_cache)
-        stack.push_async_callback(knowledge.close)
-        reports = await sync_help_center(knowledge, tenants)
+        stack.push_async_callback(index.close)
+        knowledge = Retriever(index, Reranker.from_file())  # every search: split, rerank, merge
+        reports = await sync_help_center(index, tenants)
 
         runtimes = {}
         intent_cache = settings.vector_cache or settings.data_dir / "intent-vectors"

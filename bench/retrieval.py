@@ -2,8 +2,19 @@
 
 Quality: every doc2dial user turn is a question whose answer lies in one document. The 273
 documents are ingested through Frontline's own chunker and index; each question is asked
-with its last user turn only (what a customer just typed). Recall@k counts the relevant
+with its last user turn only (what a customer just typed), through the Retriever the server
+uses (knowledge/retrieval.py), with and without its reranker. Hit@k counts the relevant
 document among the first k distinct documents retrieved; MRR uses its rank.
+
+Corpus: the derived corpus flattened each page's section titles into the first line of a
+paragraph; they are made `##` headings again (with_headings), as Frontline's HTML loader would
+have kept them (--flat: as stored).
+
+Split: the documents are shuffled with a fixed seed and halved; questions about the first
+half are the DEV split (bench/fit_rerank.py fits the reranker on them), questions about the
+second half the TEST split reported here. Multi-part questions: pairs of TEST first turns about
+two different documents, joined as a customer would ("... and also ..."), scored by the recall
+of BOTH documents in the first k.
 
 Speed: ingest throughput (chunks/s, dense + BM25 embedding and upsert), then hybrid query
 latency on collections of 1k, 10k and 50k chunks (copies of the real doc2dial chunks under
@@ -11,6 +22,7 @@ new ids, so every size has realistic vectors), embedded and, when QDRANT_URL is 
 on that server.
 
     uv run python bench/retrieval.py [--queries N] [--sizes 1000,10000,50000] [--skip-speed]
+                                     [--split test|dev|all] [--pairs 300]
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -36,17 +49,74 @@ from knowledge.documents import Document
 from knowledge.embedder import open_embedders
 from knowledge.index import KnowledgeIndex, alias_for
 from knowledge.model_files import BUNDLES, DEFAULT_MODEL, MULTILINGUAL_MODEL
+from knowledge.rerank import WEIGHTS_FILE, Reranker
+from knowledge.retrieval import Retriever
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "doc2dial"
 TENANT = "doc2dial"
+SPLIT_SEED = 16
+VECTOR_CACHE = Path(tempfile.gettempdir()) / "frontline-bench-vectors"
+JOINS = (" and also {second}", "? Also, {second}", ". Another question: {second}", "? And {second}")
 
 
-def load_corpus() -> list[Document]:
+def require_data() -> None:
+    if not EVAL.exists():
+        sys.exit(f"doc2dial is not at {EVAL}: see ../shared/eval/SOURCES.md; nothing measured")
+
+
+def split_documents(documents: list[Document]) -> tuple[set[str], set[str]]:
+    """(dev, test) document ids: a seeded shuffle, halved. Questions follow their document."""
+    ids = sorted(d.doc_id for d in documents)
+    random.Random(SPLIT_SEED).shuffle(ids)
+    return set(ids[:len(ids) // 2]), set(ids[len(ids) // 2:])
+
+
+def in_split(queries: list[dict], documents: list[Document], split: str) -> list[dict]:
+    if split == "all":
+        return queries
+    dev, test = split_documents(documents)
+    keep = dev if split == "dev" else test
+    return [q for q in queries if q["relevant_doc_id"] in keep]
+
+
+def multi_part(queries: list[dict], count: int, seed: int = 5) -> list[dict]:
+    """Two first turns about different documents, joined into one message."""
+    firsts = list({q["last_user_turn"].strip(): q for q in queries if q["id"].endswith("_1")}.values())
+    rng = random.Random(seed)
+    pairs = []
+    while len(pairs) < count and len(firsts) > 1:
+        one, two = rng.sample(firsts, 2)
+        if one["relevant_doc_id"] == two["relevant_doc_id"]:
+            continue
+        second = two["last_user_turn"].strip()
+        text = one["last_user_turn"].strip().rstrip("?.! ") + rng.choice(JOINS).format(
+            second=second[:1].lower() + second[1:])
+        pairs.append({"text": text, "docs": [one["relevant_doc_id"], two["relevant_doc_id"]]})
+    return pairs
+
+
+def with_headings(text: str) -> str:
+    """doc2dial's flattened pages, with their section titles made headings again: a paragraph
+    whose first line is short and does not end a sentence ("Renew by mail") was a heading on the
+    original page, as an HTML loader would keep it."""
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        first, _, rest = paragraph.strip().partition("\n")
+        title = first.strip()
+        if rest.strip() and 0 < len(title.split()) <= 12 and not title.endswith((".", "?", "!", ":", ",")):
+            paragraphs.append(f"## {title}\n\n{rest.strip()}")
+        else:
+            paragraphs.append(paragraph.strip())
+    return "\n\n".join(paragraphs)
+
+
+def load_corpus(headings: bool = True) -> list[Document]:
     documents = []
     for line in (EVAL / "derived_corpus.jsonl").read_text().splitlines():
         row = json.loads(line)
         title = row["title"].split("#")[0].strip()
-        documents.append(Document(doc_id=row["doc_id"], title=title, body=row["text"],
+        body = with_headings(row["text"]) if headings else row["text"]
+        documents.append(Document(doc_id=row["doc_id"], title=title, body=body,
                                   source=f"doc2dial/{row['domain']}/{row['doc_id']}", language="en"))
     return documents
 
@@ -63,26 +133,57 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def quality(index: KnowledgeIndex, queries: list[dict]) -> None:
-    print(f"\nquality on doc2dial: {len(queries)} user turns "
+def distinct_docs(hits: list) -> list[str]:
+    docs: list[str] = []
+    for hit in hits:
+        if hit.doc_id not in docs:
+            docs.append(hit.doc_id)
+    return docs
+
+
+async def ranks_of(search, queries: list[dict], mode: str) -> tuple[list[int | None], float]:
+    ranks: list[int | None] = []
+    started = time.perf_counter()
+    for query in queries:
+        docs = distinct_docs(await search(TENANT, query["last_user_turn"], limit=30, mode=mode, language="en"))
+        ranks.append(docs.index(query["relevant_doc_id"]) + 1 if query["relevant_doc_id"] in docs else None)
+    return ranks, (time.perf_counter() - started) * 1000 / max(len(queries), 1)
+
+
+def recall(k: int, ranks: list[int | None]) -> float:
+    return sum(1 for r in ranks if r is not None and r <= k) / max(len(ranks), 1)
+
+
+async def quality(index: KnowledgeIndex, queries: list[dict], pairs: list[dict], split: str,
+                  index_modes: bool = True) -> None:
+    print(f"\nquality on doc2dial, {split} split: {len(queries)} user turns "
           f"({sum(q['id'].endswith('_1') for q in queries)} of them first turns)")
-    print(f"{'mode':<8} {'recall@1':>9} {'recall@5':>9} {'MRR':>7}   first turns: {'R@1':>6} {'R@5':>6}")
-    for mode in ("dense", "sparse", "hybrid"):
-        ranks: list[int | None] = []
-        for query in queries:
-            hits = await index.search(TENANT, query["last_user_turn"], limit=30, mode=mode, language="en")
-            docs: list[str] = []
-            for hit in hits:
-                if hit.doc_id not in docs:
-                    docs.append(hit.doc_id)
-            ranks.append(docs.index(query["relevant_doc_id"]) + 1
-                         if query["relevant_doc_id"] in docs else None)
-        def recall(k: int, subset: list[int | None]) -> float:
-            return sum(1 for r in subset if r is not None and r <= k) / max(len(subset), 1)
+    print(f"{'pipeline':<28} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}   first turns: {'@1':>6} {'@5':>6}   ms/query")
+    rows = [("index, dense", lambda: index, "dense"), ("index, sparse (BM25)", lambda: index, "sparse"),
+            ("Retriever, hybrid", lambda: Retriever(index, None), "hybrid"),
+            ("Retriever, hybrid + rerank", lambda: Retriever(index, Reranker.from_file()), "hybrid")]
+    for label, searcher, mode in rows[0 if index_modes else 2:]:  # the weights are read when their row runs
+        ranks, ms = await ranks_of(searcher().search, queries, mode)
         first = [r for r, q in zip(ranks, queries, strict=True) if q["id"].endswith("_1")]
         mrr = statistics.fmean(1 / r if r else 0.0 for r in ranks)
-        print(f"{mode:<8} {recall(1, ranks):9.3f} {recall(5, ranks):9.3f} {mrr:7.3f}   "
-              f"{'':13}{recall(1, first):6.3f} {recall(5, first):6.3f}")
+        print(f"{label:<28} {recall(1, ranks):6.3f} {recall(5, ranks):6.3f} {mrr:6.3f}   "
+              f"{'':13}{recall(1, first):6.3f} {recall(5, first):6.3f}   {ms:6.1f}")
+    print(f"  (reranker weights: {json.loads(WEIGHTS_FILE.read_text())['note']})")
+    if not pairs:
+        return
+    print(f"\nmulti-part questions: {len(pairs)} pairs of {split} first turns about two documents")
+    print(f"{'pipeline':<34} {'hit@5':>6} {'all@5':>6} {'all@10':>7}")
+    reranker = Reranker.from_file()
+    for label, retriever in (("hybrid, whole message", Retriever(index, None, split=False)),
+                             ("hybrid + rerank, whole message", Retriever(index, reranker, split=False)),
+                             ("hybrid + rerank, split into parts", Retriever(index, reranker))):
+        found = []
+        for pair in pairs:
+            docs = distinct_docs(await retriever.search(TENANT, pair["text"], limit=30, language="en"))
+            found.append([docs.index(d) + 1 if d in docs else 99 for d in pair["docs"]])
+        n = len(found)
+        print(f"{label:<34} {sum(min(f) <= 5 for f in found) / n:6.3f} "
+              f"{sum(max(f) <= 5 for f in found) / n:6.3f} {sum(max(f) <= 10 for f in found) / n:7.3f}")
 
 
 async def sized_copy(index: KnowledgeIndex, size: int) -> str:
@@ -138,26 +239,38 @@ async def main() -> None:
     parser.add_argument("--latency-queries", type=int, default=200)
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--split", choices=("test", "dev", "all"), default="test",
+                        help="which questions to score (the reranker is fitted on dev)")
+    parser.add_argument("--pipelines-only", action="store_true",
+                        help="skip the index's dense-only and BM25-only rows")
+    parser.add_argument("--flat", action="store_true",
+                        help="keep doc2dial's flattened text (section titles not made headings)")
+    parser.add_argument("--pairs", type=int, default=300, help="multi-part questions to build (0: none)")
     parser.add_argument("--model", choices=sorted(BUNDLES), default=DEFAULT_MODEL,
                         help="the primary (English) model")
     parser.add_argument("--multilingual", default=MULTILINGUAL_MODEL,
                         help="the model for non-English questions, or 'none' (default: as shipped)")
     args = parser.parse_args()
+    require_data()
     settings = load_settings()
     embedder, multilingual = open_embedders(settings.model_dir, args.model, args.multilingual)
     print(f"embedding models: {args.model} + {multilingual.name if multilingual else 'none'} "
           "(doc2dial questions are English: the primary model scores them)")
-    documents = load_corpus()
-    queries = load_queries(args.queries)
+    documents = load_corpus(headings=not args.flat)
+    queries = in_split(load_queries(None), documents, args.split)
+    if args.queries and args.queries < len(queries):
+        queries = random.Random(7).sample(queries, args.queries)
+    pairs = multi_part(queries, args.pairs)
     questions = [q["last_user_turn"] for q in load_queries(args.latency_queries, seed=11)]
     sizes = [int(s) for s in args.sizes.split(",")]
 
     with tempfile.TemporaryDirectory() as folder:
-        index = await KnowledgeIndex.open(embedder, path=Path(folder) / "qdrant", multilingual=multilingual)
+        index = await KnowledgeIndex.open(embedder, path=Path(folder) / "qdrant", multilingual=multilingual,
+                                          vector_cache=VECTOR_CACHE)
         try:
             await build(index, documents)
             if not args.skip_quality:
-                await quality(index, queries)
+                await quality(index, queries, pairs, args.split, not args.pipelines_only)
             if not args.skip_speed:
                 await latency(index, questions, sizes, "embedded Qdrant (path=)")
         finally:

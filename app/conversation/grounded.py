@@ -1,7 +1,9 @@
 """Grounded replies: answers built from the help center and the company's systems, no LLM.
 
-Quotes are whole sentences from one section, cut to a readable length, always followed by
-the article they came from.
+A quote is the whole answering unit the search found (a section's text, or the steps, list
+or table with the sentence introducing it), always followed by the article it came from. A
+unit too long for the chat widget is cut between paragraphs or list items, never inside one,
+and ends with a link to the rest in the article. A multi-part question gets one quote per part.
 """
 
 from __future__ import annotations
@@ -14,20 +16,38 @@ from app.core.i18n import say, status_name
 from connectors.base import Order
 from guardrails.injection import detect_document_injection
 from knowledge.index import Hit
+from knowledge.retrieval import hit_part
 
 log = logging.getLogger(__name__)
 
-MAX_QUOTE_CHARS = 900
+MAX_QUOTE_CHARS = 1600  # a whole section of steps fits; the widget scrolls beyond ~25 lines
+MAX_PART_QUOTE_CHARS = 1000  # per part, when one reply answers two questions
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_ITEM_START = re.compile(r"\n(?=\s{0,3}(?:[-*+•]|\d{1,3}[.)])\s+\S|\s*\|)")
+
+
+def fit_for_widget(text: str, limit: int = MAX_QUOTE_CHARS) -> tuple[str, bool]:
+    """(the text, whether it was cut): cut between paragraphs or list items, never inside a list
+    item or table row; only prose with neither is cut at a sentence end."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit + 1]
+    boundaries = [m.start() for m in re.finditer(r"\n\s*\n", cut)] + [m.start() for m in _ITEM_START.finditer(cut)]
+    boundary = max((b for b in boundaries if b <= limit), default=-1)
+    if boundary < limit // 3:  # one long paragraph: its last whole sentence that fits
+        boundary = max((m.start() for m in _SENTENCE_END.finditer(cut) if m.start() <= limit), default=-1)
+    if boundary < limit // 3:
+        boundary = cut.rfind(" ", 0, limit)
+    return text[:max(boundary, 1)].rstrip(), True
 
 
 def quote(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
-    """The section's text cut at a paragraph or sentence boundary, as a Markdown quote."""
-    if len(text) > limit:
-        cut = text[:limit]
-        boundary = max(cut.rfind("\n\n"), max((m.end() for m in _SENTENCE_END.finditer(cut)), default=-1))
-        text = (cut[:boundary] if boundary > limit // 3 else cut).rstrip() + " …"
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
+    """The passage (cut to fit, see fit_for_widget) as a Markdown quote."""
+    shown, cut = fit_for_widget(text, limit)
+    if cut:
+        shown += " …"
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in shown.splitlines())
 
 
 def screened(hits: list[Hit]) -> tuple[list[Hit], list[str]]:
@@ -48,12 +68,34 @@ def screened(hits: list[Hit]) -> tuple[list[Hit], list[str]]:
     return kept, dropped
 
 
+def _quoted(hit: Hit, lang: str, limit: int) -> list[str]:
+    """The hit's passage as a quote, then its source; a cut passage links to the rest."""
+    shown, cut = fit_for_widget(hit.text, limit)
+    lines = ["\n".join(f"> {line}" if line.strip() else ">" for line in shown.splitlines())]
+    if cut:
+        lines += [">", f"> … [{say('kb.continued', lang)}]({hit.url})"]
+    label = hit.title + (f" — {hit.heading}" if hit.heading else "")
+    return [*lines, "", f"{say('kb.source', lang)}: [{label}]({hit.url})"]
+
+
 def kb_answer(hits: list[Hit], lang: str) -> tuple[str, tuple[Citation, ...]]:
+    """The best passage quoted whole; for a multi-part question, the best passage of each part."""
     best = hits[0]
-    label = best.title + (f" — {best.heading}" if best.heading else "")
+    per_part: dict[int, Hit] = {}
+    for hit in hits:
+        per_part.setdefault(hit_part(hit), hit)
+    if len(per_part) > 1:
+        lines = [say("kb.intro", lang), ""]
+        citations = []
+        for part in sorted(per_part):
+            hit = per_part[part]
+            if part > 0:
+                lines += ["", say("kb.next_part", lang, question=getattr(hit, "question", "")), ""]
+            lines += _quoted(hit, lang, MAX_PART_QUOTE_CHARS)
+            citations.append(Citation(hit.title, hit.url, hit.heading))
+        return "\n".join(lines), tuple(citations)
     citations = [Citation(best.title, best.url, best.heading)]
-    lines = [say("kb.intro", lang), "", quote(best.text), "",
-             f"{say('kb.source', lang)}: [{label}]({best.url})"]
+    lines = [say("kb.intro", lang), "", *_quoted(best, lang, MAX_QUOTE_CHARS)]
     related = [h for h in hits[1:3] if h.doc_id != best.doc_id and h.similarity >= best.similarity - 0.08]
     if related:
         other = related[0]
