@@ -3,7 +3,11 @@
 How a message is classified
 ---------------------------
 1. Rules first (regex → intent, confidence 1.0, method "rule"): an explicit request for a
-   person must never be missed because an embedding thought otherwise.
+   person must never be missed because an embedding thought otherwise. A question whether
+   the assistant is a bot ("am I talking to a real person?") is its own rule, checked before
+   the request for a person: it gets an honest answer, not a handoff. A rule yields to a later
+   one that matches what is left of the message without its match ("are you a bot? get me a
+   human" still goes to a person).
 2. Each intent scores the mean cosine similarity of the message to its k most similar
    exemplars (k-nearest-neighbour "top-k mean"); the probabilities are
    softmax(scores / T) over the tenant's intents.
@@ -54,15 +58,19 @@ from app.core.language_data import RegexEntry, alternation, derived, register
 from knowledge.embedder import Embedder
 from knowledge.vector_cache import embed_cached
 
-__all__ = ["Calibration", "IntentClassifier", "IntentResult", "Rule", "default_rules", "expected_calibration_error"]
+__all__ = ["BOT_IDENTITY", "HUMAN_HANDOFF", "Calibration", "IntentClassifier", "IntentResult", "Rule", "default_rules",
+           "expected_calibration_error"]
 
 Rule = tuple[re.Pattern[str], str]
+BOT_IDENTITY = "bot_identity"  # "are you a bot?": answered honestly (small talk), never a handoff
+HUMAN_HANDOFF = "human_handoff"
 
 class IntentWords(BaseModel):
     """app/languages/<code>/intents.yaml."""
 
     model_config = ConfigDict(extra="forbid")
     human_request: list[RegexEntry] = []
+    bot_question: list[RegexEntry] = []
 
 
 register("intents", IntentWords)
@@ -72,9 +80,14 @@ def _human_request(data: dict[str, IntentWords]) -> re.Pattern[str]:
     return re.compile(rf"\b({alternation(data, 'human_request')})\b", re.IGNORECASE)
 
 
+def _bot_question(data: dict[str, IntentWords]) -> re.Pattern[str]:
+    return re.compile(rf"\b({alternation(data, 'bot_question')})\b", re.IGNORECASE)
+
+
 def default_rules() -> tuple[Rule, ...]:
-    """Rules before the classifier: asking for a person, in any supported language."""
-    return ((derived("intents", _human_request), "human_handoff"),)
+    """Rules before the classifier, in any supported language: asking whether the assistant is
+    a bot (answered honestly), then asking for a person (handed off)."""
+    return ((derived("intents", _bot_question), BOT_IDENTITY), (derived("intents", _human_request), HUMAN_HANDOFF))
 
 
 K_CANDIDATES = (1, 3, 5, 10)
@@ -152,9 +165,8 @@ class IntentClassifier:
 
     def classify(self, text: str, language: str | None = None) -> IntentResult:
         """The intent of `text`; `language` (ISO 639-1, e.g. the conversation's) picks the model."""
-        for pattern, intent in self.rules:
-            if pattern.search(text):
-                return IntentResult(intent, 1.0, method="rule")
+        if (ruled := self._rule(text)) is not None:
+            return IntentResult(ruled, 1.0, method="rule")
         route = self._route(language)
         method = f"exemplars:{route.embedder.name}"
         if not self.intents:
@@ -172,6 +184,17 @@ class IntentClassifier:
         if confidence < self.min_confidence:
             return IntentResult(None, confidence, ranked[:3], method)
         return IntentResult(top, confidence, ranked[1:], method)
+
+    def _rule(self, text: str) -> str | None:
+        """The first rule that matches, unless a later rule matches the rest of the message."""
+        for index, (pattern, intent) in enumerate(self.rules):
+            if not pattern.search(text):
+                continue
+            rest = pattern.sub(" ", text)
+            if any(later.search(rest) for later, _ in self.rules[index + 1:]):
+                continue
+            return intent
+        return None
 
     def _route(self, language: str | None) -> _Route:
         primary = self._routes[0].embedder
