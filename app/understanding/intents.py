@@ -55,11 +55,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.config_file import load_config_file
 from app.core.language_data import RegexEntry, alternation, derived, register
+from app.understanding.calibration import K_CANDIDATES, expected_calibration_error
+from app.understanding.intent_model import Calibration, RouteModel, fit_route_model
 from knowledge.embedder import Embedder
 from knowledge.vector_cache import embed_cached
 
-__all__ = ["BOT_IDENTITY", "HUMAN_HANDOFF", "Calibration", "IntentClassifier", "IntentResult", "Rule", "default_rules",
-           "expected_calibration_error"]
+__all__ = ["BOT_IDENTITY", "HUMAN_HANDOFF", "K_CANDIDATES", "Calibration", "IntentClassifier", "IntentResult", "Rule",
+           "default_rules", "expected_calibration_error"]
 
 Rule = tuple[re.Pattern[str], str]
 BOT_IDENTITY = "bot_identity"  # "are you a bot?": answered honestly (small talk), never a handoff
@@ -90,8 +92,6 @@ def default_rules() -> tuple[Rule, ...]:
     return ((derived("intents", _bot_question), BOT_IDENTITY), (derived("intents", _human_request), HUMAN_HANDOFF))
 
 
-K_CANDIDATES = (1, 3, 5, 10)
-FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -104,24 +104,9 @@ class IntentResult:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """What cross-validation fitted for one embedder, and what it saw (for traces and benchmarks)."""
-
-    embedder: str
-    k: int
-    temperature: float
-    floor: float  # nearest-exemplar similarity below which a message is out of scope
-    cv_accuracy: float
-    cv_ece: float
-    embed_seconds: float
-    fit_seconds: float
-
-
-@dataclass(frozen=True)
 class _Route:
     embedder: Embedder
-    vectors: np.ndarray  # (exemplars, dim), grouped by intent
-    calibration: Calibration
+    model: RouteModel
 
 
 class _IntentSpec(BaseModel):
@@ -161,7 +146,7 @@ class IntentClassifier:
     @property
     def calibrations(self) -> list[Calibration]:
         """The primary model's calibration, then the multilingual model's (if it is used)."""
-        return [route.calibration for route in self._routes]
+        return [route.model.calibration for route in self._routes]
 
     def classify(self, text: str, language: str | None = None) -> IntentResult:
         """The intent of `text`; `language` (ISO 639-1, e.g. the conversation's) picks the model."""
@@ -171,15 +156,11 @@ class IntentClassifier:
         method = f"exemplars:{route.embedder.name}"
         if not self.intents:
             return IntentResult(None, 0.0, method=method, out_of_scope=True)
-        # einsum, not BLAS: right after an ONNX run its spinning threads hold the cores, and a
-        # multi-threaded BLAS product then waits ~10 ms for them (measured on 2 cores)
-        sims = np.einsum("nd,d->n", route.vectors, route.embedder.embed([text])[0])
-        cal = route.calibration
-        probs = _softmax(_intent_scores(sims[None, :], self._bounds, cal.k) / cal.temperature)[0]
+        probs, _, out_of_scope = route.model.predict(route.embedder.embed([text])[0])
         order = np.argsort(-probs, kind="stable")[:4]
         ranked = [(self.intents[i], round(float(probs[i]), 4)) for i in order]
         top, confidence = ranked[0]
-        if float(sims.max()) < cal.floor:
+        if out_of_scope:
             return IntentResult(None, confidence, ranked[:3], method, out_of_scope=True)
         if confidence < self.min_confidence:
             return IntentResult(None, confidence, ranked[:3], method)
@@ -207,90 +188,5 @@ class IntentClassifier:
                    cache_dir: Path | None, seed: int) -> _Route:
         started = time.perf_counter()
         vectors = embed_cached(embedder, texts, cache_dir)  # reused while the exemplars are unchanged
-        embedded = time.perf_counter()
-        k, temperature, floor, accuracy, ece = _calibrate(vectors, self._bounds, coverage, seed)
-        calibration = Calibration(embedder.name, k, temperature, floor, accuracy, ece,
-                                  embedded - started, time.perf_counter() - embedded)
-        return _Route(embedder, vectors, calibration)
-
-
-def _intent_scores(sims: np.ndarray, bounds: np.ndarray, k: int) -> np.ndarray:
-    """(messages, intents): mean of each intent's k highest similarities; -inf entries are
-    masked-out exemplars and do not count; an intent with none left scores -1."""
-    scores = np.full((sims.shape[0], len(bounds) - 1), -1.0, dtype=np.float64)
-    for intent, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-        take = min(k, int(hi - lo))
-        top = -np.partition(-sims[:, lo:hi], take - 1, axis=1)[:, :take]
-        valid = np.isfinite(top)
-        counts = valid.sum(axis=1)
-        totals = np.where(valid, top, 0.0).sum(axis=1)
-        scores[:, intent] = np.where(counts > 0, totals / np.maximum(counts, 1), -1.0)
-    return scores
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probabilities: np.ndarray = shifted / shifted.sum(axis=1, keepdims=True)
-    return probabilities
-
-
-def _nll(scores: np.ndarray, labels: np.ndarray, temperature: float) -> float:
-    logits = scores / temperature
-    top = logits.max(axis=1)
-    log_norm = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
-    return float((log_norm - logits[np.arange(len(labels)), labels]).mean())
-
-
-def _fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
-    """Golden-section search of log T in [log 0.002, log 2] for the least held-out NLL."""
-    lo, hi = np.log(0.002), np.log(2.0)
-    ratio = (5**0.5 - 1) / 2
-    for _ in range(48):
-        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        if _nll(scores, labels, float(np.exp(a))) < _nll(scores, labels, float(np.exp(b))):
-            hi = b
-        else:
-            lo = a
-    return float(np.exp((lo + hi) / 2))
-
-
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
-    """Weighted mean |accuracy - confidence| over equal-width confidence bins."""
-    index = np.minimum((confidence * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in range(bins):
-        members = index == b
-        if members.any():
-            total += members.mean() * abs(float(confidence[members].mean()) - float(correct[members].mean()))
-    return total
-
-
-def _calibrate(vectors: np.ndarray, bounds: np.ndarray, coverage: float,
-               seed: int) -> tuple[int, float, float, float, float]:
-    """k, temperature, floor, held-out accuracy and ECE from stratified k-fold cross-validation."""
-    n = len(vectors)
-    if n == 0:
-        return 1, 1.0, 1.0, 0.0, 0.0
-    labels = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
-    rng = np.random.default_rng(seed)
-    folds = np.empty(n, dtype=np.int64)
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-        folds[lo:hi] = (rng.permutation(hi - lo) + rng.integers(FOLDS)) % FOLDS
-    scores = {k: np.empty((n, len(bounds) - 1)) for k in K_CANDIDATES}
-    nearest = np.full(n, -np.inf)
-    for fold in range(FOLDS):
-        held = np.flatnonzero(folds == fold)
-        if not len(held):
-            continue
-        sims = vectors[held] @ vectors.T
-        sims[:, held] = -np.inf
-        nearest[held] = sims.max(axis=1)
-        for k in K_CANDIDATES:
-            scores[k][held] = _intent_scores(sims, bounds, k)
-    fits = [(k, _fit_temperature(scores[k], labels)) for k in K_CANDIDATES]
-    k, temperature = min(fits, key=lambda fit: _nll(scores[fit[0]], labels, fit[1]))
-    probs = _softmax(scores[k] / temperature)
-    correct = probs.argmax(axis=1) == labels
-    seen = nearest[np.isfinite(nearest)]
-    floor = float(np.quantile(seen, 1.0 - coverage)) if len(seen) else -1.0
-    return k, temperature, floor, float(correct.mean()), float(expected_calibration_error(probs.max(axis=1), correct))
+        model = fit_route_model(embedder.name, vectors, self._bounds, coverage, seed, time.perf_counter() - started)
+        return _Route(embedder, model)
