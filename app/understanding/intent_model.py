@@ -10,8 +10,10 @@ the other four folds only):
 - Gaussian (app/understanding/gaussian.py): logits are minus half the Mahalanobis distance to
   each intent's mean; the shrinkage and a temperature are chosen the same way.
 - The probabilities are w * Gaussian + (1 - w) * kNN, with w in {0, 1/4, ..., 1} chosen by the
-  same held-out likelihood, so a tenant whose exemplars are too few for the Gaussian keeps
-  kNN (w = 0) and a large one gets mostly the Gaussian. Averaging two models under-states
+  same held-out likelihood. A tenant with fewer exemplars than twice the embedding's
+  dimensions (the demo tenant: about 300 for 384 or 512) keeps kNN alone (w = 0): there the
+  Gaussian over-generalised to help-center questions phrased unlike the exemplars, though
+  its distances still serve the out-of-scope test below. Averaging two models under-states
   confidence, so a last temperature on the log of the mixture is fitted the same way.
   Log-likelihood is a proper scoring rule: the result stays calibrated, and its held-out ECE
   is reported.
@@ -46,6 +48,7 @@ __all__ = ["Calibration", "RouteModel", "fit_route_model"]
 
 SHRINKAGES = (0.1, 0.3, 0.6)
 MIX_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+MIN_EXEMPLARS_PER_DIMENSION = 2  # below this the Gaussian serves out-of-scope detection only
 FOLDS = 5
 
 
@@ -88,9 +91,10 @@ class RouteModel:
         if self.gaussian is None:
             return probs, nearest, nearest < cal.floor
         logits, distances = self.gaussian.scores(vector[None, :])
-        gaussian = softmax(logits / cal.gaussian_temperature)[0]
-        mixed = cal.gaussian_weight * gaussian + (1.0 - cal.gaussian_weight) * probs
-        probs = softmax(np.log(np.maximum(mixed, 1e-12))[None, :] / cal.mixture_temperature)[0]
+        if cal.gaussian_weight > 0:
+            gaussian = softmax(logits / cal.gaussian_temperature)[0]
+            mixed = cal.gaussian_weight * gaussian + (1.0 - cal.gaussian_weight) * probs
+            probs = softmax(np.log(np.maximum(mixed, 1e-12))[None, :] / cal.mixture_temperature)[0]
         score = _tail_score(np.array([nearest]), distances.min(axis=1), self.nearest_seen, self.distance_seen)[0]
         return probs, nearest, bool(score < cal.out_of_scope_threshold)
 
@@ -155,10 +159,16 @@ def fit_route_model(embedder_name: str, vectors: np.ndarray, bounds: np.ndarray,
         mixed = w * gaussian_probs + (1.0 - w) * knn_probs
         return float(-np.log(np.maximum(mixed[rows, labels], 1e-12)).mean())
 
-    weight = min(MIX_WEIGHTS, key=mixed_nll)
-    log_mixed = np.log(np.maximum(weight * gaussian_probs + (1.0 - weight) * knn_probs, 1e-12))
-    sharpen = fit_temperature(log_mixed, labels, low=0.2, high=5.0)  # averaging two models under-states confidence
-    probs = softmax(log_mixed / sharpen)
+    # A covariance from fewer exemplars than about twice the dimensions is mostly shrinkage and
+    # noise: its distances still help to spot out-of-scope messages, but its intent
+    # probabilities over-generalise from exemplars to differently phrased traffic.
+    mixable = n >= MIN_EXEMPLARS_PER_DIMENSION * vectors.shape[1]
+    weight = min(MIX_WEIGHTS, key=mixed_nll) if mixable else 0.0
+    probs, sharpen = knn_probs, 1.0
+    if weight > 0:
+        log_mixed = np.log(np.maximum(weight * gaussian_probs + (1.0 - weight) * knn_probs, 1e-12))
+        sharpen = fit_temperature(log_mixed, labels, low=0.2, high=5.0)  # averaging two models under-states confidence
+        probs = softmax(log_mixed / sharpen)
     correct = probs.argmax(axis=1) == labels
     distance_seen = np.sort(distance[shrinkage])
     scores = _tail_score(nearest, distance[shrinkage], seen, distance_seen)

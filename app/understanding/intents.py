@@ -8,32 +8,22 @@ How a message is classified
    the request for a person: it gets an honest answer, not a handoff. A rule yields to a later
    one that matches what is left of the message without its match ("are you a bot? get me a
    human" still goes to a person).
-2. Each intent scores the mean cosine similarity of the message to its k most similar
-   exemplars (k-nearest-neighbour "top-k mean"); the probabilities are
-   softmax(scores / T) over the tenant's intents.
-3. The message is out of scope (name None, `out_of_scope` True) when even its nearest
-   exemplar is less similar than the tenant's floor; it gets no intent either (name None,
-   `out_of_scope` False) when the top probability is below `min_confidence`. Either way
-   `confidence` stays the top candidate's probability and `runners_up` starts with it, so
-   a trace shows what was declined and how close it was.
+2. The route's model (app/understanding/intent_model.py) gives probabilities over the
+   tenant's intents: nearest exemplars (kNN top-k mean) mixed with a shared-covariance
+   Gaussian (app/understanding/gaussian.py), in the proportion cross-validation prefers.
+3. The message is out of scope (name None, `out_of_scope` True) when both its nearest
+   exemplar and its distance to every intent look less like the exemplars than the
+   tenant's threshold allows; it gets no intent either (name None, `out_of_scope` False)
+   when the top probability is below `min_confidence`. Either way `confidence` stays the top
+   candidate's probability and `runners_up` starts with it, so a trace shows what was
+   declined and how close it was.
 
-Calibration (fitted at build time from the tenant's own exemplars, nothing else)
--------------------------------------------------------------------------------
-Stratified 5-fold cross-validation over the exemplars (seeded): every exemplar is scored
-against the other four folds only. On those held-out scores:
-
-- k (1, 3, 5 or 10) and the temperature T are chosen together by minimising the held-out
-  negative log-likelihood (temperature scaling, Guo et al. 2017; T by golden-section search
-  over log T). Log-likelihood is a proper scoring rule, so on messages distributed like
-  the exemplars a confidence of 0.8 is right about 80% of the time.
-- The out-of-scope floor is the (1 - coverage) quantile of the held-out nearest-exemplar
-  similarities: with coverage 0.98 about 2% of in-scope messages like the exemplars are
-  refused. It needs no out-of-scope examples, which tenants rarely have.
-
-Known biases: folds hold 80% of the exemplars, so the final model (all of them) is a little
-more accurate than its confidence says, and its floor a little lenient. Traffic phrased
-unlike the exemplars, or in another language, will be less accurate than the confidence
-says; bench/triage.py measures both on held-out data.
+Calibration is fitted at build time from the tenant's own exemplars, nothing else, by
+stratified 5-fold cross-validation (app/understanding/intent_model.py says how). Known
+biases: folds hold 80% of the exemplars, so the final model (all of them) is a little more
+accurate than its confidence says, and its out-of-scope threshold a little lenient. Traffic
+phrased unlike the exemplars, or in another language, will be less accurate than the
+confidence says; bench/triage.py measures both on held-out data.
 
 Two embedders: like the knowledge index, the primary model scores messages in its own
 languages and the optional multilingual one scores every other language, so English
