@@ -28,17 +28,17 @@ __all__ = ["SharedGaussian", "fit_shared_gaussian"]
 class SharedGaussian:
     means: np.ndarray  # (classes, dim)
     whiten: np.ndarray  # (dim, dim): x @ whiten has identity covariance within a class
-
-    def project(self, x: np.ndarray) -> np.ndarray:
-        out: np.ndarray = x @ self.whiten
-        return out
+    centres: np.ndarray  # (classes, dim): the means, whitened
 
     def scores(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(logits, squared Mahalanobis distance to each class mean), both (messages, classes).
         Logits are -distance/2 with equal priors (the tenant's exemplar counts are not traffic)."""
-        centres = self.project(self.means)
-        projected = self.project(x)
-        distances = ((projected ** 2).sum(axis=1)[:, None] - 2.0 * projected @ centres.T
+        centres = self.centres
+        # einsum, not BLAS, for one message: see RouteModel.predict
+        single = len(x) == 1
+        projected = np.einsum("nd,de->ne", x, self.whiten) if single else x @ self.whiten
+        cross = np.einsum("nd,cd->nc", projected, centres) if single else projected @ centres.T
+        distances = ((projected ** 2).sum(axis=1)[:, None] - 2.0 * cross
                      + (centres ** 2).sum(axis=1)[None, :])
         distances = np.maximum(distances, 0.0)
         return -0.5 * distances, distances
@@ -63,5 +63,6 @@ def fit_shared_gaussian(x: np.ndarray, labels: np.ndarray, classes: int,
     fitted = []
     for shrinkage in shrinkages:
         shrunk = np.maximum((1.0 - shrinkage) * values + shrinkage * scale, 1e-9 * scale)
-        fitted.append(SharedGaussian(means, vectors / np.sqrt(shrunk)[None, :]))
+        whiten = vectors / np.sqrt(shrunk)[None, :]
+        fitted.append(SharedGaussian(means, whiten, means @ whiten))
     return fitted
