@@ -11,7 +11,8 @@ confidence with whether it was right, over all of dev.
 Out of scope: dev (in scope) mixed with hand-written en/es/de/fr messages, twice:
 bench/data/out_of_scope_support.txt (145, the dev split the detector was designed on) and
 bench/data/out_of_scope_test.txt (229, the held-out test split, frozen before tuning); out of
-scope is the positive class and the prediction is the `out_of_scope` flag. Each message is classified with its language, so the routed pair
+scope is the positive class and the prediction is the `out_of_scope` flag. Each message is
+classified with its language, so the routed pair
 (MiniLM for English, USE for the rest) uses USE for es/de/fr. The same messages against the
 demo tenant (demo/intents.yaml) show how a small tenant fares; bench/demo_intents.py scores
 the demo tenant's intents themselves on held-out messages.
