@@ -11,14 +11,16 @@ the other four folds only):
   each intent's mean; the shrinkage and a temperature are chosen the same way.
 - The probabilities are w * Gaussian + (1 - w) * kNN, with w in {0, 1/4, ..., 1} chosen by the
   same held-out likelihood. A tenant with fewer exemplars than twice the embedding's
-  dimensions (the demo tenant: about 300 for 384 or 512) keeps kNN alone (w = 0): there the
-  Gaussian over-generalised to help-center questions phrased unlike the exemplars, though
-  its distances still serve the out-of-scope test below. Averaging two models under-states
+  dimensions (the demo tenant: about 300 for 384 or 512) keeps kNN alone, and the
+  nearest-exemplar floor for out of scope: there the Gaussian over-generalised to help-center
+  questions phrased unlike the exemplars, and its distances refused vague short requests
+  ("my money") that should be offered a task. Averaging two models under-states
   confidence, so a last temperature on the log of the mixture is fitted the same way.
   Log-likelihood is a proper scoring rule: the result stays calibrated, and its held-out ECE
   is reported.
 
-Out of scope, from in-scope exemplars only (tenants have no out-of-scope examples): two
+Out of scope, from in-scope exemplars only (tenants have no out-of-scope examples): with the
+Gaussian, two
 signals, the nearest exemplar's similarity (low: unlike anything) and the least Mahalanobis
 distance (high: far from every intent). Each is turned into the share of held-out exemplars
 that look at least as out of scope (its in-scope tail probability); the message's score is
@@ -48,7 +50,7 @@ __all__ = ["Calibration", "RouteModel", "fit_route_model"]
 
 SHRINKAGES = (0.1, 0.3, 0.6)
 MIX_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-MIN_EXEMPLARS_PER_DIMENSION = 2  # below this the Gaussian serves out-of-scope detection only
+MIN_EXEMPLARS_PER_DIMENSION = 2  # below this a tenant keeps nearest exemplars alone
 FOLDS = 5
 
 
@@ -123,7 +125,10 @@ def fit_route_model(embedder_name: str, vectors: np.ndarray, bounds: np.ndarray,
     gaussian = {s: np.empty((n, intents)) for s in SHRINKAGES}
     distance = {s: np.empty(n) for s in SHRINKAGES}
     nearest = np.full(n, -np.inf)
-    usable = intents > 1 and all(len(set(labels[folds != f])) == intents for f in range(FOLDS))
+    # A covariance from fewer exemplars than about twice the dimensions is mostly shrinkage and
+    # noise; such a tenant keeps nearest exemplars alone, for intents and out of scope.
+    usable = (n >= MIN_EXEMPLARS_PER_DIMENSION * vectors.shape[1] and intents > 1
+              and all(len(set(labels[folds != f])) == intents for f in range(FOLDS)))
     for fold in range(FOLDS):
         held = np.flatnonzero(folds == fold)
         if not len(held):
@@ -159,11 +164,7 @@ def fit_route_model(embedder_name: str, vectors: np.ndarray, bounds: np.ndarray,
         mixed = w * gaussian_probs + (1.0 - w) * knn_probs
         return float(-np.log(np.maximum(mixed[rows, labels], 1e-12)).mean())
 
-    # A covariance from fewer exemplars than about twice the dimensions is mostly shrinkage and
-    # noise: its distances still help to spot out-of-scope messages, but its intent
-    # probabilities over-generalise from exemplars to differently phrased traffic.
-    mixable = n >= MIN_EXEMPLARS_PER_DIMENSION * vectors.shape[1]
-    weight = min(MIX_WEIGHTS, key=mixed_nll) if mixable else 0.0
+    weight = min(MIX_WEIGHTS, key=mixed_nll)
     probs, sharpen = knn_probs, 1.0
     if weight > 0:
         log_mixed = np.log(np.maximum(weight * gaussian_probs + (1.0 - weight) * knn_probs, 1e-12))
