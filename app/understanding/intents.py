@@ -11,9 +11,9 @@ How a message is classified
 2. The route's model (app/understanding/intent_model.py) gives probabilities over the
    tenant's intents: nearest exemplars (kNN top-k mean) mixed with a shared-covariance
    Gaussian (app/understanding/gaussian.py), in the proportion cross-validation prefers.
-3. The message is out of scope (name None, `out_of_scope` True) when both its nearest
-   exemplar and its distance to every intent look less like the exemplars than the
-   tenant's threshold allows; it gets no intent either (name None, `out_of_scope` False)
+3. The message is out of scope (name None, `out_of_scope` True) when it looks less like the
+   exemplars than the tenant's threshold allows (its nearest exemplar, and with enough
+   exemplars its distance to every intent too); it gets no intent either (name None, `out_of_scope` False)
    when the top probability is below `min_confidence`. Either way `confidence` stays the top
    candidate's probability and `runners_up` starts with it, so a trace shows what was
    declined and how close it was.
