@@ -45,7 +45,7 @@ import numpy as np
 
 from app.config.settings import load_settings
 from app.understanding.intents import IntentClassifier, IntentResult
-from bench.triage import macro_f1, read_out_of_scope
+from bench.triage import OOS_DEV, OOS_TEST, macro_f1, read_out_of_scope
 from knowledge.embedder import open_embedder
 from knowledge.model_files import DEFAULT_MODEL, MULTILINGUAL_MODEL
 
@@ -97,8 +97,8 @@ def main() -> None:
           f"({', '.join(f'{lang} {langs.count(lang)}' for lang in LANGUAGES)}): {counts['intent']} with an intent, "
           f"{counts['helpcenter']} help-center questions, {counts['out_of_scope']} out of scope")
     for cal in classifier.calibrations:
-        print(f"  {cal.embedder}: k={cal.k} T={cal.temperature:.4f} floor={cal.floor:.3f} "
-              f"CV acc {cal.cv_accuracy:.1%} CV ECE {cal.cv_ece:.3f}")
+        print(f"  {cal.embedder}: k={cal.k} T={cal.temperature:.4f} Gaussian weight {cal.gaussian_weight:.2f} "
+              f"(shrinkage {cal.shrinkage}) CV acc {cal.cv_accuracy:.1%} CV ECE {cal.cv_ece:.3f}")
 
     print(f"\n  {'language':<10}{'n':>5}{'acc':>8}{'macroF1':>9}   {'null -> action':<18}{'null -> smalltalk':<18}")
     for lang in (*LANGUAGES, "all"):
@@ -135,12 +135,12 @@ def main() -> None:
             print(f"  [{langs[i]}] {row['text']!r}: {gold[i]} -> {predicted[i]} "
                   f"(top {r.runners_up[0] if r.name is None and r.runners_up else (r.name, r.confidence)})")
 
-    oos = read_out_of_scope()
-    flagged = [classifier.classify(text, lang).out_of_scope for lang, text in oos]
-    by_lang = ", ".join(f"{lang} {np.mean([f for f, (lg, _) in zip(flagged, oos, strict=True) if lg == lang]):.0%}"
-                        for lang in LANGUAGES)
-    print(f"\nOut-of-scope flag on bench/data/out_of_scope_support.txt ({len(oos)} messages): "
-          f"{np.mean(flagged):.1%} ({by_lang})")
+    for name in (OOS_DEV, OOS_TEST):
+        oos = read_out_of_scope(name)
+        flagged = [classifier.classify(text, lang).out_of_scope for lang, text in oos]
+        by_lang = ", ".join(f"{lang} {np.mean([f for f, (lg, _) in zip(flagged, oos, strict=True) if lg == lang]):.0%}"
+                            for lang in LANGUAGES)
+        print(f"\nOut-of-scope flag on bench/data/{name} ({len(oos)} messages): {np.mean(flagged):.1%} ({by_lang})")
 
     questions = read_jsonl(DATA / "crosslingual_demo.jsonl")
     print(f"\nHelp-center questions of bench/data/crosslingual_demo.jsonl ({len(questions)} es/de/fr, "

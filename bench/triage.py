@@ -8,9 +8,11 @@ Accuracy and macro-F1 count a declined message (name None) as wrong; "top-1" is 
 candidate even when declined. ECE (10 equal-width bins) compares the top candidate's
 confidence with whether it was right, over all of dev.
 
-Out of scope: dev (in scope) mixed with bench/data/out_of_scope_support.txt (145 hand-written
-en/es/de/fr messages); out of scope is the positive class and the prediction is the
-`out_of_scope` flag. Each message is classified with its language, so the routed pair
+Out of scope: dev (in scope) mixed with hand-written en/es/de/fr messages, twice:
+bench/data/out_of_scope_support.txt (145, the dev split the detector was designed on) and
+bench/data/out_of_scope_test.txt (229, the held-out test split, frozen before tuning); out of
+scope is the positive class and the prediction is the `out_of_scope` flag. Each message is
+classified with its language, so the routed pair
 (MiniLM for English, USE for the rest) uses USE for es/de/fr. The same messages against the
 demo tenant (demo/intents.yaml) show how a small tenant fares; bench/demo_intents.py scores
 the demo tenant's intents themselves on held-out messages.
@@ -59,10 +61,13 @@ def read_bitext(path: Path) -> list[tuple[str, str]]:
         return [(row["utterance"], row["intent"]) for row in csv.DictReader(handle)]
 
 
-def read_out_of_scope() -> list[tuple[str, str]]:
-    """(lang, text) pairs from the hand-written file; '#' lines are its header."""
+OOS_DEV, OOS_TEST = "out_of_scope_support.txt", "out_of_scope_test.txt"
+
+
+def read_out_of_scope(name: str = OOS_DEV) -> list[tuple[str, str]]:
+    """(lang, text) pairs from a hand-written file (dev by default); '#' lines are its header."""
     rows = []
-    for line in (DATA / "out_of_scope_support.txt").read_text(encoding="utf-8").splitlines():
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             lang, text = line.split("\t", 1)
             rows.append((lang, text.strip()))
@@ -103,8 +108,26 @@ def timed(classify: Callable[[str, str], IntentResult],
     return results, millis
 
 
+def out_of_scope_figures(on_dev: list[IntentResult], on_oos: list[IntentResult],
+                         oos: list[tuple[str, str]]) -> dict[str, object]:
+    """Precision and recall of the out-of-scope flag (and of name None) on dev + `oos`."""
+    results = on_dev + on_oos
+    truth = np.array([False] * len(on_dev) + [True] * len(on_oos))
+    flagged = np.array([r.out_of_scope for r in results])
+    declined = np.array([r.name is None for r in results])
+    return {
+        "oos_p": float((flagged & truth).sum() / max(flagged.sum(), 1)),
+        "oos_r": float((flagged & truth).sum() / truth.sum()),
+        "none_p": float((declined & truth).sum() / max(declined.sum(), 1)),
+        "none_r": float((declined & truth).sum() / truth.sum()),
+        "oos_by_lang": {lang: float(np.mean([r.out_of_scope for r, (lg, _) in zip(on_oos, oos, strict=True)
+                                             if lg == lang])) for lang in LANGUAGES},
+    }
+
+
 def evaluate(label: str, embedders: list[Embedder], train: list[tuple[str, str]],
-             dev: list[tuple[str, str]], oos: list[tuple[str, str]]) -> dict[str, object]:
+             dev: list[tuple[str, str]], oos: list[tuple[str, str]],
+             oos_test: list[tuple[str, str]]) -> dict[str, object]:
     exemplars: dict[str, list[str]] = {}
     for text, intent in train:
         exemplars.setdefault(intent, []).append(text)
@@ -117,42 +140,38 @@ def evaluate(label: str, embedders: list[Embedder], train: list[tuple[str, str]]
         classifier = IntentClassifier(embedders[0], exemplars, multilingual=multilingual, rules=(),
                                       cache_dir=Path(cache))
         warm = time.perf_counter() - started
-    mixed = [(text, "en") for text, _ in dev] + [(text, lang) for lang, text in oos]
+    mixed = [(text, "en") for text, _ in dev] + [(text, lang) for lang, text in oos + oos_test]
     results, millis = timed(classifier.classify, mixed)
-    on_dev, on_oos = results[:len(dev)], results[len(dev):]
+    on_dev, on_oos, on_test = results[:len(dev)], results[len(dev):len(dev) + len(oos)], results[len(dev) + len(oos):]
     gold = [intent for _, intent in dev]
     names = [r.name for r in on_dev]
     tops = [top_candidate(r) for r in on_dev]
     correct = np.array([t == g for t, g in zip(tops, gold, strict=True)])
     confidence = np.array([r.confidence for r in on_dev])
-    truth = np.array([False] * len(dev) + [True] * len(oos))
-    flagged = np.array([r.out_of_scope for r in results])
-    declined = np.array([r.name is None for r in results])
     return {
         "label": label, "classifier": classifier, "cold": cold, "warm": warm,
         "acc": float(np.mean([n == g for n, g in zip(names, gold, strict=True)])),
         "f1": macro_f1(gold, names), "top1": float(correct.mean()),
         "ece": expected_calibration_error(confidence, correct), "reliability": reliability(confidence, correct),
-        "oos_p": float((flagged & truth).sum() / max(flagged.sum(), 1)),
-        "oos_r": float((flagged & truth).sum() / truth.sum()),
-        "none_p": float((declined & truth).sum() / max(declined.sum(), 1)),
-        "none_r": float((declined & truth).sum() / truth.sum()),
-        "oos_by_lang": {lang: float(np.mean([r.out_of_scope for r, (lg, _) in zip(on_oos, oos, strict=True)
-                                             if lg == lang])) for lang in LANGUAGES},
+        "dev_oos": out_of_scope_figures(on_dev, on_oos, oos),
+        "test_oos": out_of_scope_figures(on_dev, on_test, oos_test),
         "p50": float(np.percentile(millis, 50)), "p95": float(np.percentile(millis, 95)),
     }
 
 
-def demo_tenant_line(label: str, embedders: list[Embedder], oos: list[tuple[str, str]]) -> str:
+def demo_tenant_line(label: str, embedders: list[Embedder], oos: list[tuple[str, str]],
+                     oos_test: list[tuple[str, str]]) -> str:
     classifier = IntentClassifier.from_file(
         embedders[0], ROOT / "demo" / "intents.yaml", rules=(),
         multilingual=embedders[1] if len(embedders) > 1 else None)
-    results = [classifier.classify(text, lang) for lang, text in oos]
-    flagged = np.mean([r.out_of_scope for r in results])
-    declined = np.mean([r.name is None for r in results])
+    cells = []
+    for rows in (oos, oos_test):
+        results = [classifier.classify(text, lang) for lang, text in rows]
+        flagged, declined = np.mean([r.out_of_scope for r in results]), np.mean([r.name is None for r in results])
+        cells.append(f"{flagged:6.1%} / {declined:6.1%}")
     cal = classifier.calibrations[0]
-    return (f"  {label:<18} out_of_scope {flagged:6.1%}  name None {declined:6.1%}   "
-            f"(k={cal.k}, T={cal.temperature:.4f}, floor={cal.floor:.3f}, CV acc {cal.cv_accuracy:.1%}, "
+    return (f"  {label:<18} dev {cells[0]}   test {cells[1]}   "
+            f"(k={cal.k}, Gaussian weight {cal.gaussian_weight:.2f}, CV acc {cal.cv_accuracy:.1%}, "
             f"CV ECE {cal.cv_ece:.3f})")
 
 
@@ -165,7 +184,7 @@ def language_rows() -> list[tuple[str, str]]:
     for line in (DATA / "out_of_scope_demo.jsonl").read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
         rows.append((item["lang"], item["question"]))
-    return rows + read_out_of_scope()
+    return rows + read_out_of_scope() + read_out_of_scope(OOS_TEST)
 
 
 def language_table() -> None:
@@ -190,41 +209,55 @@ def language_table() -> None:
             print(f"  {size:<8}{name:<22}" + "".join(f"{cell:>14}" for cell in cells))
 
 
+def split_sizes(rows: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"{lang} {sum(x == lang for x, _ in rows)}" for lang in LANGUAGES)
+
+
 def main() -> None:
     settings = load_settings()
     minilm = open_embedder(settings.model_dir, DEFAULT_MODEL)
     use = open_embedder(settings.model_dir, MULTILINGUAL_MODEL)
-    train, dev, oos = read_bitext(TRAIN), read_bitext(DEV), read_out_of_scope()
-    per_language = ", ".join(f"{lang} {sum(x == lang for x, _ in oos)}" for lang in LANGUAGES)
+    if not BITEXT.is_dir():
+        print(f"bitext data not found at {BITEXT}: intent figures skipped (see ../shared/eval/SOURCES.md)")
+        language_table()
+        return
+    train, dev = read_bitext(TRAIN), read_bitext(DEV)
+    oos, oos_test = read_out_of_scope(), read_out_of_scope(OOS_TEST)
     print(f"bitext: train {len(train)} utterances / {len({i for _, i in train})} intents, dev {len(dev)}; "
-          f"out-of-scope messages {len(oos)} ({per_language})")
+          f"out-of-scope dev {len(oos)} ({split_sizes(oos)}), test {len(oos_test)} ({split_sizes(oos_test)})")
     configs = [("MiniLM", [minilm]), ("USE multilingual", [use]), ("MiniLM+USE routed", [minilm, use])]
-    runs = [evaluate(label, embedders, train, dev, oos) for label, embedders in configs]
+    runs = [evaluate(label, embedders, train, dev, oos, oos_test) for label, embedders in configs]
 
-    print(f"\nIntents on bitext dev (fitted on train only); out of scope: dev + {len(oos)} messages, positive = OOS")
-    print(f"  {'embedder':<18}{'acc':>7}{'macroF1':>9}{'top-1':>7}{'ECE':>7}{'OOS P':>7}{'OOS R':>7}"
-          f"{'fit cold':>10}{'fit warm':>10}{'p50 ms':>8}{'p95 ms':>8}")
+    print("\nIntents on bitext dev (fitted on train only); out of scope: dev + the out-of-scope messages, "
+          "positive = OOS flag")
+    print(f"  {'embedder':<18}{'acc':>7}{'macroF1':>9}{'top-1':>7}{'ECE':>7}{'dev P':>7}{'dev R':>7}"
+          f"{'test P':>8}{'test R':>8}{'fit cold':>10}{'fit warm':>10}{'p50 ms':>8}{'p95 ms':>8}")
     for r in runs:
+        d, t = r["dev_oos"], r["test_oos"]
         print(f"  {r['label']:<18}{r['acc']:>7.1%}{r['f1']:>9.3f}{r['top1']:>7.1%}{r['ece']:>7.3f}"
-              f"{r['oos_p']:>7.1%}{r['oos_r']:>7.1%}{r['cold']:>9.1f}s{r['warm']:>9.2f}s{r['p50']:>8.2f}{r['p95']:>8.2f}")
+              f"{d['oos_p']:>7.1%}{d['oos_r']:>7.1%}{t['oos_p']:>8.1%}{t['oos_r']:>8.1%}"
+              f"{r['cold']:>9.1f}s{r['warm']:>9.2f}s{r['p50']:>8.2f}{r['p95']:>8.2f}")
     print("\n  details")
     for r in runs:
         classifier: IntentClassifier = r["classifier"]  # type: ignore[assignment]
         for cal in classifier.calibrations:
             print(f"  {r['label']:<18} {cal.embedder}: k={cal.k} T={cal.temperature:.4f} floor={cal.floor:.3f} "
+                  f"Gaussian weight {cal.gaussian_weight:.2f} (shrinkage {cal.shrinkage}) "
                   f"CV acc {cal.cv_accuracy:.1%} CV ECE {cal.cv_ece:.3f} | embed {cal.embed_seconds:.2f}s "
                   f"(warm) + cross-validation {cal.fit_seconds:.2f}s")
-        by_lang = ", ".join(f"{lang} {share:.0%}" for lang, share in r["oos_by_lang"].items())  # type: ignore[attr-defined]
-        print(f"  {'':<18} OOS recall by language: {by_lang}; name None as OOS: "
-              f"P {r['none_p']:.1%} R {r['none_r']:.1%}")
+        for split in ("dev_oos", "test_oos"):
+            figures = r[split]
+            by_lang = ", ".join(f"{lang} {share:.0%}" for lang, share in figures["oos_by_lang"].items())
+            print(f"  {'':<18} {split[:-4]}: OOS recall by language: {by_lang}; name None as OOS: "
+                  f"P {figures['none_p']:.1%} R {figures['none_r']:.1%}")
         print(f"  {'':<18} dev reliability, confidence bin: accuracy (n): {r['reliability']}")
     best = max(runs[:2], key=lambda r: (r["f1"], r["acc"]))
     print(f"\n  better single embedder on bitext (English) intents: {best['label']} "
           f"(macro-F1 {runs[0]['f1']:.3f} MiniLM vs {runs[1]['f1']:.3f} USE)")
 
-    print("\nDemo tenant (demo/intents.yaml) on the same out-of-scope messages: share flagged / declined")
+    print("\nDemo tenant (demo/intents.yaml) on the out-of-scope messages: share flagged / declined")
     for label, embedders in configs:
-        print(demo_tenant_line(label, embedders, oos))
+        print(demo_tenant_line(label, embedders, oos, oos_test))
     language_table()
 
 

@@ -193,6 +193,32 @@ def test_default_rule_catches_requests_for_a_person(routed: IntentClassifier) ->
         assert (result.name, result.confidence, result.method) == ("human_handoff", 1.0, "rule")
 
 
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "are you a bot?"), ("en", "Am I talking to a real person?"), ("en", "r u human"),
+    ("en", "Is this an automated assistant or a person?"), ("en", "you're a robot, aren't you"),
+    ("es", "¿Hablo con una persona de verdad?"), ("de", "Sind Sie ein echter Mensch?"), ("fr", "T'es un robot ?"),
+])
+def test_a_question_whether_the_assistant_is_a_bot_is_not_a_request_for_a_person(
+        routed: IntentClassifier, language: str, text: str) -> None:
+    result = routed.classify(text, language)
+    assert (result.name, result.confidence, result.method) == ("bot_identity", 1.0, "rule"), result
+
+
+@pytest.mark.parametrize("text", ["Are you a bot? Then get me a human.", "are you a person? I want to talk to someone",
+                                  "Is there a human I can talk to?", "I want a human"])
+def test_a_request_for_a_person_wins_over_a_bot_question(routed: IntentClassifier, text: str) -> None:
+    assert routed.classify(text, "en").name == "human_handoff"
+
+
+def test_a_rule_yields_to_a_later_rule_matching_the_rest_of_the_message(embedder: Embedder) -> None:
+    rules = [(re.compile(r"\bstatus of my refund\b", re.I), "order_status"),
+             (re.compile(r"\brefund\b", re.I), "refund")]
+    classifier = IntentClassifier(embedder, {}, rules=rules)
+    assert classifier.classify("what is the status of my refund?").name == "order_status"
+    assert classifier.classify("status of my refund? and I want a refund for BW-1").name == "refund"
+    assert classifier.classify("nothing matches").name is None
+
+
 def test_the_rule_does_not_fire_on_a_word_about_staff(routed: IntentClassifier) -> None:
     result = routed.classify("Können eure Support-Mitarbeiter meine Daten einsehen?", "de")
     assert result.method != "rule" and result.name != "human_handoff", result

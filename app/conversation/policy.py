@@ -43,7 +43,7 @@ class Decision:
                             queue=self.queue, reason=self.reason, priority=self.priority)
 
 
-SMALLTALK = {"greeting", "thanks", "goodbye"}
+SMALLTALK = {"greeting", "thanks", "goodbye", "bot_identity"}  # bot_identity: "are you a bot?" (a rule)
 # task -> whether it needs a customer verified by the site's token (the built-in flows)
 BUILTIN_TASKS: Mapping[str, bool] = {
     "order_status": True, "cancellation": True, "address_change": True, "invoice_copy": True,
