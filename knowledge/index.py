@@ -29,14 +29,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from qdrant_client import AsyncQdrantClient, models
 
 from app.core.errors import KnowledgeError
-from knowledge import sparse
-from knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document
+from knowledge import catalog, sparse
+from knowledge.chunking import CHUNKER_VERSION, chunk_document
 from knowledge.documents import Document
 from knowledge.embedder import Embedder
 from knowledge.hits import Hit, Mode
@@ -118,12 +117,6 @@ class KnowledgeIndex:
     async def close(self) -> None:
         await self._client.close()
 
-    async def warm(self, tenant: str) -> None:
-        """Load the tenant's collection for search now rather than on its first question."""
-        collection = await self._collection(tenant)
-        if collection is not None:
-            await self._search.resident(collection, tenant)
-
     # -- collections ---------------------------------------------------------------------
 
     async def _collection(self, tenant: str) -> str | None:
@@ -157,36 +150,6 @@ class KnowledgeIndex:
 
     # -- sync ----------------------------------------------------------------------------
 
-    async def _indexed(self, collection: str) -> dict[str, tuple[str, str, str]]:
-        """doc_id -> (content hash, origin, source) for every document in the collection."""
-        found: dict[str, tuple[str, str, str]] = {}
-        offset = None
-        while True:
-            points, offset = await self._client.scroll(
-                collection, limit=1024, offset=offset, with_vectors=False,
-                with_payload=["doc_id", "doc_hash", "origin", "source"])
-            for point in points:
-                p = point.payload or {}
-                found[str(p["doc_id"])] = (str(p["doc_hash"]), str(p.get("origin", "")),
-                                           str(p.get("source", "")))
-            if offset is None:
-                return found
-
-    async def _stored_documents(self, collection: str) -> list[tuple[Document, str]]:
-        """Every indexed document with its origin, rebuilt from the copy kept with each
-        document's first chunk, so a rebuild aside keeps what other ingests put there."""
-        selector = models.Filter(must=[models.FieldCondition(key="position", match=models.MatchValue(value=0))])
-        stored: list[tuple[Document, str]] = []
-        offset = None
-        while True:
-            points, offset = await self._client.scroll(collection, scroll_filter=selector, limit=256,
-                                                       offset=offset, with_vectors=False)
-            for point in points:
-                p = point.payload or {}
-                stored.append((_document(p), str(p.get("origin", ""))))
-            if offset is None:
-                return stored
-
     async def sync(self, tenant: str, documents: Sequence[Document], url_for: dict[str, str],
                    skipped: Sequence[tuple[str, str]] = (), *, origin: str,
                    rebuild: bool = False,
@@ -198,7 +161,7 @@ class KnowledgeIndex:
         started = time.perf_counter()
         report = SyncReport(skipped=list(skipped))
         current = await self._collection(tenant)
-        indexed = await self._indexed(current) if current else {}
+        indexed = await catalog.indexed(self._client, current) if current else {}
         mine = {doc_id for doc_id, (_, owner, _) in indexed.items() if owner == origin}
         unreadable = {source for source, _ in skipped}
         accepted: list[Document] = []
@@ -217,7 +180,7 @@ class KnowledgeIndex:
             changed = accepted
             fresh = {d.doc_id for d in accepted}
             carried = [(doc, owner) for doc, owner in
-                       (await self._stored_documents(current) if current else [])
+                       (await catalog.stored_documents(self._client, current) if current else [])
                        if owner != origin or (doc.source in unreadable and doc.doc_id not in fresh)]
         else:
             target = current  # type: ignore[assignment]
@@ -280,7 +243,7 @@ class KnowledgeIndex:
             models.PointStruct(
                 id=str(uuid.uuid5(_NAMESPACE, f"{tenant}/{doc.doc_id}/{chunk.position}")),
                 vector=row,  # type: ignore[arg-type]
-                payload=self._payload(tenant, doc, chunk, base_url, origin))
+                payload=catalog.payload(tenant, doc, chunk, base_url, origin))
             for chunk, row in zip(chunks, vectors, strict=True)
         ]
         for start in range(0, len(points), BATCH):
@@ -292,19 +255,6 @@ class KnowledgeIndex:
 
     def _embed(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
         return self._vectors.embed(embedder, texts) if self._vectors is not None else embedder.embed(texts)
-
-    @staticmethod
-    def _payload(tenant: str, doc: Document, chunk: Chunk, base_url: str,
-                 origin: str) -> dict[str, object]:
-        url = f"{base_url}#{chunk.anchor}" if base_url and chunk.anchor else base_url
-        payload: dict[str, object] = {
-            "tenant": tenant, "doc_id": doc.doc_id, "doc_hash": doc.content_hash, "origin": origin,
-            "title": doc.title, "heading_path": list(chunk.heading_path), "text": chunk.text,
-            "url": url, "anchor": chunk.anchor, "source": doc.source, "language": doc.language,
-            "updated": doc.updated, "category": doc.category, "position": chunk.position}
-        if chunk.position == 0:  # the whole document, so the index can rebuild itself aside
-            payload |= {"doc_body": doc.body, "doc_url": doc.url}
-        return payload
 
     async def _delete_doc(self, collection: str, doc_id: str, keep: set[object] | None = None) -> None:
         selector = models.Filter(must=[models.FieldCondition(
@@ -334,38 +284,11 @@ class KnowledgeIndex:
 
     async def document(self, tenant: str, doc_id: str) -> Document | None:
         """One indexed document, whole, as it was ingested (for article pages)."""
-        collection = await self._collection(tenant)
-        if collection is None:
-            return None
-        selector = models.Filter(must=[
-            models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id)),
-            models.FieldCondition(key="position", match=models.MatchValue(value=0))])
-        points, _ = await self._client.scroll(collection, scroll_filter=selector, limit=1,
-                                              with_vectors=False)
-        if not points or (points[0].payload or {}).get("tenant") != tenant:
-            return None
-        return _document(points[0].payload or {})
+        return await catalog.document(self._client, await self._collection(tenant), tenant, doc_id)
 
     async def documents(self, tenant: str) -> list[dict[str, object]]:
         """One row per indexed document: id, title, source, origin, url, language, updated, chunks."""
-        collection = await self._collection(tenant)
-        rows: dict[str, dict[str, object]] = {}
-        offset = None
-        while collection is not None:
-            points, offset = await self._client.scroll(
-                collection, limit=1024, offset=offset, with_vectors=False,
-                with_payload=["doc_id", "title", "source", "origin", "url", "language", "updated"])
-            for point in points:
-                p = point.payload or {}
-                row = rows.setdefault(str(p["doc_id"]), {
-                    "doc_id": p["doc_id"], "title": p.get("title"), "source": p.get("source"),
-                    "origin": p.get("origin"),
-                    "url": str(p.get("url") or "").split("#")[0], "language": p.get("language"),
-                    "updated": p.get("updated"), "chunks": 0})
-                row["chunks"] = int(row["chunks"]) + 1  # type: ignore[call-overload]
-            if offset is None:
-                break
-        return sorted(rows.values(), key=lambda r: str(r["doc_id"]))
+        return await catalog.documents(self._client, await self._collection(tenant))
 
     # -- search --------------------------------------------------------------------------
 
@@ -386,10 +309,3 @@ class KnowledgeIndex:
         if collection is None:
             return 0
         return (await self._client.count(collection, exact=True)).count
-
-
-def _document(p: dict[str, Any]) -> Document:
-    """The whole document, from the copy kept with its first chunk."""
-    return Document(doc_id=str(p["doc_id"]), title=str(p["title"]), body=str(p["doc_body"]),
-                    source=str(p.get("source") or ""), url=p.get("doc_url"), category=p.get("category"),
-                    updated=p.get("updated"), language=p.get("language"))
