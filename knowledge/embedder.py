@@ -44,6 +44,17 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+MAX_TOKENS = 256  # what MiniLM was trained on; its tokenizer file allows 512, at twice the cost
+
+
+def _cap_tokens(model: object, limit: int) -> None:
+    """Truncate inputs at `limit` tokens when the fastembed model exposes its tokenizer."""
+    tokenizer = getattr(getattr(model, "model", None), "tokenizer", None)
+    truncation = getattr(tokenizer, "truncation", None)
+    if tokenizer is not None and truncation and truncation.get("max_length", 0) > limit:
+        tokenizer.enable_truncation(max_length=limit)
+
+
 class FastEmbedder:
     """fastembed's ONNX runtime: the bundled MiniLM, or any fastembed model by name."""
 
@@ -68,6 +79,7 @@ class FastEmbedder:
                 ) from exc
             multilingual = "multilingual" in str(described[model_name].get("description", "")).lower()
             self.languages = None if multilingual else frozenset({"en"})
+        _cap_tokens(self._model, MAX_TOKENS)
         self.name = model_name
         self.relevance_floor = 0.36
         self.dim = int(self.embed(["dimension probe"]).shape[1])
@@ -76,9 +88,13 @@ class FastEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
-        # small batches: padding to the longest text in a batch costs more than batching saves
-        vectors = np.asarray(list(self._model.embed(list(texts), batch_size=8)), dtype=np.float32)
-        return _normalize(vectors)
+        # texts sorted by length, so each small batch pads to a length close to its own texts
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.asarray(list(self._model.embed([texts[i] for i in order], batch_size=8)),
+                             dtype=np.float32)
+        restored = np.empty_like(vectors)
+        restored[order] = vectors
+        return _normalize(restored)
 
 
 class MultilingualEmbedder:

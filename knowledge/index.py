@@ -14,9 +14,9 @@ collection per tenant, searched by hybrid retrieval.
 - **Rebuild aside.** When the embedding model or the chunker changes (the index
   fingerprint), or on request, the whole tenant is built into a new collection and the
   alias is switched in one operation: a search never sees a half-built index.
-- **Hybrid retrieval.** Dense similarity (the chunk, blended with its article title) and
-  BM25 are ranked separately and fused by reciprocal rank; the dense similarity is kept as
-  the confidence signal the engine thresholds on.
+- **Hybrid retrieval** (knowledge/hybrid_search.py). Dense similarity and BM25 are ranked
+  in memory, from a copy of each collection's vectors this index keeps current with every
+  write, and fused by reciprocal rank.
 """
 
 from __future__ import annotations
@@ -27,48 +27,27 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
 from qdrant_client import AsyncQdrantClient, models
 
 from app.core.errors import KnowledgeError
-from knowledge import sparse
-from knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document
+from knowledge import catalog, sparse
+from knowledge.chunking import CHUNKER_VERSION, chunk_document
 from knowledge.documents import Document
 from knowledge.embedder import Embedder
+from knowledge.hits import Hit, Mode
+from knowledge.hybrid_search import BM25, DENSE, DENSE_ML, TITLE, TITLE_ML, HybridSearch
 from knowledge.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 
-DENSE, TITLE, BM25 = "text", "title", "bm25"
-DENSE_ML, TITLE_ML = "text_ml", "title_ml"  # the multilingual model's vectors, when configured
-TITLE_WEIGHT = 0.3  # share of the article-title similarity in a chunk's dense score
-RRF_K = 60
-CANDIDATES = 30
-BATCH = 128
+__all__ = ["Hit", "KnowledgeIndex", "Mode", "SyncReport", "alias_for"]
+
+BATCH = 512
 _NAMESPACE = uuid.UUID("5b0c6f4e-8f0a-4c53-9a39-2f1f8d1e7a10")
-
-Mode = Literal["hybrid", "dense", "sparse"]
-
-
-@dataclass(frozen=True)
-class Hit:
-    doc_id: str
-    title: str
-    heading: str | None
-    text: str
-    url: str
-    score: float  # ranking score for this mode (RRF for hybrid)
-    point_id: str
-    similarity: float = 0.0  # dense similarity (title-blended), comparable across queries
-    floor: float = 0.0  # the similarity below which the model that scored it finds nothing relevant
-    heading_path: tuple[str, ...] = ()
-    language: str | None = None
-    source: str = ""
-
 
 @dataclass
 class SyncReport:
@@ -105,6 +84,7 @@ class KnowledgeIndex:
         names = [f"{e.name}:{e.dim}" for e in (embedder, self._multilingual) if e is not None]
         material = f"{'+'.join(names)}|{CHUNKER_VERSION}|{sparse.AVERAGE_CHUNK_WORDS}"
         self.fingerprint = hashlib.sha256(material.encode()).hexdigest()[:10]
+        self._search = HybridSearch(client, embedder, self._multilingual)
 
     @classmethod
     async def open(cls, embedder: Embedder, *, path: Path | None = None, url: str | None = None,
@@ -147,7 +127,7 @@ class KnowledgeIndex:
                 return alias.collection_name
         return None
 
-    async def _create(self, name: str) -> None:
+    async def _create(self, name: str, tenant: str | None = None) -> None:
         dense = models.VectorParams(size=self._embedder.dim, distance=models.Distance.COSINE)
         vectors = {DENSE: dense, TITLE: dense}
         if self._multilingual is not None:
@@ -156,6 +136,8 @@ class KnowledgeIndex:
         await self._client.create_collection(
             name, vectors_config=vectors,
             sparse_vectors_config={BM25: models.SparseVectorParams(modifier=models.Modifier.IDF)})
+        if tenant is not None:  # empty: the search copy is built from the writes that follow
+            self._search.started(name, tenant)
 
     async def _switch(self, tenant: str, new: str, old: str | None) -> None:
         operations: list[models.AliasOperations] = []
@@ -168,36 +150,6 @@ class KnowledgeIndex:
 
     # -- sync ----------------------------------------------------------------------------
 
-    async def _indexed(self, collection: str) -> dict[str, tuple[str, str, str]]:
-        """doc_id -> (content hash, origin, source) for every document in the collection."""
-        found: dict[str, tuple[str, str, str]] = {}
-        offset = None
-        while True:
-            points, offset = await self._client.scroll(
-                collection, limit=1024, offset=offset, with_vectors=False,
-                with_payload=["doc_id", "doc_hash", "origin", "source"])
-            for point in points:
-                p = point.payload or {}
-                found[str(p["doc_id"])] = (str(p["doc_hash"]), str(p.get("origin", "")),
-                                           str(p.get("source", "")))
-            if offset is None:
-                return found
-
-    async def _stored_documents(self, collection: str) -> list[tuple[Document, str]]:
-        """Every indexed document with its origin, rebuilt from the copy kept with each
-        document's first chunk, so a rebuild aside keeps what other ingests put there."""
-        selector = models.Filter(must=[models.FieldCondition(key="position", match=models.MatchValue(value=0))])
-        stored: list[tuple[Document, str]] = []
-        offset = None
-        while True:
-            points, offset = await self._client.scroll(collection, scroll_filter=selector, limit=256,
-                                                       offset=offset, with_vectors=False)
-            for point in points:
-                p = point.payload or {}
-                stored.append((_document(p), str(p.get("origin", ""))))
-            if offset is None:
-                return stored
-
     async def sync(self, tenant: str, documents: Sequence[Document], url_for: dict[str, str],
                    skipped: Sequence[tuple[str, str]] = (), *, origin: str,
                    rebuild: bool = False,
@@ -209,7 +161,7 @@ class KnowledgeIndex:
         started = time.perf_counter()
         report = SyncReport(skipped=list(skipped))
         current = await self._collection(tenant)
-        indexed = await self._indexed(current) if current else {}
+        indexed = await catalog.indexed(self._client, current) if current else {}
         mine = {doc_id for doc_id, (_, owner, _) in indexed.items() if owner == origin}
         unreadable = {source for source, _ in skipped}
         accepted: list[Document] = []
@@ -223,12 +175,12 @@ class KnowledgeIndex:
         aside = rebuild or current is None or f"_{self.fingerprint}_" not in current
         if aside:
             target = f"{alias_for(tenant)}_{self.fingerprint}_{time.time_ns()}"
-            await self._create(target)
+            await self._create(target, tenant)
             report.rebuilt = current is not None
             changed = accepted
             fresh = {d.doc_id for d in accepted}
             carried = [(doc, owner) for doc, owner in
-                       (await self._stored_documents(current) if current else [])
+                       (await catalog.stored_documents(self._client, current) if current else [])
                        if owner != origin or (doc.source in unreadable and doc.doc_id not in fresh)]
         else:
             target = current  # type: ignore[assignment]
@@ -252,6 +204,7 @@ class KnowledgeIndex:
         except BaseException:
             if aside:  # never leave a half-built collection behind
                 await self._client.delete_collection(target)
+                self._search.forget(target)
             raise
         finally:
             if self._vectors is not None:  # what was embedded is worth keeping either way
@@ -265,6 +218,7 @@ class KnowledgeIndex:
             await self._switch(tenant, target, current)
             if current is not None:
                 await self._client.delete_collection(current)
+                self._search.forget(current)
         report.seconds = time.perf_counter() - started
         log.info("knowledge sync for %s from %s: %s", tenant, origin, report.summary())
         return report
@@ -289,30 +243,18 @@ class KnowledgeIndex:
             models.PointStruct(
                 id=str(uuid.uuid5(_NAMESPACE, f"{tenant}/{doc.doc_id}/{chunk.position}")),
                 vector=row,  # type: ignore[arg-type]
-                payload=self._payload(tenant, doc, chunk, base_url, origin))
+                payload=catalog.payload(tenant, doc, chunk, base_url, origin))
             for chunk, row in zip(chunks, vectors, strict=True)
         ]
         for start in range(0, len(points), BATCH):
             await self._client.upsert(collection, points=points[start:start + BATCH], wait=True)
+        self._search.written(collection, points)
         if replace:  # drop this document's chunks beyond the new count
             await self._delete_doc(collection, doc.doc_id, keep={p.id for p in points})
         return len(points)
 
     def _embed(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
         return self._vectors.embed(embedder, texts) if self._vectors is not None else embedder.embed(texts)
-
-    @staticmethod
-    def _payload(tenant: str, doc: Document, chunk: Chunk, base_url: str,
-                 origin: str) -> dict[str, object]:
-        url = f"{base_url}#{chunk.anchor}" if base_url and chunk.anchor else base_url
-        payload: dict[str, object] = {
-            "tenant": tenant, "doc_id": doc.doc_id, "doc_hash": doc.content_hash, "origin": origin,
-            "title": doc.title, "heading_path": list(chunk.heading_path), "text": chunk.text,
-            "url": url, "anchor": chunk.anchor, "source": doc.source, "language": doc.language,
-            "updated": doc.updated, "category": doc.category, "position": chunk.position}
-        if chunk.position == 0:  # the whole document, so the index can rebuild itself aside
-            payload |= {"doc_body": doc.body, "doc_url": doc.url}
-        return payload
 
     async def _delete_doc(self, collection: str, doc_id: str, keep: set[object] | None = None) -> None:
         selector = models.Filter(must=[models.FieldCondition(
@@ -321,6 +263,7 @@ class KnowledgeIndex:
             selector.must_not = [models.HasIdCondition(has_id=list(keep))]  # type: ignore[list-item]
         await self._client.delete(collection, points_selector=models.FilterSelector(filter=selector),
                                   wait=True)
+        self._search.document_removed(collection, doc_id, list(keep or ()))
 
     async def delete_document(self, tenant: str, doc_id_or_source: str) -> int:
         """Remove documents by doc id, by their source, or by the origin they were ingested from."""
@@ -335,53 +278,23 @@ class KnowledgeIndex:
             if found:
                 await self._client.delete(collection, wait=True,
                                           points_selector=models.FilterSelector(filter=selector))
+                self._search.forget(collection)  # by source or origin: only Qdrant knows which points
                 removed += found
         return removed
 
     async def document(self, tenant: str, doc_id: str) -> Document | None:
         """One indexed document, whole, as it was ingested (for article pages)."""
-        collection = await self._collection(tenant)
-        if collection is None:
-            return None
-        selector = models.Filter(must=[
-            models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id)),
-            models.FieldCondition(key="position", match=models.MatchValue(value=0))])
-        points, _ = await self._client.scroll(collection, scroll_filter=selector, limit=1,
-                                              with_vectors=False)
-        if not points or (points[0].payload or {}).get("tenant") != tenant:
-            return None
-        return _document(points[0].payload or {})
+        return await catalog.document(self._client, await self._collection(tenant), tenant, doc_id)
 
     async def documents(self, tenant: str) -> list[dict[str, object]]:
         """One row per indexed document: id, title, source, origin, url, language, updated, chunks."""
-        collection = await self._collection(tenant)
-        rows: dict[str, dict[str, object]] = {}
-        offset = None
-        while collection is not None:
-            points, offset = await self._client.scroll(
-                collection, limit=1024, offset=offset, with_vectors=False,
-                with_payload=["doc_id", "title", "source", "origin", "url", "language", "updated"])
-            for point in points:
-                p = point.payload or {}
-                row = rows.setdefault(str(p["doc_id"]), {
-                    "doc_id": p["doc_id"], "title": p.get("title"), "source": p.get("source"),
-                    "origin": p.get("origin"),
-                    "url": str(p.get("url") or "").split("#")[0], "language": p.get("language"),
-                    "updated": p.get("updated"), "chunks": 0})
-                row["chunks"] = int(row["chunks"]) + 1  # type: ignore[call-overload]
-            if offset is None:
-                break
-        return sorted(rows.values(), key=lambda r: str(r["doc_id"]))
+        return await catalog.documents(self._client, await self._collection(tenant))
 
     # -- search --------------------------------------------------------------------------
 
     def _route(self, language: str | None) -> tuple[Embedder, str, str]:
         """The model, and its chunk and title vectors, that should score a question."""
-        primary = self._embedder
-        if (self._multilingual is not None and language and primary.languages is not None
-                and language not in primary.languages):
-            return self._multilingual, DENSE_ML, TITLE_ML
-        return primary, DENSE, TITLE
+        return self._search.route(language)
 
     async def search(self, tenant: str, query: str, limit: int = 5, *, mode: Mode = "hybrid",
                      language: str | None = None) -> list[Hit]:
@@ -389,88 +302,10 @@ class KnowledgeIndex:
         collection = await self._collection(tenant)
         if collection is None or not query.strip():
             return []
-        model, dense_name, title_name = self._route(language)
-        vector = (await asyncio.to_thread(model.embed, [query]))[0]
-        names = (dense_name, title_name, model.relevance_floor)
-        dense_hits = await self._dense(collection, tenant, vector, names) if mode != "sparse" else []
-        sparse_hits = (await self._sparse(collection, tenant, query, language, vector, names)
-                       if mode != "dense" else [])
-        if mode == "hybrid" and language:
-            # BM25 matches words, so it only helps where question and text share a language;
-            # across languages its matches are noise (measured: docs/knowledge.md)
-            sparse_hits = [h for h in sparse_hits if h.language in (None, language)]
-        if mode == "dense":
-            return dense_hits[:limit]
-        if mode == "sparse":
-            return sparse_hits[:limit]
-        fused: dict[str, float] = {}
-        by_id: dict[str, Hit] = {}
-        for ranking in (dense_hits, sparse_hits):
-            for rank, hit in enumerate(ranking):
-                fused[hit.point_id] = fused.get(hit.point_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-                by_id.setdefault(hit.point_id, hit)
-        ordered = sorted(fused, key=lambda pid: (fused[pid], by_id[pid].similarity), reverse=True)
-        return [_with_score(by_id[pid], fused[pid]) for pid in ordered[:limit]]
-
-    async def _dense(self, collection: str, tenant: str, vector: np.ndarray,
-                     names: tuple[str, str, float]) -> list[Hit]:
-        response = await self._client.query_points(
-            collection, query=vector.tolist(), using=names[0], limit=CANDIDATES, with_payload=True,
-            with_vectors=[names[1]])
-        hits = [self._hit(point, tenant, vector, names) for point in response.points]
-        ranked = [h for h in hits if h is not None]
-        ranked.sort(key=lambda h: h.similarity, reverse=True)
-        return [_with_score(h, h.similarity) for h in ranked]
-
-    async def _sparse(self, collection: str, tenant: str, query: str, language: str | None,
-                      vector: np.ndarray, names: tuple[str, str, float]) -> list[Hit]:
-        sparse_query = await asyncio.to_thread(sparse.embed_query, query, language)
-        if not sparse_query.indices:
-            return []
-        response = await self._client.query_points(
-            collection, query=sparse_query, using=BM25, limit=CANDIDATES, with_payload=True,
-            with_vectors=[names[0], names[1]])
-        hits = []
-        for point in response.points:
-            hit = self._hit(point, tenant, vector, names)
-            if hit is not None:
-                hits.append(_with_score(hit, float(point.score)))
-        return hits
-
-    @staticmethod
-    def _hit(point: models.ScoredPoint, tenant: str, query: np.ndarray,
-             names: tuple[str, str, float]) -> Hit | None:
-        payload = point.payload or {}
-        if payload.get("tenant") != tenant:  # defence in depth: never cross tenants
-            log.error("point %s of tenant %s found in %s's index", point.id, payload.get("tenant"), tenant)
-            return None
-        dense_name, title_name, floor = names
-        vectors = point.vector if isinstance(point.vector, dict) else {}
-        dense = vectors.get(dense_name)
-        similarity = float(query @ np.asarray(dense)) if dense is not None else float(point.score)
-        title = vectors.get(title_name)
-        if title is not None:
-            similarity = (1 - TITLE_WEIGHT) * similarity + TITLE_WEIGHT * float(query @ np.asarray(title))
-        path = tuple(str(h) for h in payload.get("heading_path") or ())
-        return Hit(doc_id=str(payload["doc_id"]), title=str(payload["title"]),
-                   heading=path[-1] if path else None, text=str(payload["text"]),
-                   url=str(payload.get("url") or ""), score=float(point.score), point_id=str(point.id),
-                   similarity=similarity, floor=floor, heading_path=path,
-                   language=payload.get("language"), source=str(payload.get("source") or ""))
+        return await self._search.search(collection, tenant, query, limit, mode, language)
 
     async def count(self, tenant: str) -> int:
         collection = await self._collection(tenant)
         if collection is None:
             return 0
         return (await self._client.count(collection, exact=True)).count
-
-
-def _with_score(hit: Hit, score: float) -> Hit:
-    return replace(hit, score=score)
-
-
-def _document(p: dict[str, Any]) -> Document:
-    """The whole document, from the copy kept with its first chunk."""
-    return Document(doc_id=str(p["doc_id"]), title=str(p["title"]), body=str(p["doc_body"]),
-                    source=str(p.get("source") or ""), url=p.get("doc_url"), category=p.get("category"),
-                    updated=p.get("updated"), language=p.get("language"))

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from app.cli import kb_search
 from app.cli.progress import Progress
 from app.config.settings import Settings
 from app.config.tenants import Tenant, TenantRegistry
@@ -77,22 +78,11 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.kb_command == "search" and not 1 <= args.limit <= 100:
         raise ConfigError("--limit must be between 1 and 100.")
     tenant = _tenant(settings, args.tenant)
+    if args.kb_command == "search":  # only the model the question needs (app/cli/kb_search.py)
+        return await kb_search.search(settings, tenant.id, args)
     async with _index(settings) as index:
         if args.kb_command == "ingest":
             return await _ingest(index, tenant, args.sources, args.rebuild)
-        if args.kb_command == "search":
-            hits = await index.search(tenant.id, args.question, args.limit, mode=args.mode,
-                                      language=args.language)
-            rows = [{"source": h.source, "title": h.title, "score": round(h.score, 6),
-                     "similarity": round(h.similarity, 4), "heading": h.heading, "url": h.url,
-                     "doc_id": h.doc_id, "text": h.text} for h in hits]
-            if args.json:
-                print(json.dumps(rows, ensure_ascii=False, indent=2))
-            for rank, row in enumerate(rows if not args.json else [], start=1):
-                heading = f" — {row['heading']}" if row["heading"] else ""
-                print(f"{rank}. {row['title']}{heading}  (score {row['score']}, similarity "
-                      f"{row['similarity']})\n   {row['source']}\n   {str(row['text'])[:200]}")
-            return 0
         if args.kb_command == "list":
             documents = await index.documents(tenant.id)
             if args.json:

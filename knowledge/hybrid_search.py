@@ -1,0 +1,172 @@
+"""Hybrid retrieval over the tenant collections: dense similarity (the chunk, blended with
+its article title) and BM25 are ranked separately, in memory (knowledge/resident.py), and
+fused by reciprocal rank; the dense similarity is kept as the confidence signal the engine
+thresholds on. Only the final hits' payloads are read from Qdrant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+from qdrant_client import AsyncQdrantClient, models
+
+from knowledge import sparse
+from knowledge.embedder import Embedder
+from knowledge.hits import Hit, Mode, reciprocal_rank_fusion
+from knowledge.resident import Ranked, ResidentCollection
+
+log = logging.getLogger(__name__)
+
+DENSE, TITLE, BM25 = "text", "title", "bm25"
+DENSE_ML, TITLE_ML = "text_ml", "title_ml"  # the multilingual model's vectors, when configured
+TITLE_WEIGHT = 0.3  # share of the article-title similarity in a chunk's dense score
+CANDIDATES = 30
+QUERY_CACHE = 512  # recent questions whose vectors are kept (a retry, a rephrase-less follow-up)
+_SCROLL = 2048
+
+
+class HybridSearch:
+    """Ranks questions against the resident copy of each collection, loading a collection
+    from Qdrant the first time it is searched in this process."""
+
+    def __init__(self, client: AsyncQdrantClient, embedder: Embedder, multilingual: Embedder | None) -> None:
+        self._client = client
+        self._embedder = embedder
+        self._multilingual = multilingual
+        self._resident: dict[str, ResidentCollection] = {}
+        self._loading: dict[str, asyncio.Lock] = {}
+        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+
+    @property
+    def dense_names(self) -> tuple[str, ...]:
+        return (DENSE, TITLE) + ((DENSE_ML, TITLE_ML) if self._multilingual is not None else ())
+
+    # -- keeping the resident copies current ---------------------------------------------
+
+    def started(self, collection: str, tenant: str) -> None:
+        """A new, empty collection: every point will arrive through `written`."""
+        self._resident[collection] = ResidentCollection(tenant, self.dense_names, BM25)
+
+    def written(self, collection: str, points: Sequence[models.PointStruct]) -> None:
+        resident = self._resident.get(collection)
+        if resident is not None:
+            for point in points:
+                resident.put(str(point.id), point.vector, point.payload or {})  # type: ignore[arg-type]
+
+    def document_removed(self, collection: str, doc_id: str, keep: Sequence[object] = ()) -> None:
+        resident = self._resident.get(collection)
+        if resident is not None:
+            resident.remove_document(doc_id, [str(k) for k in keep])
+
+    def forget(self, collection: str) -> None:
+        """Drop a collection's copy (deleted, or changed in ways only Qdrant can tell)."""
+        self._resident.pop(collection, None)
+
+    def loaded(self, collection: str) -> bool:
+        return collection in self._resident
+
+    async def resident(self, collection: str, tenant: str) -> ResidentCollection:
+        if collection in self._resident:
+            return self._resident[collection]
+        async with self._loading.setdefault(collection, asyncio.Lock()):
+            if collection not in self._resident:
+                self._resident[collection] = await self._load(collection, tenant)
+        return self._resident[collection]
+
+    async def _load(self, collection: str, tenant: str) -> ResidentCollection:
+        resident = ResidentCollection(tenant, self.dense_names, BM25)
+        offset = None
+        while True:
+            points, offset = await self._client.scroll(
+                collection, limit=_SCROLL, offset=offset, with_vectors=[*self.dense_names, BM25],
+                with_payload=["doc_id", "tenant", "language"])
+            for point in points:
+                resident.put(str(point.id), point.vector if isinstance(point.vector, dict) else {},
+                             point.payload or {})
+            if offset is None:
+                log.info("knowledge index %s: %d chunks loaded for search", collection, len(resident))
+                return resident
+
+    # -- search --------------------------------------------------------------------------
+
+    def route(self, language: str | None) -> tuple[Embedder, str, str]:
+        """The model, and its chunk and title vectors, that should score a question."""
+        primary = self._embedder
+        if (self._multilingual is not None and language and primary.languages is not None
+                and language not in primary.languages):
+            return self._multilingual, DENSE_ML, TITLE_ML
+        return primary, DENSE, TITLE
+
+    async def query_vector(self, model: Embedder, query: str) -> np.ndarray:
+        key = (model.name, query)
+        vector = self._vectors.get(key)
+        if vector is None:
+            vector = (await asyncio.to_thread(model.embed, [query]))[0]
+            self._vectors[key] = vector
+            while len(self._vectors) > QUERY_CACHE:
+                self._vectors.popitem(last=False)
+        else:
+            self._vectors.move_to_end(key)
+        return vector
+
+    async def search(self, collection: str, tenant: str, query: str, limit: int, mode: Mode,
+                     language: str | None) -> list[Hit]:
+        model, dense_name, title_name = self.route(language)
+        resident = await self.resident(collection, tenant)
+        vector = await self.query_vector(model, query)
+        tokens: list[int] = []
+        weights: list[float] = []
+        if mode != "dense":
+            sparse_query = sparse.embed_query(query, language)
+            tokens, weights = list(sparse_query.indices), list(sparse_query.values)
+        # milliseconds even at 100,000 chunks, and done in one step so no write interleaves
+        dense_ranked, sparse_ranked = _rank(resident, vector, tokens, weights, dense_name, title_name, mode)
+        if mode == "hybrid" and language:
+            # BM25 matches words, so it only helps where question and text share a language;
+            # across languages its matches are noise (measured: docs/knowledge.md)
+            sparse_ranked = [r for r in sparse_ranked if r.language in (None, language)]
+        if mode == "dense":
+            chosen = [(r.point_id, r.score) for r in dense_ranked[:limit]]
+        elif mode == "sparse":
+            chosen = [(r.point_id, r.score) for r in sparse_ranked[:limit]]
+        else:
+            chosen = reciprocal_rank_fusion([[(r.point_id, r.similarity) for r in ranking]
+                                             for ranking in (dense_ranked, sparse_ranked)])[:limit]
+        similarity = {r.point_id: r.similarity for r in (*dense_ranked, *sparse_ranked)}
+        return await self._hits(collection, tenant, chosen, similarity, model.relevance_floor)
+
+    async def _hits(self, collection: str, tenant: str, chosen: list[tuple[str, float]],
+                    similarity: dict[str, float], floor: float) -> list[Hit]:
+        if not chosen:
+            return []
+        points = await self._client.retrieve(collection, ids=[pid for pid, _ in chosen],
+                                             with_payload=True, with_vectors=False)
+        payloads = {str(point.id): point.payload or {} for point in points}
+        hits = []
+        for point_id, score in chosen:
+            payload = payloads.get(point_id)
+            if payload is None:  # deleted since it was ranked
+                continue
+            if payload.get("tenant") != tenant:  # defence in depth: never cross tenants
+                log.error("point %s of tenant %s found in %s's index", point_id, payload.get("tenant"), tenant)
+                continue
+            path = tuple(str(h) for h in payload.get("heading_path") or ())
+            hits.append(Hit(doc_id=str(payload["doc_id"]), title=str(payload["title"]),
+                            heading=path[-1] if path else None, text=str(payload["text"]),
+                            url=str(payload.get("url") or ""), score=score, point_id=point_id,
+                            similarity=similarity[point_id], floor=floor, heading_path=path,
+                            language=payload.get("language"), source=str(payload.get("source") or "")))
+        return hits
+
+
+def _rank(resident: ResidentCollection, vector: np.ndarray, tokens: list[int], weights: list[float],
+          dense_name: str, title_name: str, mode: Mode) -> tuple[list[Ranked], list[Ranked]]:
+    dense = (resident.rank_dense(vector, dense_name, title_name, TITLE_WEIGHT, CANDIDATES)
+             if mode != "sparse" else [])
+    bm25 = (resident.rank_sparse(tokens, weights, vector, dense_name, title_name, TITLE_WEIGHT, CANDIDATES)
+            if mode != "dense" else [])
+    return dense, bm25
