@@ -112,6 +112,16 @@ class Reranker:
         return features(query, hits, language) @ np.asarray(self.weights) if hits else np.zeros(0)
 
     def rerank(self, query: str, hits: Sequence[Hit], language: str | None = None) -> list[Hit]:
+        """Articles reordered by their best passage's score; inside an article, the hybrid order.
+
+        The weights were fitted on which article answers a question (doc2dial labels articles,
+        not sections), so they order articles; which of an article's sections answers best is
+        left to the hybrid ranking, which sees the section's own wording ("How do I reset my
+        password?" keeps the section with the steps, not the single sign-on note)."""
         scores = self.scores(query, hits, language)
-        order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))
+        best: dict[str, float] = {}
+        for hit, score in zip(hits, scores, strict=True):
+            best[hit.doc_id] = max(best.get(hit.doc_id, -np.inf), float(score))
+        first = {doc: i for i, doc in reversed(list(enumerate(h.doc_id for h in hits)))}
+        order = sorted(range(len(hits)), key=lambda i: (-best[hits[i].doc_id], first[hits[i].doc_id], i))
         return [hits[i] for i in order]
