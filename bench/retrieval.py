@@ -37,14 +37,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qdrant_client import models
 
 from app.config.settings import load_settings
+from bench.knowledge_speed import sized_copy  # the same synthetic collections as the speed benchmark
 from knowledge.documents import Document
 from knowledge.embedder import open_embedders
 from knowledge.index import KnowledgeIndex, alias_for
@@ -184,28 +183,6 @@ async def quality(index: KnowledgeIndex, queries: list[dict], pairs: list[dict],
         n = len(found)
         print(f"{label:<34} {sum(min(f) <= 5 for f in found) / n:6.3f} "
               f"{sum(max(f) <= 5 for f in found) / n:6.3f} {sum(max(f) <= 10 for f in found) / n:7.3f}")
-
-
-async def sized_copy(index: KnowledgeIndex, size: int) -> str:
-    """A tenant whose collection holds exactly `size` chunks, copied (under new ids) from the
-    doc2dial index, so every size has real vectors and payloads."""
-    client = index._client
-    source = await index._collection(TENANT)
-    assert source is not None
-    seed, _ = await client.scroll(source, limit=10_000, with_vectors=True, with_payload=True)
-    tenant = f"{TENANT}-{size}"
-    target = f"{alias_for(tenant)}_{index.fingerprint}_0"
-    await index._create(target)
-    await index._switch(tenant, target, None)
-    for start in range(0, size, 512):
-        batch = []
-        for offset in range(start, min(start + 512, size)):
-            point = seed[offset % len(seed)]
-            payload = {**(point.payload or {}), "tenant": tenant,
-                       "doc_id": f"{(point.payload or {})['doc_id']}~{offset // len(seed)}"}
-            batch.append(models.PointStruct(id=str(uuid.uuid4()), vector=point.vector, payload=payload))
-        await client.upsert(target, points=batch, wait=True)
-    return tenant
 
 
 async def latency(index: KnowledgeIndex, questions: list[str], sizes: list[int], where: str) -> None:
