@@ -8,6 +8,9 @@ UV := $(PYTHON) -m uv
 endif
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := 3.11
+# Installed packages are compiled to bytecode once: with PYTHONDONTWRITEBYTECODE set (as in many
+# containers) every process would otherwise recompile qdrant-client, fastembed and the rest at start.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: run test setup env model browser lint bench
 

@@ -97,8 +97,9 @@ def test_merging_parts_puts_each_parts_best_first_and_each_passage_once():
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def demo_index(tmp_path_factory, embedder):
-    index = await KnowledgeIndex.open(embedder, path=tmp_path_factory.mktemp("retrieval") / "qdrant")
+async def demo_index(tmp_path_factory, embedder, vector_cache):
+    index = await KnowledgeIndex.open(embedder, path=tmp_path_factory.mktemp("retrieval") / "qdrant",
+                                      vector_cache=vector_cache)  # the run's shared help-center vectors
     documents, _ = load_folder(PROJECT_ROOT / "demo" / "helpcenter")
     await index.sync("demo", documents, {d.doc_id: f"/kb/{d.doc_id}" for d in documents}, origin="demo")
     yield index

@@ -29,14 +29,17 @@ def llm(fake_llm):
     """A fresh client per test, so one test's failures never open another's circuit breaker."""
     fake_llm.script.clear()
     fake_llm.requests.clear()
+    # No test here is about slowness: the timeout only has to outlast litellm's first call in a
+    # process (it loads its provider code then), which on a busy machine exceeds a second.
     config = LLMConfig(model="openai/gpt-4o-mini", fallbacks=["openai/gpt-4o"], api_base=fake_llm.url,
-                       timeout=1.5, retries=0)
+                       timeout=15, retries=0)
     return LLMClient(config)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def knowledge(tmp_path_factory, embedder):
-    index = await KnowledgeIndex.open(embedder, path=tmp_path_factory.mktemp("translation") / "qdrant")
+async def knowledge(tmp_path_factory, embedder, vector_cache):
+    index = await KnowledgeIndex.open(embedder, path=tmp_path_factory.mktemp("translation") / "qdrant",
+                                      vector_cache=vector_cache)  # the run's shared help-center vectors
     folder = PROJECT_ROOT / "demo" / "helpcenter"
     documents, skipped = load_folder(folder)
     await index.sync("demo", documents, {d.doc_id: f"/kb/demo/{d.doc_id}" for d in documents}, skipped,
