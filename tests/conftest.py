@@ -13,6 +13,7 @@ from app.config.tenants import load_tenant
 from app.core import language_data
 from app.surfaces.auth import sign_identity_token
 from tests.support.chat import ChatClient
+from tests.support.cli import data_dir  # noqa: F401 - a shared fixture (a module may define its own)
 from tests.support.fake_llm import FakeLLM
 from tests.support.postgres import database, postgres_cluster, postgres_url  # noqa: F401 - shared fixtures
 from tests.support.server import LIMITS_OFF, PROJECT_ROOT, ServerProcess

@@ -5,8 +5,6 @@ mode against the scripted model, and malformed suites as one `error:` line."""
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +18,6 @@ from tests.support.server import PROJECT_ROOT, demo_tenant_file
 
 TOKEN_VARIABLE = "FRONTLINE_TEST_COMPANY_TOKEN"
 ARTICLES = ("shipping-times-and-costs", "reset-your-password", "download-your-invoices")
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path / "data"
-    folder.mkdir()
-    monkeypatch.setenv("FRONTLINE_DATA_DIR", str(folder))
-    level = logging.getLogger().level
-    yield folder
-    logging.getLogger().setLevel(level)  # main() quiets the root logger for CLI commands
 
 
 def write_suite(folder: Path, cases: Any) -> Path:

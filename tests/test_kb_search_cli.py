@@ -3,24 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from knowledge import embedder as embedders
 from tests.support.cli import frontline
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path / "data"
-    folder.mkdir()
-    monkeypatch.setenv("FRONTLINE_DATA_DIR", str(folder))
-    level = logging.getLogger().level
-    yield folder
-    logging.getLogger().setLevel(level)  # main() quiets the root logger for CLI commands
 
 
 def test_an_english_question_is_answered_without_the_multilingual_model(data_dir, tmp_path, capsys,
