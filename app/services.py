@@ -7,7 +7,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from app.conversation.recovery import Recovery
 from app.conversation.turn import TenantRuntime
 from app.core import clock as clocks
 from app.core import language_data
+from app.core.channels import Channels
 from app.handoff.desk import HandoffDesk
 from app.handoff.intake import HandoffIntake
 from app.handoff.presence import Presence
@@ -66,6 +67,7 @@ class Services:
     abuse: AbuseGuards
     clock: clocks.Clock = clocks.system_clock
     recovery: Recovery | None = None  # set `recovery.notify` to push its messages into open chats
+    channels: Channels = field(default_factory=Channels)  # email, messaging ...: app/core/channels.py
 
 
 async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> dict[str, SyncReport]:

@@ -50,6 +50,15 @@ async def test_migrations_apply_once_and_create_every_table(tmp_path):
                                           "m007_follow_ups", "m008_customer_tier"]
 
 
+async def test_a_conversation_keeps_the_channel_it_started_on(db):
+    store = ConversationStore(db)
+    await store.ensure("mail-1", Identity(TenantId("demo"), "email:demo:ana@example.com", channel="email"))
+    await store.ensure("mail-1", Identity(TenantId("demo"), "email:demo:ana@example.com"))  # a later sight: unchanged
+    await store.ensure("web-1", Identity(TenantId("demo"), "guest:demo:y"))
+    assert (await store.get(ConversationId("mail-1"))).channel == "email"
+    assert (await store.get(ConversationId("web-1"))).channel == "web"
+
+
 async def test_two_agents_claiming_at_once_have_exactly_one_winner(db):
     store = ConversationStore(db)
     await queued_conversation(store, "c1")

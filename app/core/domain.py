@@ -48,6 +48,7 @@ class Identity:
     customer_id: str | None = None
     display_name: str | None = None
     locale: str | None = None
+    channel: str = "web"  # where the customer writes from: "web", "email", "messaging" ...
 
     @property
     def verified(self) -> bool:
@@ -72,6 +73,7 @@ class Conversation:
     updated_at: str
     flow: dict[str, Any] | None = None  # a task in progress (app/conversation/flows), as stored
     customer_tier: str | None = None  # the verified customer's CRM tier, once read; spend is split by it
+    channel: str = "web"  # the channel it started on; replies by the assistant or an agent go back there
 
     @property
     def verified(self) -> bool:

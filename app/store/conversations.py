@@ -56,10 +56,10 @@ class ConversationStore:
         async with self.db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO conversations (id, tenant, kind, user_identifier, customer_id,"
-                " verified, language, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                " verified, language, channel, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
                 (conversation_id, identity.tenant, kind, identity.user_identifier,
-                 identity.customer_id, int(identity.verified), language, now, now),
+                 identity.customer_id, int(identity.verified), language, identity.channel, now, now),
             )
         conversation = await self.get(ConversationId(conversation_id))
         assert conversation is not None

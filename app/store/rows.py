@@ -23,6 +23,7 @@ def conversation_from_row(row: Row) -> Conversation:
         misses=row["misses"],
         flow=json.loads(row["flow"]) if row["flow"] else None,
         customer_tier=row["customer_tier"],
+        channel=row["channel"],
         name=row["name"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],

@@ -32,11 +32,14 @@ def author_name(name: str) -> str:
 
 
 async def to_customer(conversation_id: str, message: Message, actions: list[cl.Action] | None = None) -> None:
-    """Push a stored message live into the customer's open chat sessions, on any replica."""
+    """Push a stored message live into the customer's open chat sessions, on any replica, or out
+    on the channel the customer wrote from (app/core/channels.py)."""
     services = RUNTIME.require()
     conversation = await services.conversations.get(ConversationId(conversation_id))
     tenant = services.tenants.get(conversation.tenant) if conversation else None
     content = shown_to_customer(message, tenant.name if tenant else "", conversation.language if conversation else None)
+    if conversation is not None and await services.channels.send(conversation, message, content):
+        return  # an email or messaging customer: their channel carries it
     await RUNTIME.live().publish(LiveEvent(
         "customer", conversation_id, content, author=author_name(message.author), message_id=message.id,
         conversation_id=conversation_id, actions=tuple(_button(action) for action in actions or ())))
