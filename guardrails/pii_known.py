@@ -123,12 +123,16 @@ def _same_number(typed: str, known: str) -> bool:
     return len(short) >= MIN_PHONE_DIGITS and long.endswith(short) and len(long) - len(short) <= 3
 
 
-async def known_pii(connector: Connector | None, customer_id: str | None) -> KnownPii:
-    """The verified customer's values from the connector; nothing for a guest or without one."""
+async def known_pii(connector: Connector | None, customer_id: str | None, *,
+                    customer: Customer | None = None) -> KnownPii:
+    """The verified customer's values from the connector; nothing for a guest or without one.
+    `customer` is the record this turn already read (triage reads it for the priority): given,
+    only the orders are read."""
     if connector is None or customer_id is None:
         return KnownPii()
     try:
-        customer = await connector.customer(customer_id)
+        if customer is None or customer.id != customer_id:
+            customer = await connector.customer(customer_id)
         orders = await connector.orders(customer_id) if customer is not None else []
     except ConnectorError as exc:  # the patterns still redact; the turn goes on
         log.warning("the customer's details could not be read for redaction: %s", exc)

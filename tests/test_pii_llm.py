@@ -48,3 +48,26 @@ async def test_the_provider_never_sees_the_customers_name_address_phone_or_email
     assert [value for value in NEVER_SENT if value in sent] == []
     assert "[name]" in sent and "[address]" in sent and "[phone]" in sent and "[email]" in sent
     assert "shipping" in sent and "order" in sent  # the question itself still reaches the model
+
+
+async def test_a_suggested_reply_hides_the_customers_own_details_from_the_provider(fake_llm, tmp_path):
+    """The agent's draft reply is made from the transcript: the customer's name, address and
+    phone as they typed them are redacted there too, not only the pattern-shaped values."""
+    from app.store.accounts import Agent
+
+    model = {"model": "openai/gpt-4o-mini", "api_base": fake_llm.url, "timeout": 5, "retries": 0}
+    settings = Settings(data_dir=tmp_path / "data", tenants=[demo_tenant_file(tmp_path, ARTICLES, llm=model)])
+    fake_llm.script.clear()
+    fake_llm.queue(reply("Standard shipping takes 3 to 5 business days."),
+                   reply("Hi! Shipping to Madrid takes 3 to 5 business days."))
+    async with build_services(settings, clock=fixed_clock()) as services:
+        chat = Chat(services, customer="cus_1002")
+        await chat.say(TYPED[0])
+        fake_llm.requests.clear()
+        agent = Agent("sam@example.com", "Sam", "agent", ["*"])
+        packet = await services.desk.packet(chat.id, agent, suggest=True)
+    assert packet is not None and packet.suggested_reply["method"] == "llm"
+    assert len(fake_llm.requests) == 1
+    sent = plain(json.dumps(fake_llm.requests[0]["messages"], ensure_ascii=False))
+    assert [value for value in NEVER_SENT if value in sent] == []
+    assert "[name]" in sent and "[address]" in sent

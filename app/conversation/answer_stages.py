@@ -119,7 +119,7 @@ class Answer:
             answer = await self.assistant.answer(
                 llm, tenant=runtime.tenant, connector=runtime.connector, identity=state.turn.identity,
                 conversation_id=conversation.id, history=state.history, question=state.turn.text,
-                language=state.lang, on_token=on_token)
+                language=state.lang, on_token=on_token, customer=state.triaged.customer)
         except ProviderError as exc:
             log.warning("LLM mode failed for %s, answering in grounded mode: %s", conversation.id, exc)
             state.trace.llm = LlmTrace(error=str(exc), attempts=exc.attempts, partial=exc.partial,

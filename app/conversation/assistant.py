@@ -31,7 +31,7 @@ from app.core.trace import LlmTrace
 from app.llm.client import Completion, LLMClient, ProviderError, TokenSink, ToolCall
 from app.store import AuditLog
 from app.understanding.triage import detect_language
-from connectors.base import Connector, Invoice, Order, Subscription
+from connectors.base import Connector, Customer, Invoice, Order, Subscription
 from connectors.tools import READ_TOOLS, ToolArgumentsError
 from guardrails.actions import verified_customer
 from guardrails.injection_reference import screen_value
@@ -129,10 +129,12 @@ class LLMAssistant:
 
     async def answer(self, client: LLMClient, *, tenant: Tenant, connector: Connector | None,
                      identity: Identity, conversation_id: str, history: list[Message], question: str,
-                     language: str, on_token: TokenSink | None = None) -> LLMAnswer:
+                     language: str, on_token: TokenSink | None = None,
+                     customer: Customer | None = None) -> LLMAnswer:
+        """`customer` is the verified customer's record as triage read it this turn (not read twice)."""
         spotlight = Spotlight()  # a fresh marker per request: a passage cannot guess it
         prompt = system_prompt(tenant.name, language, tenant.default_language, spotlight)
-        known = await known_pii(connector, identity.customer_id)  # the customer's own details, typed any way
+        known = await known_pii(connector, identity.customer_id, customer=customer)  # their own details, typed any way
         messages: list[dict[str, Any]] = [{"role": "system", "content": prompt}, *_history(history, known),
                                           {"role": "user", "content": redact(question, known)}]
         answer = LLMAnswer("", (), None, [])

@@ -29,6 +29,7 @@ from app.store import AuditLog, ConversationStore
 from app.store.accounts import Agent
 from app.store.handoffs import HandoffStore, Note, QueueEntry, parse_iso
 from guardrails.input import storable_text
+from guardrails.pii_known import known_pii
 from knowledge.index import KnowledgeIndex
 
 log = logging.getLogger(__name__)
@@ -212,10 +213,14 @@ class HandoffDesk:
 
     async def suggest(self, conversation: Conversation, transcript: list[Message], agent: Agent) -> dict[str, Any]:
         runtime = self.runtimes.get(conversation.tenant)
+        llm = runtime.llm if runtime else None
+        known = None  # the customer's own details, read only when a model will see the transcript
+        if runtime is not None and llm is not None and llm.available():
+            known = await known_pii(runtime.connector, conversation.customer_id)
         suggestion = await suggest_reply(
             transcript=transcript, language=conversation.language or "en", tenant_id=conversation.tenant,
-            knowledge=self.knowledge, llm=runtime.llm if runtime else None,
-            company=self._company(conversation), agent_name=agent.name)
+            knowledge=self.knowledge, llm=llm, company=self._company(conversation), agent_name=agent.name,
+            known=known)
         text = suggestion.text
         shown = await self.translate(conversation.tenant, text, source=conversation.language, target=agent.language)
         suggestion_id = await self.handoffs.offer_suggestion(conversation.id, agent.email, suggestion.method,

@@ -19,6 +19,7 @@ from app.core.i18n import say
 from app.core.language_data import language_name
 from app.llm.client import LLMClient, ProviderError
 from guardrails.pii import redact
+from guardrails.pii_known import KnownPii
 from knowledge.index import Hit, KnowledgeIndex
 
 log = logging.getLogger(__name__)
@@ -76,9 +77,10 @@ def _speaker(message: Message, agent_name: str) -> str:
 
 
 async def _llm_draft(llm: LLMClient, transcript: list[Message], good: list[Hit], *, language: str,
-                     company: str, agent_name: str) -> str:
-    """One completion, no tools. Every message is redacted: the provider never sees PII."""
-    lines = [f"{_speaker(m, agent_name)}: {redact(m.content)}" for m in transcript[-HISTORY_MESSAGES:]]
+                     company: str, agent_name: str, known: KnownPii) -> str:
+    """One completion, no tools. Every message is redacted (by the patterns and by the customer's
+    own details the connector knows): the provider never sees PII."""
+    lines = [f"{_speaker(m, agent_name)}: {redact(m.content, known)}" for m in transcript[-HISTORY_MESSAGES:]]
     passages = "\n\n".join(f"[{i}] {h.title}" + (f" — {h.heading}" if h.heading else "") + f" ({h.url})\n{h.text}"
                            for i, h in enumerate(good, 1)) or "(no relevant passage found)"
     prompt = (f"<conversation>\n{chr(10).join(lines)}\n</conversation>\n\n"
@@ -91,7 +93,8 @@ async def _llm_draft(llm: LLMClient, transcript: list[Message], good: list[Hit],
 
 
 async def suggest_reply(*, transcript: list[Message], language: str, tenant_id: str, knowledge: KnowledgeIndex,
-                        llm: LLMClient | None, company: str, agent_name: str) -> Suggestion:
+                        llm: LLMClient | None, company: str, agent_name: str,
+                        known: KnownPii | None = None) -> Suggestion:
     """A draft reply to the customer's latest message(s): the model's when it answers, else the
     help center's (the same similarity floor as grounded mode), else a holding reply."""
     question = latest_customer_text(transcript)
@@ -102,7 +105,7 @@ async def suggest_reply(*, transcript: list[Message], language: str, tenant_id: 
     if llm is not None and llm.available():
         try:
             text = await _llm_draft(llm, transcript, good[:PASSAGES], language=language, company=company,
-                                    agent_name=agent_name)
+                                    agent_name=agent_name, known=known or KnownPii())
         except ProviderError as exc:
             log.warning("reply suggestion fell back to the help center: %s", exc)
         else:
