@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from langdetect import DetectorFactory, LangDetectException, detect_langs
+from langdetect import LangDetectException
 
 from app.core import clock
 from app.core.domain import Conversation, Identity, Message, Role
 from app.core.errors import ConnectorError
+from app.core.langid import detect_langs
 from app.core.language_data import languages
 from app.core.trace import EntitiesTrace, IntentTrace, LanguageTrace, PriorityTrace, SentimentTrace, TriageTrace
 from app.store import ConversationStore
@@ -29,7 +30,6 @@ from app.understanding.sentiment import Sentiment, assess
 from connectors.base import Customer, CustomerDirectory
 
 log = logging.getLogger(__name__)
-DetectorFactory.seed = 0  # langdetect is random unless seeded
 
 MIN_CHARS_TO_SWITCH = 24
 MIN_CONFIDENCE_TO_SWITCH = 0.90

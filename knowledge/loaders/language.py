@@ -16,12 +16,11 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
-from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
+from app.core.langid import detect_langs
 from knowledge.documents import Document
 
-DetectorFactory.seed = 0
 SAMPLE_CHARS = 2000
 MIN_PROSE_LETTERS = 100  # below this langdetect guesses wrong too often; the tenant default is safer
 MIN_CONFIDENCE = 0.90
