@@ -9,6 +9,7 @@ the `frontline triage` command.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,6 +89,12 @@ class Triage:
         )
 
 
+def _language_and_intent(text: str, classifier: IntentClassifier, current: str | None,
+                         default: str) -> tuple[LanguageResult, IntentResult]:
+    language = detect_language(text, current, default)
+    return language, classifier.classify(text, language=language.language)
+
+
 async def triage(text: str, *, classifier: IntentClassifier, connector: CustomerDirectory | None,
                  conversations: ConversationStore, identity: Identity, conversation: Conversation,
                  history: Sequence[Message], default_language: str, today: date | None = None) -> Triage:
@@ -97,9 +104,11 @@ async def triage(text: str, *, classifier: IntentClassifier, connector: Customer
     priority comes only from the verified identity's customer id.
     """
     today = today or clock.today()
-    language = detect_language(text, conversation.language, default_language)
+    # the CPU-bound part (langdetect, the intent model's embedding) runs in a worker thread: the
+    # event loop keeps serving every other chat's socket traffic meanwhile
+    language, intent = await asyncio.to_thread(
+        _language_and_intent, text, classifier, conversation.language, default_language)
     lang = language.language
-    intent = classifier.classify(text, language=lang)
     entities = extract_entities(text, today=today, language=lang)
     earlier = [m.content for m in history if m.role is Role.CUSTOMER]
     sentiment = assess(text, earlier[-5:], failures=conversation.misses, language=lang)
