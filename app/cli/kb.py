@@ -2,7 +2,7 @@
 
 These commands open the same index the server uses. With the embedded index (the
 default) only one process may hold it, so stop the server first, or point both at a
-Qdrant server (QDRANT_URL).
+Qdrant server (QDRANT_URL). `kb search` asks a running server instead (app/cli/kb_ask.py).
 """
 
 from __future__ import annotations
