@@ -45,6 +45,11 @@ async def test_history_feedback_and_queue_survive_a_restart(private_server, iden
 
     server.stop()
     assert "33 added" in server.log()
+    # a clean stop closes everything before Chainlit ends the process: the store checkpointed
+    # and closed (no write-ahead log left), and the server record removed
+    assert "Frontline stopped cleanly" in server.log()
+    assert not (server.data_dir / "frontline.sqlite3-wal").exists()
+    assert not (server.data_dir / "server.json").exists()
     server.start()
     assert "0 added, 0 updated, 33 unchanged" in server.log(), "restart must not re-embed articles"
 

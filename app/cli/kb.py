@@ -2,7 +2,7 @@
 
 These commands open the same index the server uses. With the embedded index (the
 default) only one process may hold it, so stop the server first, or point both at a
-Qdrant server (QDRANT_URL).
+Qdrant server (QDRANT_URL). `kb search` asks a running server instead (app/cli/kb_ask.py).
 """
 
 from __future__ import annotations
@@ -13,19 +13,19 @@ import json
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from app.cli import kb_search
-from app.cli.progress import Progress
-from app.config.settings import Settings
-from app.config.tenants import Tenant, TenantRegistry
 from app.core.errors import ConfigError
-from knowledge.embedder import open_embedders
-from knowledge.index import KnowledgeIndex, SyncReport
-from knowledge.loaders import LoadResult, load_path, load_url
-from knowledge.loaders.language import with_default_language
+
+# The models, the index and the loaders are imported by the commands that use them: `kb search`
+# answered by the running server never needs them (app/cli/kb_ask.py).
+if TYPE_CHECKING:
+    import httpx
+
+    from app.config.settings import Settings
+    from app.config.tenants import Tenant
+    from knowledge.index import KnowledgeIndex
+    from knowledge.loaders import LoadResult
 
 USER_AGENT = "Frontline knowledge ingest"
 
@@ -54,6 +54,8 @@ def add_parser(commands: Any) -> None:
 
 
 def _tenant(settings: Settings, tenant_id: str) -> Tenant:
+    from app.config.tenants import TenantRegistry
+
     tenant = TenantRegistry.from_files(settings.tenants).get(tenant_id)
     if tenant is None:
         raise ConfigError(f"No tenant {tenant_id!r} is configured (FRONTLINE_TENANTS).")
@@ -62,6 +64,9 @@ def _tenant(settings: Settings, tenant_id: str) -> Tenant:
 
 @asynccontextmanager
 async def _index(settings: Settings):  # type: ignore[no-untyped-def]
+    from knowledge.embedder import open_embedders
+    from knowledge.index import KnowledgeIndex
+
     embedder, multilingual = open_embedders(
         settings.model_dir, settings.embedding_model, settings.multilingual_model)
     index = await KnowledgeIndex.open(
@@ -75,11 +80,11 @@ async def _index(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    if args.kb_command == "search" and not 1 <= args.limit <= 100:
-        raise ConfigError("--limit must be between 1 and 100.")
+    if args.kb_command == "search":  # the running server answers, or only the model needed (app/cli/kb_ask.py)
+        from app.cli.kb_ask import ask
+
+        return await ask(settings, args)
     tenant = _tenant(settings, args.tenant)
-    if args.kb_command == "search":  # only the model the question needs (app/cli/kb_search.py)
-        return await kb_search.search(settings, tenant.id, args)
     async with _index(settings) as index:
         if args.kb_command == "ingest":
             return await _ingest(index, tenant, args.sources, args.rebuild)
@@ -107,6 +112,8 @@ def _is_url(source: str) -> bool:
 
 
 def _load_file(source: str) -> tuple[str, LoadResult]:
+    from knowledge.loaders import LoadResult, load_path
+
     path = Path(source).resolve()
     if not path.exists():
         return str(path), LoadResult(documents=[], skipped=[(source, "no such file or folder")])
@@ -115,6 +122,8 @@ def _load_file(source: str) -> tuple[str, LoadResult]:
 
 async def _load(source: str, client: httpx.AsyncClient) -> tuple[str, LoadResult]:
     """The origin (URL, or absolute path) and what could be loaded from it."""
+    from knowledge.loaders import load_url
+
     if _is_url(source):
         return source, await load_url(source, client)
     return await asyncio.to_thread(_load_file, source)
@@ -127,6 +136,12 @@ def _urls(tenant: Tenant, result: LoadResult) -> dict[str, str]:
 
 async def _ingest(index: KnowledgeIndex, tenant: Tenant, sources: list[str], rebuild: bool) -> int:
     """Load and sync each source; progress goes to stderr (a bar on a terminal, lines in a log)."""
+    import httpx
+
+    from app.cli.progress import Progress
+    from knowledge.index import SyncReport
+    from knowledge.loaders.language import with_default_language
+
     totals = SyncReport()
     async with httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=True) as client:
         for source in sources:

@@ -1,21 +1,24 @@
-"""`frontline kb search`: what a question retrieves, loading only what that question needs.
+"""`frontline kb search` without a server: what a question retrieves, loading only what it needs.
 
 A shell command pays for every model it loads, every time: an English question (or one in
 any language the primary model covers) never loads the multilingual model, and a question
-in another language loads it only because it is the one that scores it.
+in another language loads it only because it is the one that scores it. When a server is
+running it answers instead (app/cli/kb_ask.py) and nothing here is loaded.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+from typing import Any
 
 from app.config.settings import Settings
 from knowledge.embedder import open_embedder
 from knowledge.index import KnowledgeIndex
+from knowledge.search_request import hit_rows
 
 
-async def search(settings: Settings, tenant_id: str, args: argparse.Namespace) -> int:
+async def search(settings: Settings, tenant_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The rows `kb search` prints for `args.question` (knowledge/search_request.py)."""
     primary = open_embedder(settings.model_dir, settings.embedding_model)
     multilingual = None
     wanted = settings.multilingual_model
@@ -29,14 +32,4 @@ async def search(settings: Settings, tenant_id: str, args: argparse.Namespace) -
         hits = await index.search(tenant_id, args.question, args.limit, mode=args.mode, language=args.language)
     finally:
         await index.close()
-    rows = [{"source": h.source, "title": h.title, "score": round(h.score, 6),
-             "similarity": round(h.similarity, 4), "heading": h.heading, "url": h.url,
-             "doc_id": h.doc_id, "text": h.text} for h in hits]
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return 0
-    for rank, row in enumerate(rows, start=1):
-        heading = f" — {row['heading']}" if row["heading"] else ""
-        print(f"{rank}. {row['title']}{heading}  (score {row['score']}, similarity "
-              f"{row['similarity']})\n   {row['source']}\n   {str(row['text'])[:200]}")
-    return 0
+    return hit_rows(hits)

@@ -16,6 +16,7 @@ from chainlit.server import app as chainlit_server
 from chainlit.server import sio
 from starlette.middleware import Middleware
 
+from app.config.server_record import remove_record, write_record
 from app.config.settings import load_settings
 from app.conversation.turn import ASSISTANT_AUTHOR, Turn
 from app.core import telemetry
@@ -32,6 +33,7 @@ from app.surfaces.console import session as console_session
 from app.surfaces.console import work as console_work
 from app.surfaces.datalayer import FrontlineDataLayer
 from app.surfaces.http_security import CLIENT_ADDRESS, SecurityHeaders
+from app.surfaces.kb_api import install_kb_api
 from app.surfaces.live_events import LocalRelay
 from app.surfaces.queue_api import install_queue_api
 from app.surfaces.redis_relay import open_redis_relay, share_socketio
@@ -81,15 +83,27 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         stack.callback(setattr, RUNTIME, "services", None)
         if services.recovery is not None:  # what a restart recovers reaches chats that are open
             services.recovery.notify = console_live.to_customer
+        RUNTIME.record = write_record(settings)  # `frontline kb search` asks this server
+        stack.callback(remove_record, settings, RUNTIME.record)
+        stack.callback(setattr, RUNTIME, "record", None)
         async with _chainlit_lifespan(app):
             log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
-            yield
+            try:
+                yield
+            finally:
+                # Chainlit's own shutdown ends with os._exit(0), which would skip everything this
+                # stack still holds: close it first (the store checkpoints and closes, the index
+                # closes, the server record goes), then let Chainlit finish.
+                log.info("Frontline is stopping")
+                await stack.aclose()
+                log.info("Frontline stopped cleanly")
 
 
 chainlit_server.router.lifespan_context = _lifespan
 RUNTIME.relay = LocalRelay(console_live.render_live)  # one process; start-up swaps in Redis when configured
 install_routes(chainlit_server, lambda: RUNTIME.services)
 install_queue_api(chainlit_server, lambda: RUNTIME.services)
+install_kb_api(chainlit_server, lambda: RUNTIME.services, lambda: RUNTIME.record)
 
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
 chainlit_server.user_middleware.append(Middleware(SecurityHeaders, services=lambda: RUNTIME.services))  # innermost

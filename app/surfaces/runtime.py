@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.config.server_record import ServerRecord
 from app.services import Services
 from app.surfaces.live_events import Relay
 from app.surfaces.relay import SessionDirectory
@@ -19,6 +20,7 @@ class Runtime:
     services: Services | None = None
     sessions: SessionDirectory = field(default_factory=SessionDirectory)
     relay: Relay | None = None  # app/surfaces/chainlit_app.py installs it at import
+    record: ServerRecord | None = None  # the server record written at start (app/config/server_record.py)
 
     def live(self) -> Relay:
         if self.relay is None:

@@ -58,21 +58,22 @@ def json_error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
 
-async def read_json_body(request: Request, model: type[Body], what: str) -> Body | JSONResponse:
+async def read_json_body(request: Request, model: type[Body], what: str,
+                         max_bytes: int = MAX_BODY_BYTES) -> Body | JSONResponse:
     """The request's JSON body as `model` (no body: the model's defaults), or the error to
-    answer: 413 beyond MAX_BODY_BYTES, 400 naming every field that fails (after `what`).
+    answer: 413 beyond `max_bytes`, 400 naming every field that fails (after `what`).
 
     The body is read in chunks and reading stops one byte past the cap, so a huge or endless
-    (chunked) body costs the server at most MAX_BODY_BYTES of memory, whatever it declares."""
+    (chunked) body costs the server at most `max_bytes` of memory, whatever it declares."""
     declared = request.headers.get("content-length", "")
-    too_large = json_error(413, "too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    too_large = json_error(413, "too_large", f"The request body exceeds {max_bytes} bytes.")
+    if declared.isdigit() and int(declared) > max_bytes:
         return too_large
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            log.info("request body to %s refused: over %d bytes", request.url.path, MAX_BODY_BYTES)
+        if len(raw) > max_bytes:
+            log.info("request body to %s refused: over %d bytes", request.url.path, max_bytes)
             return too_large
     try:
         return model.model_validate_json(bytes(raw).strip() or b"{}")
