@@ -33,6 +33,7 @@ from app.surfaces.console import work as console_work
 from app.surfaces.datalayer import FrontlineDataLayer
 from app.surfaces.http_security import CLIENT_ADDRESS, SecurityHeaders
 from app.surfaces.live_events import LocalRelay
+from app.surfaces.messaging import MessagingChannel, install_messaging_routes, open_messaging
 from app.surfaces.queue_api import install_queue_api
 from app.surfaces.redis_relay import open_redis_relay, share_socketio
 from app.surfaces.runtime import RUNTIME
@@ -43,6 +44,12 @@ OWNERSHIP_CHECK_SECONDS = 0.1  # while a model streams, how often the assistant 
 
 
 # -- start-up ----------------------------------------------------------------------------
+
+class _Messaging:
+    channel: MessagingChannel | None = None  # open while the server runs
+
+
+MESSAGING = _Messaging()
 
 _chainlit_lifespan = chainlit_server.router.lifespan_context
 
@@ -81,6 +88,8 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         stack.callback(setattr, RUNTIME, "services", None)
         if services.recovery is not None:  # what a restart recovers reaches chats that are open
             services.recovery.notify = console_live.to_customer
+        MESSAGING.channel = await stack.enter_async_context(open_messaging(services))  # joins services.channels
+        stack.callback(setattr, MESSAGING, "channel", None)
         async with _chainlit_lifespan(app):
             log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
             yield
@@ -90,6 +99,7 @@ chainlit_server.router.lifespan_context = _lifespan
 RUNTIME.relay = LocalRelay(console_live.render_live)  # one process; start-up swaps in Redis when configured
 install_routes(chainlit_server, lambda: RUNTIME.services)
 install_queue_api(chainlit_server, lambda: RUNTIME.services)
+install_messaging_routes(chainlit_server, lambda: RUNTIME.services, lambda: MESSAGING.channel)
 
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
 chainlit_server.user_middleware.append(Middleware(SecurityHeaders, services=lambda: RUNTIME.services))  # innermost
