@@ -75,7 +75,7 @@ def test_a_question_is_answered_at_the_bridge_signed_and_keyed(server, bridge):
     body = reply.body
     assert reply.signed and reply.key == body["id"]
     assert body["recipient"] == who and body["tenant"] == "demo"
-    assert body["conversation_id"] == accepted.json()["conversation_id"]
+    assert body["conversation_id"] == accepted.json()["conversation_id"] and body["in_reply_to"] == sent["id"]
     assert body["author"] == "assistant" and HELP_CENTER in body["text"] and "password" in body["text"].lower()
     stored = rows(server, "SELECT role, content, id FROM messages WHERE conversation_id = ? ORDER BY rowid",
                   (body["conversation_id"],))

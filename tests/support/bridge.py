@@ -29,6 +29,7 @@ class Delivery:
     raw: bytes
     status: int  # what the bridge answered
     signed: bool  # the signature checked out against the shared secret
+    at: float  # time.perf_counter() when it arrived
 
     @property
     def body(self) -> dict[str, Any]:
@@ -121,7 +122,7 @@ class Bridge:
                     status = bridge.statuses.popleft() if bridge.statuses else bridge.status
                     if not signed:
                         status = 401
-                    bridge.deliveries.append(Delivery(headers, raw, status, signed))
+                    bridge.deliveries.append(Delivery(headers, raw, status, signed, time.perf_counter()))
                     bridge._changed.notify_all()
                 answer = b'{"ok": true}' if status < 300 else b'{"ok": false}'
                 try:

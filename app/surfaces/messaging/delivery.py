@@ -43,10 +43,11 @@ def backoff(attempt: int) -> float:
 
 
 def envelope(conversation: Conversation, recipient: str, message: Message, shown: str,
-             choices: Sequence[Mapping[str, str]]) -> str:
+             choices: Sequence[Mapping[str, str]], in_reply_to: str | None = None) -> str:
     """The body a bridge receives: compact, key-sorted, serialised once."""
     return json.dumps({
         "id": message.id, "tenant": conversation.tenant, "conversation_id": conversation.id,
+        "in_reply_to": in_reply_to,
         "recipient": recipient, "text": shown, "author": message.role.value,
         "event": message.metadata.get("event"), "created_at": message.created_at,
         "quick_replies": [{"label": c["label"], "value": c["value"]} for c in choices],
@@ -76,14 +77,15 @@ class BridgeOutbox:
         await self.owe(conversation, message, shown, choices)
 
     async def owe(self, conversation: Conversation, message: Message, shown: str,
-                  choices: Sequence[Mapping[str, str]] = ()) -> bool:
-        """Store the message for delivery (False: it was owed already) and start a round."""
+                  choices: Sequence[Mapping[str, str]] = (), in_reply_to: str | None = None) -> bool:
+        """Store the message for delivery (False: it was owed already) and start a round.
+        `in_reply_to`: the bridge's id of the message this answers, for a bridge that quotes it."""
         recipient = await self.store.recipient(conversation.id)
         if recipient is None:
             log.warning("message %s not sent: conversation %s has no messaging sender", message.id, conversation.id)
             return False
         queued = await self.store.enqueue(message.id, conversation.tenant, conversation.id,
-                                          envelope(conversation, recipient, message, shown, choices),
+                                          envelope(conversation, recipient, message, shown, choices, in_reply_to),
                                           [dict(c) for c in choices])
         self._wake.set()
         return queued

@@ -136,15 +136,15 @@ class InboxWorker:
             log.exception("messaging turn for %s in %s failed", entry.message_id, entry.conversation_id)
             await self._apologise(entry)
             return
-        await self._after(outcome)
+        await self._after(outcome, entry.bridge_message_id)
 
-    async def _after(self, outcome: TurnOutcome) -> None:
+    async def _after(self, outcome: TurnOutcome, in_reply_to: str) -> None:
         """What the web chat does after a turn (app/surfaces/chainlit_app.py): the reply, and the
         console told about a queue entry, approvals or a message for the agent."""
         conversation = outcome.conversation
         if outcome.reply is not None:
             choices = [{"label": c.label, "value": c.value} for c in outcome.choices]
-            await self.outbox.owe(conversation, outcome.reply, outcome.reply.content, choices)
+            await self.outbox.owe(conversation, outcome.reply, outcome.reply.content, choices, in_reply_to)
         try:
             if outcome.queued:
                 await console_live.announce_queued(conversation)
@@ -168,7 +168,7 @@ class InboxWorker:
                           metadata={"event": "turn.failed"})
         if conversation.state is Ownership.ASSISTANT:
             await services.conversations.add_message_in_state(message, Ownership.ASSISTANT)
-        await self.outbox.owe(conversation, message, message.content)
+        await self.outbox.owe(conversation, message, message.content, in_reply_to=entry.bridge_message_id)
 
     async def _owe_stored_replies(self, entry: InboxEntry) -> None:
         """Everything stored after the message for the customer is owed (once) to the bridge."""
