@@ -9,11 +9,13 @@ reply is at the bridge, any second answer to the first would be there too.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app.config.tenants import load_tenant
@@ -26,11 +28,12 @@ from tests.support.server import ServerProcess, demo_tenant_file
 ARTICLES = ("reset-your-password", "track-your-order", "shipping-times-and-costs")
 HELP_CENTER = "help center"
 VERIFIED_SENDER = "+15550001003"
+SIGN_IN_PAGE = "https://brightwave.example/chat-sign-in"
 
 
 def messaging_section(bridge: Bridge, **changes: object) -> dict[str, object]:
     return {"enabled": True, "bridge_url": bridge.url, "secret_env": SECRET_ENV,
-            "customers": {VERIFIED_SENDER: "cus_1003"}, **changes}
+            "customers": {VERIFIED_SENDER: "cus_1003"}, "sign_in_url": SIGN_IN_PAGE, **changes}
 
 
 @pytest.fixture(scope="module")
@@ -159,11 +162,42 @@ def test_a_sender_the_company_verified_is_the_customer_and_a_signed_token_verifi
     token_sender = sender()
     signed = bridge.post(server.url, "demo", message(token_sender, "How do I reset my password?",
                                                      identity_token=sign_identity_token(tenant, "cus_1001")))
-    guest = bridge.post(server.url, "demo", message(sender(), "How do I reset my password?"))
-    bridge.replies_to(token_sender)
+    guest_sender = sender()
+    guest = bridge.post(server.url, "demo", message(guest_sender, "How do I reset my password?"))
+    for who in (VERIFIED_SENDER, token_sender, guest_sender):
+        bridge.replies_to(who)  # the conversation exists once its turn has run
     customers = {}
     for answer in (mapped, signed, guest):
         assert answer.status_code == 202, answer.text
         [row] = rows(server, "SELECT customer_id FROM conversations WHERE id = ?", (answer.json()["conversation_id"],))
         customers[answer.json()["conversation_id"]] = row["customer_id"]
     assert list(customers.values()) == ["cus_1003", "cus_1001", None]
+
+
+def test_a_guest_follows_the_sign_in_link_and_the_next_conversation_is_verified(server, bridge):
+    who = sender()
+    tenant = load_tenant(Path(server.env["FRONTLINE_TENANTS"]))
+    first = bridge.post(server.url, "demo", message(who, "Where is my order?"))
+    [asked] = bridge.replies_to(who)
+    found = re.search(re.escape(SIGN_IN_PAGE) + r"\?frontline_link=([\w.-]+)", asked.body["text"])
+    assert "sign in" in asked.body["text"] and found, asked.body["text"]
+    state = found.group(1)
+
+    def link(body: dict[str, str]) -> httpx.Response:
+        return httpx.post(f"{server.url}/channels/messaging/demo/link", json=body, timeout=30)
+
+    # the site signs the customer in and links the chat; anything forged or mixed up is refused
+    assert link({"state": state, "identity": "not-a-token"}).status_code == 401
+    assert link({"state": state[:-4] + "AAAA", "identity": sign_identity_token(tenant, "cus_1001")}).status_code == 401
+    identity_as_state = link({"state": sign_identity_token(tenant, "cus_1001"),
+                              "identity": sign_identity_token(tenant, "cus_1001")})
+    assert identity_as_state.status_code == 401  # an identity token is not a link state
+    linked = link({"state": state, "identity": sign_identity_token(tenant, "cus_1001")})
+    assert linked.status_code == 200 and linked.json() == {"linked": True}
+
+    again = bridge.post(server.url, "demo", message(who, "Where is my order?"))
+    answer = bridge.replies_to(who, 2)[1].body
+    assert "sign in" not in answer["text"] and "BW-" in answer["text"], answer["text"]
+    assert again.json()["conversation_id"] != first.json()["conversation_id"]
+    [row] = rows(server, "SELECT customer_id FROM conversations WHERE id = ?", (again.json()["conversation_id"],))
+    assert row["customer_id"] == "cus_1001"

@@ -24,6 +24,9 @@ class MessagingConfig(BaseModel):
     customers: dict[str, str] = Field(
         default_factory=dict,
         description="sender ids the company has verified (e.g. a phone number it checked) -> customer id")
+    sign_in_url: str | None = Field(
+        default=None, pattern=r"^https?://", max_length=2000,
+        description="the company's page that signs a customer in and links their chat (docs/channels.md)")
     max_attempts: int = Field(default=10, ge=1, le=100, description="deliveries tried before giving up")
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 

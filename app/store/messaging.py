@@ -158,6 +158,21 @@ class MessagingStore:
             "SELECT sender_id FROM messaging_inbox WHERE conversation_id = ? LIMIT 1", (conversation_id,))
         return row["sender_id"] if row else None
 
+    async def link(self, tenant: str, sender_id: str, customer_id: str, new_conversation: str) -> None:
+        """The company's site verified the sender as `customer_id` (app/surfaces/messaging/linking.py)."""
+        now = utcnow()
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO messaging_senders (tenant, sender_id, conversation_id, linked_customer_id, offered,"
+                " updated_at) VALUES (?, ?, ?, ?, '[]', ?) ON CONFLICT (tenant, sender_id)"
+                " DO UPDATE SET linked_customer_id = excluded.linked_customer_id, updated_at = excluded.updated_at",
+                (tenant, sender_id, new_conversation, customer_id, now))
+
+    async def linked_customer(self, tenant: str, sender_id: str) -> str | None:
+        row = await self.db.fetch_one(
+            "SELECT linked_customer_id FROM messaging_senders WHERE tenant = ? AND sender_id = ?", (tenant, sender_id))
+        return row["linked_customer_id"] if row else None
+
     async def take_offered(self, conversation_id: str) -> list[dict[str, str]]:
         """The quick replies last offered in a conversation, cleared: a reply can answer them once."""
         async with self.db.transaction() as tx:

@@ -363,6 +363,7 @@ _M010 = [
         sender_id TEXT NOT NULL,
         conversation_id TEXT NOT NULL,
         customer_id TEXT,
+        linked_customer_id TEXT,
         offered TEXT NOT NULL DEFAULT '[]',
         updated_at TEXT NOT NULL,
         PRIMARY KEY (tenant, sender_id)

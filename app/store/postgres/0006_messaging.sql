@@ -21,6 +21,7 @@ CREATE TABLE messaging_senders (
     sender_id TEXT NOT NULL,
     conversation_id TEXT NOT NULL,
     customer_id TEXT,
+    linked_customer_id TEXT,
     offered TEXT NOT NULL DEFAULT '[]',
     updated_at TEXT NOT NULL,
     PRIMARY KEY (tenant, sender_id)

@@ -17,8 +17,20 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from app.conversation.flows.state import FlowOutcome
+from app.conversation.policy import Action
 from app.conversation.turn import ASSISTANT_AUTHOR, Turn, TurnOutcome
-from app.core.domain import ConversationId, Identity, Message, MessageId, Ownership, Role, TenantId, new_id
+from app.core.domain import (
+    Conversation,
+    ConversationId,
+    Identity,
+    Message,
+    MessageId,
+    Ownership,
+    Role,
+    TenantId,
+    new_id,
+)
 from app.core.i18n import say
 from app.core.waiting import wait_for_event
 from app.store.messaging import InboxEntry, MessagingStore
@@ -26,6 +38,7 @@ from app.surfaces.console import approvals as console_approvals
 from app.surfaces.console import live as console_live
 from app.surfaces.console.agent_label import shown_to_customer
 from app.surfaces.messaging.delivery import CHANNEL, BridgeOutbox
+from app.surfaces.messaging.linking import sign_in_link
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -136,15 +149,18 @@ class InboxWorker:
             log.exception("messaging turn for %s in %s failed", entry.message_id, entry.conversation_id)
             await self._apologise(entry)
             return
-        await self._after(outcome, entry.bridge_message_id)
+        await self._after(outcome, entry)
 
-    async def _after(self, outcome: TurnOutcome, in_reply_to: str) -> None:
+    async def _after(self, outcome: TurnOutcome, entry: InboxEntry) -> None:
         """What the web chat does after a turn (app/surfaces/chainlit_app.py): the reply, and the
         console told about a queue entry, approvals or a message for the agent."""
         conversation = outcome.conversation
         if outcome.reply is not None:
             choices = [{"label": c.label, "value": c.value} for c in outcome.choices]
-            await self.outbox.owe(conversation, outcome.reply, outcome.reply.content, choices, in_reply_to)
+            shown = outcome.reply.content
+            if not conversation.verified and await self._asks_to_sign_in(outcome.reply):
+                shown = self._with_sign_in_link(shown, conversation, entry.sender_id)
+            await self.outbox.owe(conversation, outcome.reply, shown, choices, entry.bridge_message_id)
         try:
             if outcome.queued:
                 await console_live.announce_queued(conversation)
@@ -154,6 +170,17 @@ class InboxWorker:
                 await console_live.to_agent(conversation, outcome.incoming)
         except Exception:  # the console shows it from the store on the agent's next look
             log.exception("telling the console about %s failed", conversation.id)
+
+    async def _asks_to_sign_in(self, reply: Message) -> bool:
+        """Whether the reply tells a guest to sign in first (its decision trace says so)."""
+        trace = await self.services.conversations.trace(reply.id) or {}
+        return ((trace.get("decision") or {}).get("action") == Action.SIGN_IN.value
+                or (trace.get("task") or {}).get("outcome") == FlowOutcome.SIGN_IN.value)
+
+    def _with_sign_in_link(self, text: str, conversation: Conversation, sender_id: str) -> str:
+        tenant = self.services.tenants.get(conversation.tenant)
+        link = sign_in_link(tenant, sender_id) if tenant is not None else None
+        return f"{text}\n\n{say('messaging.sign_in_link', conversation.language, link=link)}" if link else text
 
     async def _apologise(self, entry: InboxEntry) -> None:
         """A turn that failed: the customer hears so in their language (saved or not)."""

@@ -24,8 +24,9 @@ from app.core.domain import new_id
 from app.core.errors import AuthError
 from app.store.messaging import DuplicateRace
 from app.surfaces.auth import verify_identity_token
+from app.surfaces.messaging.linking import linked_sender
 from app.surfaces.messaging.signing import SIGNATURE_HEADER, refusal
-from app.surfaces.web import json_error, move_catch_all_last
+from app.surfaces.web import json_error, move_catch_all_last, read_json_body
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PATH = "/channels/messaging/{tenant_id}/messages"
+LINK_PATH = "/channels/messaging/{tenant_id}/link"
 MAX_BODY_BYTES = 64 * 1024
 MAX_ATTACHMENTS = 10
 
@@ -69,6 +71,15 @@ class InboundMessage(BaseModel):
         if not self.text.strip() and not self.attachments and not self.choice:
             raise ValueError("text: a message needs text, a choice or an attachment")
         return self
+
+
+class LinkRequest(BaseModel):
+    """The company's site, after signing in a customer who followed a chat's sign-in link."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: str = Field(min_length=1, max_length=4096, description="the sign-in link's frontline_link value")
+    identity: str = Field(min_length=1, max_length=4096, description="the identity token, as for the widget")
 
 
 async def _read_capped(request: Request) -> bytes | None:
@@ -121,7 +132,8 @@ def install_messaging_routes(app: FastAPI, services: Callable[[], Services | Non
             problems = validation_problems(exc, "body")
             log.info("messaging webhook for %s refused (400): %s", tenant.id, problems)
             return json_error(400, "invalid_request", f"Invalid message: {problems}")
-        customer_id = config.customers.get(message.sender)
+        customer_id = config.customers.get(message.sender) or await messaging.store.linked_customer(
+            tenant.id, message.sender)
         if message.identity_token is not None:
             try:
                 customer_id = verify_identity_token(tenant, message.identity_token)
@@ -146,5 +158,27 @@ def install_messaging_routes(app: FastAPI, services: Callable[[], Services | Non
         return JSONResponse({"accepted": True, "duplicate": accepted.duplicate,
                              "conversation_id": accepted.conversation_id, "message_id": accepted.message_id},
                             status_code=202)
+
+    @app.post(LINK_PATH, name="messaging_link")
+    async def link(request: Request, tenant_id: str) -> Response:
+        """Link a sender to the customer the company's site signed in (app/surfaces/messaging/linking.py)."""
+        current, messaging = services(), channel()
+        if current is None or messaging is None:
+            return json_error(503, "starting", "Frontline is starting; try again in a few seconds.")
+        tenant = current.tenants.get(tenant_id[:64])
+        if tenant is None or tenant.messaging is None or not tenant.messaging.enabled:
+            return json_error(404, "not_found", "No messaging channel here for that tenant.")
+        body = await read_json_body(request, LinkRequest, "Invalid link request")
+        if isinstance(body, Response):
+            return body
+        try:
+            sender = linked_sender(tenant, body.state)
+            customer_id = verify_identity_token(tenant, body.identity)
+        except AuthError as exc:
+            log.info("messaging link for %s refused: %s", tenant.id, exc)
+            return json_error(401, "unauthorized", str(exc))
+        await messaging.store.link(tenant.id, sender, customer_id, new_id())
+        log.info("messaging sender of %s linked to a verified customer", tenant.id)
+        return JSONResponse({"linked": True})
 
     move_catch_all_last(app)
