@@ -26,6 +26,7 @@ with warnings.catch_warnings():  # Chainlit's own dependencies warn while they l
     from app.surfaces.messaging.inbox import InboxWorker, picked, sender_identifier, with_attachments
     from app.surfaces.messaging.signing import refusal
 
+PER_MINUTE = 3  # messages per sender, as for a widget customer
 in_module_loop = pytest.mark.asyncio(loop_scope="module")  # the services fixture's loop
 
 
@@ -43,17 +44,17 @@ async def services(tmp_path_factory, bridge):
         "enabled": True, "bridge_url": bridge.url, "secret_env": SECRET_ENV})
     with pytest.MonkeyPatch.context() as env:
         env.setenv(SECRET_ENV, SECRET)
-        async with build_services(Settings(data_dir=folder / "data", tenants=[tenant]), clock=fixed_clock(),
-                                  recover=False) as built:
+        settings = Settings(data_dir=folder / "data", tenants=[tenant],
+                            limits={"messages_per_identity_per_minute": PER_MINUTE})
+        async with build_services(settings, clock=fixed_clock(), recover=False) as built:
             yield built
 
 
-async def stored_webhook(store: MessagingStore, text: str):
-    sender = f"+1555{new_id()[:8]}"
+async def stored_webhook(store: MessagingStore, text: str, sender: str | None = None):
+    sender = sender or f"+1555{new_id()[:8]}"
     await store.accept("demo", f"wamid.{new_id()}", sender, None, {"message": {"text": text}, "customer_id": None},
                        new_id(), new_id())
-    [entry] = [e for e in await store.waiting() if e.sender_id == sender]
-    return entry
+    return [e for e in await store.waiting() if e.sender_id == sender][-1]
 
 
 @in_module_loop
@@ -97,6 +98,25 @@ async def test_a_turn_the_dead_process_had_run_is_not_run_again_and_its_reply_is
     assert [o.message_id for o in await store.outbox(entry.conversation_id)] == [outcome.reply.id]
     conversation = await services.conversations.get(ConversationId(entry.conversation_id))
     assert not await outbox.owe(conversation, outcome.reply, outcome.reply.content)  # owed once
+    await outbox.close()
+
+
+@in_module_loop
+async def test_a_sender_is_limited_like_a_widget_customer_and_told_so_in_their_language(services, bridge):
+    store = MessagingStore(services.db)
+    outbox = BridgeOutbox(store, services.tenants, services.clock)
+    worker = InboxWorker(services, store, outbox)
+    sender = f"+1555{new_id()[:8]}"
+    for _ in range(PER_MINUTE + 1):
+        await worker.process(await stored_webhook(store, "How do I reset my password?", sender))
+    other = await stored_webhook(store, "How do I reset my password?")
+    await worker.process(other)
+    while await outbox.deliver_due():  # one round per message of a conversation: they go in order
+        pass
+    replies = bridge.replies_to(sender, PER_MINUTE + 1)
+    assert ["faster than I can keep up" in r.body["text"] for r in replies] == [False] * PER_MINUTE + [True]
+    [answered] = bridge.replies_to(other.sender_id)
+    assert "faster than I can keep up" not in answered.body["text"]
     await outbox.close()
 
 

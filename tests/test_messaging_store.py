@@ -58,6 +58,10 @@ async def test_replies_are_owed_once_and_a_later_one_waits_for_an_earlier_one(da
     await store.retry_later("r1", "HTTP 503", LATER, give_up=False)
     assert [h.message_id for h in await store.heads(SOON)] == ["r3"]  # r1 not due yet, and r2 waits for it
     assert [h.message_id for h in await store.heads(LATER)] == ["r1", "r3"]
+    [head, _] = await store.heads(LATER)
+    busy = "2999-01-01T10:06:00.000Z"
+    claims = await asyncio.gather(store.claim(head, busy), store.claim(head, busy))
+    assert sorted(claims) == [False, True]  # two replicas: one sends it
     await store.sent("r1")
     await store.sent("r1")  # counted once
     assert [h.message_id for h in await store.heads(LATER)] == ["r2", "r3"]

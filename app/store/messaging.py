@@ -213,6 +213,16 @@ class MessagingStore:
             heads.setdefault(row["conversation_id"], _outbox(row))
         return [entry for entry in heads.values() if entry.next_attempt_at <= now]
 
+    async def claim(self, entry: OutboxEntry, until: str) -> bool:
+        """Compare-and-set the head's next attempt to `until` while it is being sent: with
+        replicas on one store, exactly one sends it now; if that one dies, the others may try
+        again once `until` has passed."""
+        async with self.db.transaction() as tx:
+            result = await tx.execute(
+                "UPDATE messaging_outbox SET next_attempt_at = ? WHERE message_id = ? AND status = ?"
+                " AND next_attempt_at = ?", (until, entry.message_id, PENDING, entry.next_attempt_at))
+            return result.rowcount == 1
+
     async def sent(self, message_id: str) -> None:
         async with self.db.transaction() as tx:
             await tx.execute(

@@ -117,6 +117,9 @@ class BridgeOutbox:
         async with self._slots:
             tenant = self.tenants.get(entry.tenant)
             config = tenant.messaging if tenant is not None else None
+            busy_for = 2 * (config.timeout_seconds if config is not None else 10.0)
+            if not await self.store.claim(entry, clocks.stamp(self.clock() + timedelta(seconds=busy_for))):
+                return  # another replica is sending it
             if config is None or not config.enabled:
                 error, max_attempts = "the tenant's messaging channel is not configured", 1
             else:
