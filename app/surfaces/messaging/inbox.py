@@ -121,7 +121,7 @@ class InboxWorker:
             async with self._slots:
                 try:
                     await self.process(entry)
-                except Exception:  # logged; the row stays for an operator, the next message still runs
+                except Exception:  # logged; the row stays `running` until the next start, the next message runs
                     log.exception("messaging message %s of %s failed", entry.bridge_message_id, entry.tenant)
 
     async def process(self, entry: InboxEntry) -> None:
@@ -142,6 +142,8 @@ class InboxWorker:
         offered = await self.store.take_offered(entry.conversation_id)
         text = with_attachments(inbound.get("text") or "", inbound.get("attachments") or ())
         choice = picked(text, inbound.get("choice"), offered)
+        if choice is not None and not text.strip():  # a tapped button says its label, as in the widget
+            text = next(c["label"] for c in offered if c["value"] == choice)
         try:
             outcome = await self.services.engine.handle(Turn(
                 ConversationId(entry.conversation_id), MessageId(entry.message_id), identity, text, choice=choice))
