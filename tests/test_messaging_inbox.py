@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from app.config.settings import Settings
 from app.conversation.turn import Turn
-from app.core.domain import ConversationId, Identity, MessageId, TenantId, new_id
+from app.core.domain import ConversationId, Identity, Message, MessageId, Role, TenantId, new_id
 from app.handoff.webhooks import sign
 from app.services import build_services
 from app.store.messaging import DONE, MessagingStore
@@ -117,6 +117,33 @@ async def test_a_sender_is_limited_like_a_widget_customer_and_told_so_in_their_l
     assert ["faster than I can keep up" in r.body["text"] for r in replies] == [False] * PER_MINUTE + [True]
     [answered] = bridge.replies_to(other.sender_id)
     assert "faster than I can keep up" not in answered.body["text"]
+    await outbox.close()
+
+
+@in_module_loop
+async def test_messages_sent_through_the_channel_offer_their_stored_buttons_as_quick_replies(services, bridge):
+    store = MessagingStore(services.db)
+    outbox = BridgeOutbox(store, services.tenants, services.clock)
+    entry = await stored_webhook(store, "How do I reset my password?")
+    await InboxWorker(services, store, outbox).process(entry)
+    conversation = await services.conversations.get(ConversationId(entry.conversation_id))
+    buttons = [{"label": "Yes, solved", "value": "follow_up.solved"}, {"label": "No", "value": "follow_up.not_solved"}]
+    question = Message(MessageId(new_id()), conversation.id, Role.ASSISTANT, "Assistant", "Did that solve it?",
+                       metadata={"event": "follow_up.ask", "choices": buttons})
+    rating = Message(MessageId(new_id()), conversation.id, Role.SYSTEM, "Assistant", "How did we do?",
+                     metadata={"event": "csat.ask"})
+    services.channels.add(outbox)  # as the server's start-up does (app/surfaces/messaging/channel.py)
+    try:
+        assert await services.channels.send(conversation, question, question.content)  # every notice's seam
+    finally:
+        services.channels.remove("messaging")
+    assert await store.take_offered(conversation.id) == buttons
+    await outbox.send(conversation, rating, rating.content)
+    while await outbox.deliver_due():
+        pass
+    delivered = [d.body for d in bridge.replies_to(entry.sender_id, 3)]
+    assert delivered[1]["quick_replies"] == buttons and delivered[1]["event"] == "follow_up.ask"
+    assert [q["value"] for q in delivered[2]["quick_replies"]] == ["1", "2", "3", "4", "5"]
     await outbox.close()
 
 

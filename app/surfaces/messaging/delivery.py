@@ -72,8 +72,14 @@ class BridgeOutbox:
 
     async def send(self, conversation: Conversation, message: Message, shown: str) -> None:
         """An agent's reply, a release note, a recovery notice ...: owed to the bridge now.
-        A rating question carries the scores as quick replies."""
-        choices = CSAT_CHOICES if message.metadata.get("event") == "csat.ask" else ()
+        A message that stored its buttons (`metadata["choices"]`, as the follow-up question
+        does) offers them as quick replies; a rating question offers the scores."""
+        stored = message.metadata.get("choices")
+        if isinstance(stored, list) and all(isinstance(c, dict) and {"label", "value"} <= c.keys() for c in stored):
+            choices: Sequence[Mapping[str, str]] = [{"label": str(c["label"]), "value": str(c["value"])}
+                                                     for c in stored]
+        else:
+            choices = CSAT_CHOICES if message.metadata.get("event") == "csat.ask" else ()
         await self.owe(conversation, message, shown, choices)
 
     async def owe(self, conversation: Conversation, message: Message, shown: str,
