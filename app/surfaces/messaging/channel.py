@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -59,4 +60,10 @@ async def open_messaging(services: Services) -> AsyncIterator[MessagingChannel]:
             turns = asyncio.create_task(channel.worker.run(), name="messaging-turns")
             stack.push_async_callback(_stop, turns)
             log.info("messaging channel on for %s", ", ".join(enabled))
+            for tenant in services.tenants:
+                config = tenant.messaging
+                if config is not None and config.enabled and not os.environ.get(config.secret_env):
+                    log.error("messaging channel of %s: environment variable %s (the bridge's shared secret) is"
+                              " not set; its webhook answers 503 and nothing is sent until it is",
+                              tenant.id, config.secret_env)
         yield channel
