@@ -1,4 +1,5 @@
-"""The webhook a bridge calls: POST /channels/messaging/{tenant}/messages.
+"""The webhook a bridge calls, POST /channels/messaging/{tenant}/messages, and the callback a
+company's site makes after a sign-in link, POST /channels/messaging/{tenant}/link.
 
 Checked in this order, each refusal a JSON `{"error", "message"}` and a logged reason, with
 nothing stored: unknown tenant or channel off 404; body over MAX_BODY_BYTES 413; signature
