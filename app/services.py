@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from app.conversation.turn import TenantRuntime
 from app.core import clock as clocks
 from app.core import language_data
 from app.core.channels import Channels
+from app.core.domain import ConversationId, Message
 from app.handoff.desk import HandoffDesk
 from app.handoff.intake import HandoffIntake
 from app.handoff.presence import Presence
@@ -34,6 +36,8 @@ from app.store.actions import ActionLedger, ApprovalStore
 from app.store.guest_retention import keep_pruning_guests
 from app.store.handoffs import HandoffStore
 from app.store.webhooks import WebhookOutbox
+from app.surfaces.email import open_email_channel
+from app.surfaces.email.desk import EmailDesk
 from app.understanding.intents import IntentClassifier
 from connectors.registry import ConnectorContext, open_connector
 from guardrails.abuse_limits import AbuseGuards
@@ -68,6 +72,7 @@ class Services:
     clock: clocks.Clock = clocks.system_clock
     recovery: Recovery | None = None  # set `recovery.notify` to push its messages into open chats
     channels: Channels = field(default_factory=Channels)  # email, messaging ...: app/core/channels.py
+    email: EmailDesk | None = None  # the email channel, when a tenant turns it on (app/surfaces/email/)
 
 
 async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> dict[str, SyncReport]:
@@ -180,6 +185,10 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
         recovery = Recovery(actions, conversations, engine,
                             {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}, clock,
                             lease=shared.lease)
+        channels = Channels()
+        recovery.notify = partial(_to_channel, conversations, channels)  # the UI layer adds open web chats
+        email = await stack.enter_async_context(open_email_channel(
+            db, tenants, engine, conversations, channels, clock, recover=recover))
         if recover:
             sweeping = asyncio.create_task(recovery.run(), name="crash-recovery")
             stack.push_async_callback(_cancel, sweeping)  # before the store and connectors close
@@ -191,4 +200,12 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
                        engine, desk,
                        ApprovalDesk(approvals, actions, conversations, audit,
                                     {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}),
-                       reports, handoffs, presence, outbox, shared.abuse, clock, recovery)
+                       reports, handoffs, presence, outbox, shared.abuse, clock, recovery, channels, email)
+
+
+async def _to_channel(conversations: ConversationStore, channels: Channels, conversation_id: str,
+                      message: Message) -> None:
+    """What crash recovery says reaches an email or messaging customer through their channel."""
+    conversation = await conversations.get(ConversationId(conversation_id))
+    if conversation is not None:
+        await channels.send(conversation, message, message.content)
