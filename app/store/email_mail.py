@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.clock import utcnow
+from app.core.domain import utcnow
 from app.store.database import Database
 
 HANDLED = ("answered", "relayed", "ignored", "refused", "limited")

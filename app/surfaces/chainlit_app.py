@@ -81,6 +81,8 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         stack.callback(setattr, RUNTIME, "services", None)
         if services.recovery is not None:  # what a restart recovers reaches chats that are open
             services.recovery.notify = console_live.to_customer
+        if services.email is not None:  # a mail in a conversation a person owns reaches their console
+            services.email.to_agent, services.email.queued = console_live.to_agent, console_live.announce_queued
         async with _chainlit_lifespan(app):
             log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
             yield

@@ -142,17 +142,3 @@ def _body(message: EmailMessage) -> tuple[str, tuple[Attachment, ...]]:
     else:
         text = ""
     return strip_reply(text), tuple(attachments)
-
-
-def describe(attachments: list[dict[str, Any]] | tuple[Attachment, ...]) -> str:
-    """One line listing attachments for people: "invoice.pdf (application/pdf, 12 KB)"."""
-    items = [a.as_dict() if isinstance(a, Attachment) else a for a in attachments]
-    return "; ".join(f"{a['name']} ({a['type']}, {_size(int(a['size']))})" for a in items)
-
-
-def _size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
