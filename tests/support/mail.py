@@ -69,6 +69,20 @@ class MailSink:
             await asyncio.sleep(0.05)
         return self.mails
 
+    async def wait_for_to(self, address: str, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+        """The mails sent to `address` once there are `count` of them (fewer after `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while len(self.to(address)) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return self.to(address)
+
+    async def settle(self, quiet: float = 0.5) -> None:
+        """Wait until no mail has arrived for `quiet` seconds (before asserting that none did)."""
+        seen = -1
+        while seen != len(self.mails):
+            seen = len(self.mails)
+            await asyncio.sleep(quiet)
+
     def to(self, address: str) -> list[EmailMessage]:
         return [r.message for r in self.mails if address in r.recipients]
 
