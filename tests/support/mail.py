@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -21,6 +22,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
+from app.core.waiting import wait_for_event
 from tests.support.server import free_port, stop_process
 
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
@@ -37,11 +39,12 @@ class _Collect:
     def __init__(self, sink: MailSink) -> None:
         self.sink = sink
 
-    async def handle_DATA(self, server: object, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: Session, envelope: Envelope) -> str:
         if self.sink.refuse:
             return "451 4.3.0 Try again later"
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content or b"")
         self.sink.mails.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        self.sink.arrived()
         return "250 OK"
 
 
@@ -53,6 +56,24 @@ class MailSink:
     mails: list[Received] = field(default_factory=list)
     refuse: bool = False  # answer 451 to every mail (a relay that is down for a while)
     _controller: Controller | None = None
+    _waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=list)
+
+    def arrived(self) -> None:
+        """Wake the tests waiting for mail (the sink runs in its own thread)."""
+        for loop, event in list(self._waiters):
+            loop.call_soon_threadsafe(event.set)
+
+    async def _until(self, done: Callable[[], bool], timeout: float) -> None:
+        event = asyncio.Event()
+        waiter = (asyncio.get_running_loop(), event)
+        self._waiters.append(waiter)
+        try:
+            deadline = time.monotonic() + timeout
+            while not done() and time.monotonic() < deadline:
+                event.clear()
+                await wait_for_event(event, min(0.2, max(0.0, deadline - time.monotonic())))
+        finally:
+            self._waiters.remove(waiter)
 
     def start(self) -> MailSink:
         self._controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port)
@@ -64,16 +85,12 @@ class MailSink:
             self._controller.stop()
 
     async def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while len(self.mails) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await self._until(lambda: len(self.mails) >= count, timeout)
         return self.mails
 
     async def wait_for_to(self, address: str, count: int, timeout: float = 30.0) -> list[EmailMessage]:
         """The mails sent to `address` once there are `count` of them (fewer after `timeout`)."""
-        deadline = time.monotonic() + timeout
-        while len(self.to(address)) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await self._until(lambda: len(self.to(address)) >= count, timeout)
         return self.to(address)
 
     async def settle(self, quiet: float = 0.5) -> None:
@@ -188,5 +205,5 @@ class _Session:
     def __exit__(self, *exc: object) -> None:
         try:
             self.imap.logout()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass

@@ -33,13 +33,17 @@ class ImapPoller:
         config = self.config
         client = (aioimaplib.IMAP4_SSL(config.host, config.port, timeout=30) if config.ssl
                   else aioimaplib.IMAP4(config.host, config.port, timeout=30))
-        await client.wait_hello_from_server()
-        answer = await client.login(config.user, config.password.get_secret_value())
-        if answer.result != "OK":
-            raise ConnectionError(f"IMAP sign-in as {config.user} refused: {_text(answer.lines)}")
-        answer = await client.select(config.mailbox)
-        if answer.result != "OK":
-            raise ConnectionError(f"IMAP mailbox {config.mailbox!r} cannot be opened: {_text(answer.lines)}")
+        try:
+            await client.wait_hello_from_server()
+            answer = await client.login(config.user, config.password.get_secret_value())
+            if answer.result != "OK":
+                raise ConnectionError(f"IMAP sign-in as {config.user} refused: {_text(answer.lines)}")
+            answer = await client.select(config.mailbox)
+            if answer.result != "OK":
+                raise ConnectionError(f"IMAP mailbox {config.mailbox!r} cannot be opened: {_text(answer.lines)}")
+        except BaseException:
+            await _drop(client)
+            raise
         return client
 
     async def poll(self) -> int:
@@ -60,10 +64,7 @@ class ImapPoller:
                     await client.uid("store", uid, "+FLAGS.SILENT (\\Seen)")
                     taken += 1
         finally:
-            try:
-                await client.logout()
-            except Exception:  # the connection is going away either way
-                pass
+            await _drop(client)
 
     async def _fetch(self, client: aioimaplib.IMAP4, uid: str) -> bytes | None:
         answer = await client.uid("fetch", uid, "(BODY.PEEK[])")
@@ -85,6 +86,18 @@ class ImapPoller:
                 log.warning("IMAP poll of %s@%s for %s failed: %s", self.config.user, self.config.host,
                             self.tenant.id, exc)
             await asyncio.sleep(self.config.every_seconds)
+
+
+async def _drop(client: aioimaplib.IMAP4) -> None:
+    """Log out and close the socket, whatever state the session is in."""
+    try:
+        if client.get_state() in ("AUTH", "SELECTED"):
+            await client.logout()
+    except Exception:  # the connection is going away either way
+        pass
+    transport = getattr(getattr(client, "protocol", None), "transport", None)
+    if transport is not None and not transport.is_closing():
+        transport.close()
 
 
 def _text(lines: list[bytes]) -> str:
