@@ -14,6 +14,8 @@ from typing import Any
 
 from app.actions.approvals import ApprovalDesk
 from app.actions.gate import GuardedActions
+from app.channels.email import open_email_channel
+from app.channels.email.desk import EmailDesk
 from app.config.settings import Settings
 from app.config.tenants import Tenant, TenantRegistry, tenant_versions
 from app.conversation.assistant import PROMPT_FILE
@@ -36,8 +38,6 @@ from app.store.actions import ActionLedger, ApprovalStore
 from app.store.guest_retention import keep_pruning_guests
 from app.store.handoffs import HandoffStore
 from app.store.webhooks import WebhookOutbox
-from app.surfaces.email import open_email_channel
-from app.surfaces.email.desk import EmailDesk
 from app.understanding.intents import IntentClassifier
 from connectors.registry import ConnectorContext, open_connector
 from guardrails.abuse_limits import AbuseGuards
@@ -72,7 +72,7 @@ class Services:
     clock: clocks.Clock = clocks.system_clock
     recovery: Recovery | None = None  # set `recovery.notify` to push its messages into open chats
     channels: Channels = field(default_factory=Channels)  # email, messaging ...: app/core/channels.py
-    email: EmailDesk | None = None  # the email channel, when a tenant turns it on (app/surfaces/email/)
+    email: EmailDesk | None = None  # the email channel, when a tenant turns it on (app/channels/email/)
 
 
 async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> dict[str, SyncReport]:

@@ -17,11 +17,11 @@ import jwt
 import pytest
 import pytest_asyncio
 
+from app.channels.email.sign_in_link import read_sign_in_token
 from app.config.settings import Settings
 from app.core.domain import ConversationId, Ownership, Role
 from app.core.i18n import say
 from app.services import build_services
-from app.surfaces.email.sign_in_link import read_sign_in_token
 from tests.support.engine import fixed_clock
 from tests.support.mail import MailSink
 from tests.support.server import demo_tenant_file, free_port

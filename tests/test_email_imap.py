@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
+from app.channels.email.imap_poller import ImapPoller
 from app.config.settings import Settings
 from app.services import build_services
-from app.surfaces.email.imap_poller import ImapPoller
 from tests.support.engine import fixed_clock
 from tests.support.mail import DOVECOT, Dovecot, MailSink
 from tests.test_email_channel import mail, tenant_file

@@ -8,8 +8,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from app.surfaces.email.parsing import Unreadable, parse
-from app.surfaces.email.text import html_to_text, strip_reply
+from app.channels.email.parsing import Unreadable, parse
+from app.channels.email.text import html_to_text, strip_reply
 
 
 def mail(body: str = "Where is my order?", **headers: str) -> bytes:

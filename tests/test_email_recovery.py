@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from app.channels.email.desk import Taken
 from app.config.settings import Settings
 from app.conversation.turn import Turn
 from app.core.domain import ConversationId, Identity, MessageId, TenantId, new_id
 from app.services import build_services
 from app.store.database import Database
 from app.store.email_mail import EmailStore
-from app.surfaces.email.desk import Taken
 from tests.support.engine import fixed_clock
 from tests.support.mail import MailSink
 from tests.test_email_channel import mail, tenant_file

@@ -5,7 +5,7 @@ Inbound rows are keyed by (tenant, Message-ID): a mail delivered twice (an MX re
 listener and the IMAP poller both seeing it) is stored and answered once. Outbound rows are
 keyed by the stored message they carry: an agent's reply pushed twice is sent once. A row
 stays `pending` until the relay accepts it, so a crash between stored and sent is resent by
-the sweep at start (app/surfaces/email/outbox.py).
+the sweep at start (app/channels/email/outbox.py).
 """
 
 from __future__ import annotations

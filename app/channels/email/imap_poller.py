@@ -12,9 +12,9 @@ import re
 
 import aioimaplib
 
+from app.channels.email.desk import EmailDesk
 from app.config.email_channel import ImapConfig
 from app.config.tenants import Tenant
-from app.surfaces.email.desk import EmailDesk
 
 log = logging.getLogger(__name__)
 

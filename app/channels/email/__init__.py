@@ -16,6 +16,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
+from app.channels.email.desk import EmailDesk
+from app.channels.email.imap_poller import ImapPoller
+from app.channels.email.listener import smtp_listener
+from app.channels.email.outbox import EmailOutbox
 from app.config.tenants import TenantRegistry
 from app.conversation.engine import Engine
 from app.core import clock as clocks
@@ -23,10 +27,6 @@ from app.core.channels import Channels
 from app.store import ConversationStore
 from app.store.database import Database
 from app.store.email_mail import EmailStore
-from app.surfaces.email.desk import EmailDesk
-from app.surfaces.email.imap_poller import ImapPoller
-from app.surfaces.email.listener import smtp_listener
-from app.surfaces.email.outbox import EmailOutbox
 
 log = logging.getLogger(__name__)
 

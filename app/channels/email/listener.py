@@ -16,8 +16,8 @@ from contextlib import asynccontextmanager
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from app.channels.email.desk import EmailDesk
 from app.config.tenants import Tenant
-from app.surfaces.email.desk import EmailDesk
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
-from app.surfaces.email.loops import automated
-from app.surfaces.email.text import html_to_text, strip_reply
+from app.channels.email.loops import automated
+from app.channels.email.text import html_to_text, strip_reply
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 SUBJECT_CHARS = 200
@@ -47,7 +47,7 @@ class InboundMail:
     in_reply_to: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
-    automatic: str | None = None  # why it must not be answered (app/surfaces/email/loops.py)
+    automatic: str | None = None  # why it must not be answered (app/channels/email/loops.py)
     language: str | None = None  # Content-Language, when the sender's client says it
     headers: dict[str, str] = field(default_factory=dict)
 

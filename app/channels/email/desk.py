@@ -20,6 +20,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from app.channels.email.loops import automated
+from app.channels.email.outbox import CHANNEL, EmailOutbox, reply_subject
+from app.channels.email.parsing import InboundMail, Unreadable, parse, read_headers, sender_of
+from app.channels.email.sign_in_link import sign_in_link
 from app.config.tenants import Tenant, TenantRegistry
 from app.conversation.engine import Engine
 from app.conversation.turn import Turn
@@ -29,10 +33,6 @@ from app.core.i18n import say
 from app.core.language_data import languages
 from app.store import ConversationStore
 from app.store.email_mail import EmailStore, InboundRow
-from app.surfaces.email.loops import automated
-from app.surfaces.email.outbox import CHANNEL, EmailOutbox, reply_subject
-from app.surfaces.email.parsing import InboundMail, Unreadable, parse, read_headers, sender_of
-from app.surfaces.email.sign_in_link import sign_in_link
 from guardrails.abuse_limits import WindowCounter
 
 log = logging.getLogger(__name__)
