@@ -11,6 +11,7 @@ from app.config.settings import Settings
 from app.conversation.turn import Turn
 from app.core.domain import ConversationId, Identity, MessageId, TenantId, new_id
 from app.services import build_services
+from app.store import ConversationStore
 from app.store.database import Database
 from app.store.email_mail import EmailStore
 from tests.support.engine import fixed_clock
@@ -100,3 +101,15 @@ async def test_inbound_and_outbound_records_keep_their_contract(database: Databa
     await store.queue("m3", "demo", None, "<m3@b>", "bob@x.org", "mail")
     await store.failed_attempt("m3", "refused", give_up=True)
     assert (await store.outbound("m3")).status == "failed"
+
+
+async def test_deleting_a_conversation_deletes_its_mail_and_keeps_the_message_ids(database: Database):
+    conversations, store = ConversationStore(database), EmailStore(database)
+    await conversations.ensure("c9", Identity(TenantId("demo"), "email:ann@x.org", channel="email"))
+    await store.receive("demo", "<d@x>", "ann@x.org", "Private", "cHJpdmF0ZQ==", conversation_id="c9")
+    await store.queue("r9", "demo", "c9", "<r9@b>", "ann@x.org", "the reply")
+    await conversations.delete("c9")
+    row = await store.inbound("demo", "<d@x>")
+    assert (row.raw, row.subject, row.sender, row.conversation_id) == ("", "", "(deleted)", None)
+    assert await store.outbound("r9") is None
+    assert not await store.receive("demo", "<d@x>", "ann@x.org", "Private", "x")  # still not answered twice
