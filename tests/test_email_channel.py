@@ -29,6 +29,7 @@ from tests.support.server import demo_tenant_file, free_port
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SUPPORT = "support@brightwave.example"
 ARTICLES = ("reset-your-password", "track-your-order")
+MAX_BYTES = 20_000  # the test tenant's limit: larger mail is refused
 
 
 def tenant_file(folder: Path, sink: MailSink, listen: int | None, **email: object) -> Path:
@@ -62,7 +63,7 @@ def sink():
 async def world(tmp_path_factory, sink):
     folder = tmp_path_factory.mktemp("email")
     port = free_port()
-    settings = Settings(data_dir=folder / "data", tenants=[tenant_file(folder, sink, port)])
+    settings = Settings(data_dir=folder / "data", tenants=[tenant_file(folder, sink, port, max_bytes=MAX_BYTES)])
     async with build_services(settings, clock=fixed_clock()) as services:
         services.engine.intake.agents_online = lambda _tenant: 1
         yield services, port
@@ -151,14 +152,21 @@ async def test_unreadable_and_oversized_mail_is_kept_and_politely_refused(world,
     await send(port, empty)
     tenant = services.tenants.get("demo")
     big = mail("dave@example.org", "x" * (tenant.email.max_bytes + 10), "Huge", "<huge@example.org>")
-    receipt = await services.email.receive("demo", big)
+    await send(port, big)  # over the limit, under twice it: the listener takes it, the desk refuses it
+    with pytest.raises(aiosmtplib.SMTPDataError) as refused:  # beyond: refused at DATA, the sender's server says so
+        await send(port, mail("dave@example.org", "x" * (3 * MAX_BYTES), "Huger", "<huger@example.org>"))
+    assert refused.value.code == 552
     await services.email.drain()
     [unreadable] = await sink.wait_for_to("carol@example.org", 1)
     [too_large] = await sink.wait_for_to("dave@example.org", 1)
     assert unreadable.get_content().strip() == say("email.unreadable", "en")
     assert unreadable["In-Reply-To"] == "<empty@example.org>" and unreadable["Subject"] == "Re: Nothing new"
-    assert too_large.get_content().strip() == say("email.too_large", "en", limit=10.0)
-    assert receipt.status == "refused" and receipt.reason.startswith("too large")
+    assert too_large.get_content().strip() == say("email.too_large", "en", limit="0.02")
+    huge = await services.email.store.inbound("demo", "<huge@example.org>")
+    assert huge.status == "refused" and huge.reason.startswith("too large")
+    assert await services.email.store.inbound("demo", "<huger@example.org>") is None  # never taken
+    await sink.settle()
+    assert len(sink.to("dave@example.org")) == 1
     kept = await services.email.store.inbound("demo", "<empty@example.org>")
     assert kept.status == "refused" and base64.b64decode(kept.raw).replace(b"\r\n", b"\n") == empty  # kept whole
     # an automatic mail that cannot be read is kept and not answered either

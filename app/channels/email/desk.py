@@ -114,7 +114,7 @@ class EmailDesk:
         if len(raw) > tenant.email.max_bytes:
             return await self._refuse(tenant, raw, envelope_sender, f"too large: {len(raw)} bytes",
                                       say("email.too_large", tenant.default_language,
-                                          limit=round(tenant.email.max_bytes / 1_000_000, 1)))
+                                          limit=f"{tenant.email.max_bytes / 1_000_000:g}"))
         try:
             mail = parse(raw, envelope_sender)
         except Unreadable as exc:
