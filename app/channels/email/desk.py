@@ -86,7 +86,7 @@ class EmailDesk:
         self._working = asyncio.Semaphore(CONCURRENT_TURNS)
 
     async def receive(self, tenant_id: str, raw: bytes, envelope_sender: str | None = None) -> Receipt:
-        """Take one mail and answer it before returning (the IMAP poller, tests)."""
+        """Take one mail and answer it before returning (tests, tools that feed mail in one by one)."""
         taken = await self.take(tenant_id, raw, envelope_sender)
         return await self.answer(taken) if isinstance(taken, Taken) else taken
 
@@ -121,8 +121,8 @@ class EmailDesk:
             return await self._refuse(tenant, raw, envelope_sender, str(exc),
                                       say("email.unreadable", tenant.default_language))
         if mail.automatic is not None:
-            await self.store.receive(tenant.id, mail.message_id, mail.sender, mail.subject, "",
-                                     status="ignored", reason=mail.automatic)
+            await self.store.receive(tenant.id, mail.message_id, mail.sender, mail.subject, _keep(raw),
+                                     status="ignored", reason=mail.automatic)  # kept: a bounce tells of a lost reply
             log.info("mail %s from %r not answered: %s", mail.message_id, mail.sender, mail.automatic)
             return Receipt("ignored", mail.automatic)
         conversation_id = await self._thread(tenant, mail)
