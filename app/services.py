@@ -116,10 +116,11 @@ def check_configuration(settings: Settings) -> TenantRegistry:
 
 @asynccontextmanager
 async def build_services(settings: Settings, clock: clocks.Clock = clocks.system_clock, *,
-                         recover: bool = True) -> AsyncIterator[Services]:
+                         recover: bool = True, channels: bool = True) -> AsyncIterator[Services]:
     """Everything, on one clock: `clock` is the time every part reads (tests pass a fixed start).
     `recover` False leaves out the crash-recovery sweep, for a scratch world (replay) that writes
-    unanswered customer messages on purpose."""
+    unanswered customer messages on purpose. `channels` False starts no channel (no mail
+    listener, no mailbox polled, nothing mailed): a scratch world (eval, replay) reaches nobody."""
     tenants = check_configuration(settings)
     async with AsyncExitStack() as stack:
         previous = clocks.install(clock)
@@ -185,10 +186,10 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
         recovery = Recovery(actions, conversations, engine,
                             {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}, clock,
                             lease=shared.lease)
-        channels = Channels()
-        recovery.notify = partial(_to_channel, conversations, channels)  # the UI layer adds open web chats
+        registry = Channels()
+        recovery.notify = partial(_to_channel, conversations, registry)  # the UI layer adds open web chats
         email = await stack.enter_async_context(open_email_channel(
-            db, tenants, engine, conversations, channels, clock, recover=recover))
+            db, tenants, engine, conversations, registry, clock, recover=recover)) if channels else None
         if recover:
             sweeping = asyncio.create_task(recovery.run(), name="crash-recovery")
             stack.push_async_callback(_cancel, sweeping)  # before the store and connectors close
@@ -200,7 +201,7 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
                        engine, desk,
                        ApprovalDesk(approvals, actions, conversations, audit,
                                     {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}),
-                       reports, handoffs, presence, outbox, shared.abuse, clock, recovery, channels, email)
+                       reports, handoffs, presence, outbox, shared.abuse, clock, recovery, registry, email)
 
 
 async def _to_channel(conversations: ConversationStore, channels: Channels, conversation_id: str,

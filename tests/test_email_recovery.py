@@ -4,6 +4,7 @@ a real SMTP sink; and the channel's records keep their contract on SQLite and Po
 
 from __future__ import annotations
 
+import aiosmtplib
 import pytest
 
 from app.channels.email.desk import Taken
@@ -16,6 +17,7 @@ from app.store.database import Database
 from app.store.email_mail import EmailStore
 from tests.support.engine import fixed_clock
 from tests.support.mail import MailSink
+from tests.support.server import free_port
 from tests.test_email_channel import mail, tenant_file
 
 
@@ -113,3 +115,14 @@ async def test_deleting_a_conversation_deletes_its_mail_and_keeps_the_message_id
     assert (row.raw, row.subject, row.sender, row.conversation_id) == ("", "", "(deleted)", None)
     assert await store.outbound("r9") is None
     assert not await store.receive("demo", "<d@x>", "ann@x.org", "Private", "x")  # still not answered twice
+
+
+async def test_a_scratch_world_opens_no_channel(tmp_path, sink):
+    """`frontline eval` and replay build services from the operator's tenant file: they must not
+    take the listener's port, poll the mailbox or mail anyone."""
+    port = free_port()
+    settings = Settings(data_dir=tmp_path / "data", tenants=[tenant_file(tmp_path, sink, port)])
+    async with build_services(settings, clock=fixed_clock(), channels=False) as services:
+        assert services.email is None and not services.channels.serves("email")
+        with pytest.raises(OSError):
+            await aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=2).connect()
