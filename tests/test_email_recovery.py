@@ -20,6 +20,8 @@ from tests.support.mail import MailSink
 from tests.support.server import free_port
 from tests.test_email_channel import mail, tenant_file
 
+EARLY, LATE = "0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"  # claims' staleness cut-offs
+
 
 @pytest.fixture
 def sink():
@@ -34,7 +36,7 @@ async def test_a_relay_that_refuses_is_retried_until_it_takes_the_mail_once(tmp_
     async with build_services(settings, clock=fixed_clock()) as services:
         await services.email.receive("demo", mail("ivy@example.org", "How do I reset my password?",
                                                   message_id="<r1@example.org>"))
-        [row] = await services.email.store.pending()
+        [row] = await services.email.store.pending(EARLY)
         assert row.recipient == "ivy@example.org"
         sink.refuse = False  # the relay is back: the resend sweep (every 0.2 s here) delivers it
         assert len(await sink.wait_for_to("ivy@example.org", 1)) == 1
@@ -63,7 +65,7 @@ async def test_after_a_stop_at_any_point_every_mail_is_answered_and_every_reply_
         outcome = await services.engine.handle(Turn(ConversationId(third.conversation_id), third.message_id,
                                                     identity, third.mail.text, reply_id=MessageId(new_id())))
         assert outcome.reply is not None
-        assert {r.recipient for r in await desk.store.pending()} == {"one@example.org"}
+        assert {r.recipient for r in await desk.store.pending(EARLY)} == {"one@example.org"}
         assert [r.message_id for r in await desk.store.unsettled()] == ["<s2@x.org>", "<s3@x.org>"]
 
     sink.refuse = False
@@ -71,7 +73,7 @@ async def test_after_a_stop_at_any_point_every_mail_is_answered_and_every_reply_
         desk = services.email
         for address in ("one@example.org", "two@example.org", "three@example.org"):
             assert len(await sink.wait_for_to(address, 1)) == 1, address
-        assert await desk.store.unsettled() == [] and await desk.store.pending() == []
+        assert await desk.store.unsettled() == [] and await desk.store.pending(LATE) == []
         assert sink.to("three@example.org")[0]["Message-ID"] == f"<{outcome.reply.id}@brightwave.example>"
         assert await desk.recover() == 0 and await services.email.outbox.resend() == 0  # nothing left to do
         await sink.settle()
@@ -96,13 +98,23 @@ async def test_inbound_and_outbound_records_keep_their_contract(database: Databa
     assert await store.thread("demo", ("<a@x>",)) == "c1" and await store.thread("other", ("<a@x>",)) is None
     assert await store.thread_ids("c1") == ["<a@x>", "<m2@brightwave.example>"]
     assert (await store.latest_inbound("c1")).sender == "ann@x.org"
+    assert (await store.claim("m2", EARLY)).status == "sending"
+    assert await store.claim("m2", EARLY) is None  # one sender at a time
+    assert await store.pending(EARLY) == []  # held by a live sender
+    assert [r.id for r in await store.pending(LATE)] == ["m2"]  # held by one that died: sent again
     await store.failed_attempt("m2", "451 try later")
-    assert [(r.id, r.attempts) for r in await store.pending()] == [("m2", 1)]
+    assert [(r.id, r.attempts, r.status) for r in await store.pending(EARLY)] == [("m2", 1, "pending")]
+    assert not await store.sent("m2")  # only a claimed mail is marked sent
+    assert await store.claim("m2", EARLY) is not None
     assert await store.sent("m2") and not await store.sent("m2")  # marked sent once
-    assert await store.pending() == []
+    assert await store.pending(LATE) == [] and await store.claim("m2", LATE) is None
     await store.queue("m3", "demo", None, "<m3@b>", "bob@x.org", "mail")
+    await store.claim("m3", EARLY)
     await store.failed_attempt("m3", "refused", give_up=True)
-    assert (await store.outbound("m3")).status == "failed"
+    assert (await store.outbound("m3")).status == "failed" and await store.pending(LATE) == []
+    await store.queue("m4", "demo", None, "<m4@b>", "bob@x.org", "mail")
+    await store.claim("m4", EARLY)  # a sender stopped mid-send
+    assert await store.release_claims() == 1 and (await store.outbound("m4")).status == "pending"
 
 
 async def test_deleting_a_conversation_deletes_its_mail_and_keeps_the_message_ids(database: Database):

@@ -5,7 +5,9 @@ Inbound rows are keyed by (tenant, Message-ID): a mail delivered twice (an MX re
 listener and the IMAP poller both seeing it) is stored and answered once. Outbound rows are
 keyed by the stored message they carry: an agent's reply pushed twice is sent once. A row
 stays `pending` until the relay accepts it, so a crash between stored and sent is resent by
-the sweep at start (app/channels/email/outbox.py).
+the sweep at start (app/channels/email/outbox.py); a sender claims a row (`sending`) before
+handing it to the relay, so two senders, in one process or on two replicas, never send it at
+the same time.
 """
 
 from __future__ import annotations
@@ -143,23 +145,46 @@ class EmailStore:
         row = await self.db.fetch_one("SELECT * FROM email_outbound WHERE id = ?", (row_id,))
         return _outbound(row) if row else None
 
-    async def pending(self) -> list[OutboundRow]:
+    async def pending(self, stale_before: str) -> list[OutboundRow]:
+        """Mail to send: not sent yet, or claimed by a sender before `stale_before` that never
+        said how it went (it died)."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM email_outbound WHERE status = 'pending' ORDER BY created_at, id")
+            "SELECT * FROM email_outbound WHERE status = 'pending' OR (status = 'sending' AND claimed_at < ?)"
+            " ORDER BY created_at, id", (stale_before,))
         return [_outbound(row) for row in rows]
 
+    async def claim(self, row_id: str, stale_before: str) -> OutboundRow | None:
+        """Take a mail to send it (compare-and-set: one sender at a time, in any process); None
+        when it is sent, given up, or another sender holds it."""
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute(
+                "UPDATE email_outbound SET status = 'sending', claimed_at = ? WHERE id = ?"
+                " AND (status = 'pending' OR (status = 'sending' AND claimed_at < ?))",
+                (utcnow(), row_id, stale_before))
+            claimed = cursor.rowcount == 1
+        return await self.outbound(row_id) if claimed else None
+
+    async def release_claims(self, row_id: str | None = None) -> int:
+        """Claimed mail back to `pending` (one row, or every row: at start on a single process)."""
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute(
+                "UPDATE email_outbound SET status = 'pending' WHERE status = 'sending'"
+                + (" AND id = ?" if row_id is not None else ""), (row_id,) if row_id is not None else ())
+            return cursor.rowcount
+
     async def sent(self, row_id: str) -> bool:
-        """Mark sent; False when it already was (another sender got there first)."""
+        """Mark a claimed mail sent; False when it was not claimed."""
         async with self.db.transaction() as tx:
             cursor = await tx.execute("UPDATE email_outbound SET status = 'sent', attempts = attempts + 1,"
-                                      " sent_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'",
+                                      " sent_at = ?, last_error = NULL WHERE id = ? AND status = 'sending'",
                                       (utcnow(), row_id))
             return cursor.rowcount == 1
 
     async def failed_attempt(self, row_id: str, error: str, *, give_up: bool = False) -> None:
+        """A claimed mail the relay did not take: back to `pending` for the next sweep, or `failed`."""
         async with self.db.transaction() as tx:
             await tx.execute("UPDATE email_outbound SET attempts = attempts + 1, last_error = ?, status = ?"
-                             " WHERE id = ? AND status = 'pending'",
+                             " WHERE id = ? AND status = 'sending'",
                              (error[:500], "failed" if give_up else "pending", row_id))
 
     async def has_reply_after(self, conversation_id: str, turn_message_id: str) -> str | None:

@@ -52,6 +52,7 @@ async def open_email_channel(db: Database, tenants: TenantRegistry, engine: Engi
         stack.callback(channels.remove, outbox.channel)
         stack.push_async_callback(desk.drain)  # mail taken is answered before the store closes
         if recover:
+            await outbox.release_dead_claims()
             resent, recovered = await outbox.resend(), await desk.recover()
             if resent or recovered:
                 log.info("email after restart: %d stored replies sent, %d stored mails taken up", resent, recovered)

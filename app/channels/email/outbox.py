@@ -15,6 +15,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
@@ -23,6 +24,7 @@ import aiosmtplib
 from app.config.email_channel import EmailConfig
 from app.config.tenants import TenantRegistry
 from app.core import clock as clocks
+from app.core.clock import stamp
 from app.core.domain import Conversation, Message, Role
 from app.store.email_mail import EmailStore, OutboundRow
 
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "email"
 _REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|sv|rv|r|réf)\s*:", re.IGNORECASE)
 SMTP_TIMEOUT = 30.0
+STALE_SEND = timedelta(minutes=2)  # a claim this old on a shared store: its sender died
 
 
 def reply_subject(subject: str) -> str:
@@ -52,7 +55,6 @@ class EmailOutbox:
         self.store = store
         self.tenants = tenants
         self.clock = clock
-        self._sending: set[str] = set()  # rows being sent now: one attempt at a time each
         self.on_sent: Callable[[OutboundRow], None] | None = None  # the benchmark's timer
 
     def config(self, tenant_id: str) -> EmailConfig | None:
@@ -104,44 +106,56 @@ class EmailOutbox:
         mail.set_content(text)
         return mail
 
+    def stale_before(self) -> str:
+        """Claims older than this belong to a sender that died. On SQLite every sender is in this
+        process (`release_dead_claims` freed the older ones at start), so none is; on a shared
+        store, a claim older than STALE_SEND."""
+        if self.store.db.backend == "sqlite":
+            return ""
+        return stamp(self.clock() - STALE_SEND)
+
+    async def release_dead_claims(self) -> int:
+        """At start on SQLite (one process): a mail claimed before this process began was being
+        sent when the last one stopped; it is sent again (with the same Message-ID)."""
+        return await self.store.release_claims() if self.store.db.backend == "sqlite" else 0
+
     async def deliver(self, row_id: str) -> bool:
         """One attempt to hand a stored mail to the relay; True once it is sent (now or before)."""
-        if row_id in self._sending:
+        row = await self.store.claim(row_id, self.stale_before())
+        if row is None:  # sent already, given up, or another sender has it now
+            current = await self.store.outbound(row_id)
+            return current is not None and current.status == "sent"
+        config = self.config(row.tenant)
+        if config is None:
+            await self.store.failed_attempt(row_id, "the tenant's email channel is off")
             return False
-        self._sending.add(row_id)
+        out = config.outgoing
         try:
-            row = await self.store.outbound(row_id)
-            if row is None or row.status != "pending":
-                return row is not None and row.status == "sent"
-            config = self.config(row.tenant)
-            if config is None:
-                return False
-            out = config.outgoing
-            try:
-                await aiosmtplib.send(
-                    row.mail.encode(), sender=config.address, recipients=[row.recipient], hostname=out.host,
-                    port=out.port, start_tls=out.starttls, use_tls=False, username=out.user,
-                    password=out.password.get_secret_value() if out.password else None, timeout=SMTP_TIMEOUT)
-            except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-                give_up = row.attempts + 1 >= out.attempts
-                log.warning("mail %s to %s not sent (attempt %d of %d): %s", row.message_id, row.recipient,
-                            row.attempts + 1, out.attempts, exc)
-                await self.store.failed_attempt(row_id, f"{type(exc).__name__}: {exc}", give_up=give_up)
-                if give_up:
-                    log.error("mail %s to %s given up after %d attempts; it stays stored", row.message_id,
-                              row.recipient, out.attempts)
-                return False
-            await self.store.sent(row_id)
-            if self.on_sent is not None:
-                self.on_sent(row)
-            return True
-        finally:
-            self._sending.discard(row_id)
+            await aiosmtplib.send(
+                row.mail.encode(), sender=config.address, recipients=[row.recipient], hostname=out.host,
+                port=out.port, start_tls=out.starttls, use_tls=False, username=out.user,
+                password=out.password.get_secret_value() if out.password else None, timeout=SMTP_TIMEOUT)
+        except asyncio.CancelledError:  # stopping mid-send: the next sweep or start sends it
+            await self.store.release_claims(row_id)
+            raise
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            give_up = row.attempts + 1 >= out.attempts
+            log.warning("mail %s to %s not sent (attempt %d of %d): %s", row.message_id, row.recipient,
+                        row.attempts + 1, out.attempts, exc)
+            await self.store.failed_attempt(row_id, f"{type(exc).__name__}: {exc}", give_up=give_up)
+            if give_up:
+                log.error("mail %s to %s given up after %d attempts; it stays stored", row.message_id,
+                          row.recipient, out.attempts)
+            return False
+        await self.store.sent(row_id)
+        if self.on_sent is not None:
+            self.on_sent(row)
+        return True
 
     async def resend(self) -> int:
         """Send every stored mail not sent yet (at start: those a crash left; later: retries)."""
         count = 0
-        for row in await self.store.pending():
+        for row in await self.store.pending(self.stale_before()):
             count += await self.deliver(row.id)
         return count
 

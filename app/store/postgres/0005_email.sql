@@ -24,9 +24,10 @@ CREATE TABLE email_outbound (
     message_id TEXT NOT NULL,
     recipient TEXT NOT NULL,
     mail TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
+    claimed_at TEXT,
     created_at TEXT NOT NULL,
     sent_at TEXT
 );
