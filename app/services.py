@@ -8,11 +8,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from app.actions.approvals import ApprovalDesk
 from app.actions.gate import GuardedActions
+from app.channels.email import open_email_channel
+from app.channels.email.desk import EmailDesk
 from app.config.settings import Settings
 from app.config.tenants import Tenant, TenantRegistry, tenant_versions
 from app.conversation.assistant import PROMPT_FILE
@@ -23,6 +26,7 @@ from app.conversation.turn import TenantRuntime
 from app.core import clock as clocks
 from app.core import language_data
 from app.core.channels import Channels
+from app.core.domain import ConversationId, Message
 from app.handoff.desk import HandoffDesk
 from app.handoff.intake import HandoffIntake
 from app.handoff.presence import Presence
@@ -68,6 +72,7 @@ class Services:
     clock: clocks.Clock = clocks.system_clock
     recovery: Recovery | None = None  # set `recovery.notify` to push its messages into open chats
     channels: Channels = field(default_factory=Channels)  # email, messaging ...: app/core/channels.py
+    email: EmailDesk | None = None  # the email channel, when a tenant turns it on (app/channels/email/)
 
 
 async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> dict[str, SyncReport]:
@@ -111,10 +116,11 @@ def check_configuration(settings: Settings) -> TenantRegistry:
 
 @asynccontextmanager
 async def build_services(settings: Settings, clock: clocks.Clock = clocks.system_clock, *,
-                         recover: bool = True) -> AsyncIterator[Services]:
+                         recover: bool = True, channels: bool = True) -> AsyncIterator[Services]:
     """Everything, on one clock: `clock` is the time every part reads (tests pass a fixed start).
     `recover` False leaves out the crash-recovery sweep, for a scratch world (replay) that writes
-    unanswered customer messages on purpose."""
+    unanswered customer messages on purpose. `channels` False starts no channel (no mail
+    listener, no mailbox polled, nothing mailed): a scratch world (eval, replay) reaches nobody."""
     tenants = check_configuration(settings)
     async with AsyncExitStack() as stack:
         previous = clocks.install(clock)
@@ -180,6 +186,10 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
         recovery = Recovery(actions, conversations, engine,
                             {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}, clock,
                             lease=shared.lease)
+        registry = Channels()
+        recovery.notify = partial(_to_channel, conversations, registry)  # the UI layer adds open web chats
+        email = await stack.enter_async_context(open_email_channel(
+            db, tenants, engine, conversations, registry, clock, recover=recover)) if channels else None
         if recover:
             sweeping = asyncio.create_task(recovery.run(), name="crash-recovery")
             stack.push_async_callback(_cancel, sweeping)  # before the store and connectors close
@@ -191,4 +201,12 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
                        engine, desk,
                        ApprovalDesk(approvals, actions, conversations, audit,
                                     {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}),
-                       reports, handoffs, presence, outbox, shared.abuse, clock, recovery)
+                       reports, handoffs, presence, outbox, shared.abuse, clock, recovery, registry, email)
+
+
+async def _to_channel(conversations: ConversationStore, channels: Channels, conversation_id: str,
+                      message: Message) -> None:
+    """What crash recovery says reaches an email or messaging customer through their channel."""
+    conversation = await conversations.get(ConversationId(conversation_id))
+    if conversation is not None:
+        await channels.send(conversation, message, message.content)

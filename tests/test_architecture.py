@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.actions",),
     ("app.conversation",),
     ("app.handoff",),
+    ("app.channels",),
     ("app.services",),
     ("app.evaluation",),
     ("app.surfaces",),

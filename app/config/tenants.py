@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
+from app.config.email_channel import EmailConfig
 from app.config.handoff_policy import DEFAULT_HANDOFF_POLICY, HandoffPolicy, load_handoff_policy
 from app.config.messaging import MessagingConfig
 from app.core.config_file import load_config_file
@@ -87,6 +88,7 @@ class Tenant(BaseModel):
     llm: LLMConfig | None = None
     follow_up: FollowUpConfig = Field(default_factory=FollowUpConfig)
     messaging: MessagingConfig | None = None  # the signed-webhook messaging channel (docs/channels.md)
+    email: EmailConfig | None = None  # the email channel (app/config/email_channel.py)
     root: Path = Field(default=Path("."), exclude=True)
     _policy: ActionPolicy = PrivateAttr(default=DEFAULT_POLICY)
     _handoff: HandoffPolicy = PrivateAttr(default=DEFAULT_HANDOFF_POLICY)

@@ -99,7 +99,8 @@ class StoreInput:
         incoming = Message(
             turn.message_id, conversation.id, Role.CUSTOMER,
             turn.identity.display_name or "Customer", turn.text[:STORED_TEXT_LIMIT],
-            metadata={**received, **({"choice": turn.choice} if turn.choice else {})})  # kept to answer it again
+            metadata={**turn.metadata, **received,
+                      **({"choice": turn.choice} if turn.choice else {})})  # kept to answer it again
         await self.conversations.add_message(incoming)
         timer.mark("store_input")
         lang = conversation.language or runtime.tenant.default_language

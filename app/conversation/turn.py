@@ -40,6 +40,7 @@ class Turn:
     text: str
     reply_id: MessageId | None = None  # the id the UI already shows a streamed answer under
     choice: str | None = None  # the value of the quick reply the customer clicked (text is its label)
+    metadata: dict[str, Any] = field(default_factory=dict)  # kept with the stored message (a mail's subject ...)
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ async def candidate_world(settings: Settings, tenant: Tenant, tenant_file: Path,
     clock = ReplayClock(datetime.now(UTC))
     clock.move_to(start)  # the demo system seeds its relative dates from the first turn's day
     scratch = scratch_settings(settings, tenant_file, folder / "world")
-    async with build_services(scratch, clock=clock, recover=False) as services:
+    async with build_services(scratch, clock=clock, recover=False, channels=False) as services:
         runtime = services.engine.tenants[tenant.id]
         if any(t.handoff_policy.webhooks for t in services.tenants):
             raise AssertionError("a replay world must have no webhooks")  # without_webhooks removed them

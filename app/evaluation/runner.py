@@ -85,7 +85,7 @@ async def run_suite(settings: Settings, tenant: Tenant, tenant_file: Path, suite
     for mode in modes:
         with tempfile.TemporaryDirectory(prefix="frontline-eval-") as folder:
             scratch = scratch_settings(settings, tenant_file, Path(folder))
-            async with build_services(scratch, clock=clock()) as services:
+            async with build_services(scratch, clock=clock(), channels=False) as services:
                 runtime = services.engine.tenants[tenant.id]
                 if mode == "grounded":
                     runtime.llm = None

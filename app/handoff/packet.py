@@ -128,5 +128,6 @@ def build_packet(conversation: Conversation, transcript: list[Message], traces: 
         intent=intent, entities=_merge_entities(triaged), actions=actions, sentiment=sentiment,
         customer=customer_info, handoff=handoff_info,
         transcript=[{"id": m.id, "role": m.role.value, "author": m.author, "content": m.content,
-                     "created_at": m.created_at} for m in transcript],
+                     "created_at": m.created_at,
+                     **({"email": m.metadata["email"]} if m.metadata.get("email") else {})} for m in transcript],
         why=last.stored() if last is not None else None, notes=list(notes or []), tried=tried)

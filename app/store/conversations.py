@@ -122,6 +122,10 @@ class ConversationStore:
             await tx.execute(  # nobody is left to tell the result
                 "UPDATE approvals SET status = 'withdrawn' WHERE conversation_id = ? AND status = 'pending'",
                 (conversation_id,))
+            await tx.execute("DELETE FROM email_outbound WHERE conversation_id = ?", (conversation_id,))
+            await tx.execute(  # the mail goes; its Message-ID stays, so a redelivery is not answered again
+                "UPDATE email_inbound SET raw = '', subject = '', sender = '(deleted)', conversation_id = NULL,"
+                " turn_message_id = NULL WHERE conversation_id = ?", (conversation_id,))
             await tx.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
             await tx.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 

@@ -384,8 +384,41 @@ _M010 = [
     "CREATE INDEX messaging_outbox_status ON messaging_outbox(status)",
     "CREATE INDEX messaging_outbox_conversation ON messaging_outbox(conversation_id)",
 ]
+async def m009_email(tx: aiosqlite.Connection) -> None:
+    """The email channel's inbound and outbound mail (app/store/email_mail.py)."""
+    await tx.execute("""CREATE TABLE email_inbound (
+        tenant TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        conversation_id TEXT,
+        turn_message_id TEXT,
+        sender TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN ('received', 'answered', 'relayed', 'ignored', 'refused', 'limited')),
+        reason TEXT,
+        raw TEXT NOT NULL DEFAULT '',
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (tenant, message_id)
+    )""")
+    await tx.execute("CREATE INDEX email_inbound_status ON email_inbound(status, received_at)")
+    await tx.execute("CREATE INDEX email_inbound_conversation ON email_inbound(conversation_id, received_at)")
+    await tx.execute("""CREATE TABLE email_outbound (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        conversation_id TEXT,
+        message_id TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        mail TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        claimed_at TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    )""")
+    await tx.execute("CREATE INDEX email_outbound_status ON email_outbound(status, created_at)")
+    await tx.execute("CREATE INDEX email_outbound_thread ON email_outbound(tenant, message_id)")
 
 
 MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage, m003_pending_flow, m004_guarded_actions,
                                m005_handoff_desk, m006_lead_role, m007_follow_ups, m008_customer_tier,
-                               m010_messaging]
+                               m009_email, m010_messaging]

@@ -95,6 +95,8 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         stack.callback(setattr, RUNTIME, "record", None)
         MESSAGING.channel = await stack.enter_async_context(open_messaging(services))  # joins services.channels
         stack.callback(setattr, MESSAGING, "channel", None)
+        if services.email is not None:  # a mail in a conversation a person owns reaches their console
+            services.email.to_agent, services.email.queued = console_live.to_agent, console_live.announce_queued
         async with _chainlit_lifespan(app):
             log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
             try:

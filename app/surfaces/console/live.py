@@ -15,7 +15,7 @@ from app.core.domain import Conversation, ConversationId, Message
 from app.handoff.desk import Released
 from app.surfaces.console.agent_label import shown_to_customer
 from app.surfaces.console.session import ACTIVE, say
-from app.surfaces.console.view import queue_line, short
+from app.surfaces.console.view import mail_line, queue_line, short
 from app.surfaces.live_events import LiveEvent
 from app.surfaces.relay import deliver
 from app.surfaces.remote_images import without_remote_images
@@ -116,6 +116,7 @@ async def to_agent(conversation: Conversation, message: Message) -> None:
     elif conversation.language and conversation.language != agent.language:
         text = f"{message.content}\n\n_({conversation.language}; no translator configured)_"
 
+    text += mail_line(message.metadata.get("email"))
     await RUNTIME.live().publish(LiveEvent("agent", agent.email, text, author="Customer", message_id=message.id,
                                            conversation_id=conversation.id))
 

@@ -106,8 +106,25 @@ def render_packet(packet: HandoffPacket, now: datetime) -> str:
     for message in packet.transcript[-TRANSCRIPT_SHOWN:]:
         text = message["content"]
         text = text if len(text) < MESSAGE_CHARS else text[:MESSAGE_CHARS] + " …"
-        lines.append(f"- **{message['author']}** ({message['role']}): {text}")
+        lines.append(f"- **{message['author']}** ({message['role']}): {text}{mail_line(message.get('email'))}")
     return "\n".join(lines)
+
+
+def mail_line(mail: dict[str, Any] | None) -> str:
+    """What an agent needs of a customer's email beside its text: the subject and the attachments,
+    listed by name, type and size (nothing in them is opened)."""
+    if not mail:
+        return ""
+    parts = [f"subject “{mail.get('subject') or '(none)'}”"]
+    attachments = mail.get("attachments") or []
+    if attachments:
+        parts.append("attachments: " + "; ".join(
+            f"{a['name']} ({a['type']}, {_size(int(a['size']))})" for a in attachments))
+    return f"\n  _✉ email, {', '.join(parts)}_"
+
+
+def _size(size: int) -> str:
+    return f"{size} B" if size < 1024 else f"{size / 1024:.0f} KB" if size < 1024 ** 2 else f"{size / 1024 ** 2:.1f} MB"
 
 
 def suggestion_text(suggestion: dict[str, Any]) -> str:
