@@ -140,7 +140,7 @@ async def stages(index: KnowledgeIndex, tenant: str, questions: list[str]) -> No
                                      ("query embedding", "BM25 query", "dense rank", "BM25 rank",
                                       "fusion", "payload fetch")}
     for question in questions:
-        search._vectors.clear()  # a new question every time: no query-vector cache hits
+        model.forget()  # a new question every time: no remembered query vectors
         began, began_cpu = time.perf_counter(), time.process_time()
         await index.search(tenant, question, limit=5, language="en")
         total.append((time.perf_counter() - began) * 1000)
