@@ -54,6 +54,13 @@ class HybridSearch:
             for point in points:
                 resident.put(str(point.id), point.vector, point.payload or {})  # type: ignore[arg-type]
 
+    def vectors_added(self, collection: str, vectors: dict[str, dict[str, list[float]]]) -> None:
+        """Dense vectors that arrived for points already written (knowledge/vector_backfill.py)."""
+        resident = self._resident.get(collection)
+        if resident is not None:
+            for point_id, named in vectors.items():
+                resident.add_dense(point_id, named)
+
     def document_removed(self, collection: str, doc_id: str, keep: Sequence[object] = ()) -> None:
         resident = self._resident.get(collection)
         if resident is not None:
