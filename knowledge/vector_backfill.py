@@ -85,6 +85,7 @@ class BackgroundVectors:
         self._wake = asyncio.Event()
         self._progress: list[Callable[[int], None]] = []
         self.failed = 0  # chunks given up on (their collection vanished, or a write failed)
+        self._error: Exception | None = None  # the latest reason, for a waiter to raise
 
     @property
     def pending(self) -> int:
@@ -113,7 +114,10 @@ class BackgroundVectors:
         return len(found)
 
     async def wait(self, progress: Callable[[int], None] | None = None) -> None:
-        """Until every pending chunk has its vectors; `progress(n)` after each batch of n."""
+        """Until every pending chunk has its vectors; `progress(n)` after each batch of n.
+        Raises what made a batch fail meanwhile (those chunks keep only their words until
+        `resume` tries them again)."""
+        failed_before = self.failed
         if progress is not None:
             self._progress.append(progress)
         try:
@@ -124,6 +128,8 @@ class BackgroundVectors:
         finally:
             if progress is not None:
                 self._progress.remove(progress)
+        if self.failed > failed_before and self._error is not None:
+            raise self._error
 
     async def close(self) -> None:
         """Stop the worker; what it had not written is found again by `resume` next time."""
@@ -161,6 +167,7 @@ class BackgroundVectors:
                 raise
             except Exception as exc:  # a deleted collection, an unreachable server
                 self.failed += len(batch)
+                self._error = exc
                 log.warning("dense vectors for %d chunks of %s not written (%s); a restart or the next "
                             "ingest retries them", len(batch), batch[0].collection, exc)
             finally:
