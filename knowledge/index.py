@@ -44,6 +44,7 @@ from knowledge.documents import Document
 from knowledge.embedder import Embedder
 from knowledge.hits import Hit, Mode
 from knowledge.hybrid_search import BM25, DENSE, DENSE_ML, TITLE, TITLE_ML, HybridSearch
+from knowledge.local_storage import use_wal
 from knowledge.vector_backfill import BackgroundVectors, DenseModel, Pending
 from knowledge.vector_cache import VectorCache
 
@@ -119,6 +120,7 @@ class KnowledgeIndex:
                 assert path is not None
                 await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)
                 client = AsyncQdrantClient(path=str(path))
+                use_wal(client)  # knowledge/local_storage.py: an fsync per point otherwise
         except Exception as exc:  # qdrant raises many kinds (lock held, connection refused)
             if "already accessed by another instance" in str(exc):
                 raise KnowledgeError(
@@ -173,6 +175,7 @@ class KnowledgeIndex:
         await self._client.create_collection(
             name, vectors_config=vectors,
             sparse_vectors_config={BM25: models.SparseVectorParams(modifier=models.Modifier.IDF)})
+        use_wal(self._client)
         if tenant is not None:  # empty: the search copy is built from the writes that follow
             self._search.started(name, tenant)
 

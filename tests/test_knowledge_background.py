@@ -6,6 +6,7 @@ real models."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -182,3 +183,23 @@ async def test_the_server_waits_for_the_vectors_only_when_told(tmp_path, monkeyp
             assert hits and hits[0].doc_id == "reset-your-password"
             await index.wait_for_vectors()  # and they do arrive while it serves
     assert await points_without_dense(settings.qdrant_path) == (chunks, 0)
+
+
+async def test_the_embedded_index_writes_in_wal_mode_and_reopens(tmp_path, embedder):
+    index = await KnowledgeIndex.open(embedder, path=tmp_path / "qdrant")
+    try:
+        await sync(index, help_center(tmp_path / "hc"), wait=True)
+    finally:
+        await index.close()
+    files = list((tmp_path / "qdrant").rglob("storage.sqlite"))
+    assert files
+    for file in files:
+        with sqlite3.connect(file) as connection:
+            assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    index = await KnowledgeIndex.open(embedder, path=tmp_path / "qdrant")
+    try:  # nothing lost across the restart
+        assert await index.count("acme") == 6
+        assert (await index.search("acme", QUESTION_BY_MEANING, limit=1, mode="dense"))[0].doc_id \
+            == "damaged-delivery"
+    finally:
+        await index.close()
