@@ -45,7 +45,7 @@ from knowledge.embedder import Embedder
 from knowledge.hits import Hit, Mode
 from knowledge.hybrid_search import BM25, DENSE, DENSE_ML, TITLE, TITLE_ML, HybridSearch
 from knowledge.local_storage import use_wal
-from knowledge.vector_backfill import BackgroundVectors, DenseModel, Pending
+from knowledge.vector_backfill import BackgroundVectors, DenseModel, Pending, cached_vectors
 from knowledge.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
@@ -288,7 +288,8 @@ class KnowledgeIndex:
         texts = [doc.title] + [c.embedding_text for c in chunks]
         bm25 = await asyncio.to_thread(sparse.embed_documents, texts[1:], doc.language)
         vectors: list[dict[str, object]] = [{BM25: sparse_vector} for sparse_vector in bm25]
-        known = await asyncio.to_thread(self._known_dense, texts)
+        known = (await asyncio.to_thread(cached_vectors, self._vectors, self._dense, texts)
+                 if self._vectors is not None else None)
         if known is not None:
             for row, dense in zip(vectors, known, strict=True):
                 row |= dense
@@ -310,20 +311,6 @@ class KnowledgeIndex:
             Pending(collection, str(point.id), doc.title, chunk.embedding_text)
             for point, chunk in zip(points, chunks, strict=True)]
         return len(points), pending
-
-    def _known_dense(self, texts: list[str]) -> list[dict[str, object]] | None:
-        """Every model's chunk and title vectors for [title, *chunk texts] from the vector
-        cache, or None if any is missing there (then they are computed in the background)."""
-        if self._vectors is None:
-            return None
-        rows: list[dict[str, object]] = [{} for _ in texts[1:]]
-        for model in self._dense:
-            vectors = self._vectors.known(model.embedder, texts)
-            if vectors is None:
-                return None
-            for row, vector in zip(rows, vectors[1:], strict=True):
-                row |= {model.chunk_vector: vector.tolist(), model.title_vector: vectors[0].tolist()}
-        return rows
 
     async def _delete_doc(self, collection: str, doc_id: str, keep: set[object] | None = None) -> None:
         selector = models.Filter(must=[models.FieldCondition(

@@ -62,6 +62,20 @@ def embedding_text(payload: Mapping[str, object]) -> str:
     return chunk.embedding_text
 
 
+def cached_vectors(cache: VectorCache, dense: Sequence[DenseModel],
+                   texts: list[str]) -> list[dict[str, object]] | None:
+    """Every model's chunk and title vectors for [title, *chunk texts] when the vector cache
+    holds them all (no need to wait for the background), else None."""
+    rows: list[dict[str, object]] = [{} for _ in texts[1:]]
+    for model in dense:
+        vectors = cache.known(model.embedder, texts)
+        if vectors is None:
+            return None
+        for row, vector in zip(rows, vectors[1:], strict=True):
+            row |= {model.chunk_vector: vector.tolist(), model.title_vector: vectors[0].tolist()}
+    return rows
+
+
 class BackgroundVectors:
     """One worker task that embeds pending chunks and adds their vectors to Qdrant.
 
