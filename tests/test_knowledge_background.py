@@ -203,3 +203,23 @@ async def test_the_embedded_index_writes_in_wal_mode_and_reopens(tmp_path, embed
             == "damaged-delivery"
     finally:
         await index.close()
+
+
+async def test_vectors_in_the_shared_cache_are_written_at_once(tmp_path, embedder):
+    folder = help_center(tmp_path / "hc")
+    first = await KnowledgeIndex.open(embedder, path=tmp_path / "one", vector_cache=tmp_path / "cache")
+    try:
+        await sync(first, folder, wait=True)  # embeds, and keeps the vectors in the cache
+    finally:
+        await first.close()
+    gate = threading.Event()  # stays shut: nothing may need embedding
+    second = await KnowledgeIndex.open(GatedModel(embedder, gate), path=tmp_path / "two",
+                                       vector_cache=tmp_path / "cache")
+    try:
+        report = await sync(second, folder, wait=False)
+        assert report.sections_waiting == 0 and second.vectors_pending == 0
+        assert (await second.search("acme", QUESTION_BY_MEANING, limit=1, mode="dense"))[0].doc_id \
+            == "damaged-delivery"
+    finally:
+        gate.set()
+        await second.close()
