@@ -69,10 +69,11 @@ class SyncReport:
 
     def summary(self) -> str:
         how = " (rebuilt aside)" if self.rebuilt else ""
-        waiting = f", {self.sections_waiting} awaiting dense vectors" if self.sections_waiting else ""
+        done = (f"{self.sections_embedded} sections written, {self.sections_waiting} of them awaiting "
+                "dense vectors" if self.sections_waiting else f"{self.sections_embedded} sections embedded")
         return (f"{len(self.added)} added, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-                f"{len(self.skipped)} skipped; {self.sections_embedded} sections embedded{waiting}{how}")
+                f"{len(self.skipped)} skipped; {done}{how}")
 
 
 def alias_for(tenant: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ class BackgroundVectors:
         self._progress: list[Callable[[int], None]] = []
         self.failed = 0  # chunks given up on (their collection vanished, or a write failed)
         self._error: Exception | None = None  # the latest reason, for a waiter to raise
+        self._round = (0, 0.0)  # chunks written since the queue was last empty, and since when
 
     @property
     def pending(self) -> int:
@@ -168,6 +170,10 @@ class BackgroundVectors:
                 self._queue.extend(await self._scan(self._scans.popleft()))
                 continue
             if not self._queue:
+                written, since = self._round
+                if written:
+                    log.info("dense vectors written for %d chunks in %.1f s", written, time.monotonic() - since)
+                    self._round = (0, 0.0)
                 if self._cache is not None:  # a quiet moment: keep what was embedded
                     await asyncio.to_thread(self._cache.save)
                 self._wake.clear()
@@ -175,8 +181,11 @@ class BackgroundVectors:
                 continue
             batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
             self._busy = len(batch)
+            if not self._round[0]:
+                self._round = (0, time.monotonic())
             try:
                 await self._fill(batch)
+                self._round = (self._round[0] + len(batch), self._round[1])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a deleted collection, an unreachable server

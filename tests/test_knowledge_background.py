@@ -81,7 +81,7 @@ async def test_found_by_words_at_once_and_by_meaning_once_the_vectors_are_in(tmp
         report = await sync(index, help_center(tmp_path / "hc"), wait=False)
         assert report.sections_embedded == 6 and report.sections_waiting == 6
         assert index.vectors_pending == 6
-        assert "6 awaiting dense vectors" in report.summary()
+        assert "6 sections written, 6 of them awaiting dense vectors" in report.summary()
 
         hits = await index.search("acme", QUESTION_BY_WORDS, limit=3)
         assert hits and hits[0].doc_id == "damaged-delivery"
