@@ -107,3 +107,26 @@ def test_batches_of_passages_are_not_remembered(model_dir) -> None:
     remembering.embed(["first passage", "second passage"])
     remembering.embed(["first passage", "second passage"])
     assert len(counting.texts) == 4 and len(remembering) == 0
+
+
+async def test_one_customer_turn_embeds_the_question_once(tmp_path, monkeypatch) -> None:
+    """Triage and retrieval both need the question's vector: the shared model remembers it."""
+    from app.services import build_services
+    from tests.support.engine import Chat, fixed_clock
+    from tests.support.server import demo_tenant_file
+
+    monkeypatch.setenv("FRONTLINE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FRONTLINE_TENANTS", str(demo_tenant_file(tmp_path, ("reset-your-password",))))
+    settings = Settings()
+    remembering = open_embedder(settings.model_dir, settings.embedding_model)
+    async with build_services(settings, fixed_clock(), recover=False) as services:
+        counting = CountingModel(remembering.inner)
+        remembering.inner = counting
+        try:
+            question = "The Brightwave app stopped showing new readings from my meter since yesterday, why?"
+            remembering.forget()  # a question this process may have seen before
+            reply, trace = await Chat(services).say(question)
+        finally:
+            remembering.inner = counting.inner
+    assert reply and trace["intent"], trace  # triage ran, and retrieval: both embed the question
+    assert counting.texts.count(question) == 1, counting.texts
