@@ -147,7 +147,8 @@ async def _ingest(index: KnowledgeIndex, tenant: Tenant, sources: list[str], reb
                 # nothing readable (missing path, unreachable site): change nothing in the index
                 report = SyncReport(skipped=result.skipped)
             else:
-                with Progress(len(result.documents), label=source) as progress:
+                # documents are searchable as they are written; their dense vectors come after
+                with Progress(len(result.documents), label=source, verb="indexed") as progress:
                     report = await index.sync(tenant.id, result.documents, _urls(tenant, result),
                                               result.skipped, origin=origin, rebuild=rebuild,
                                               wait_for_vectors=False,

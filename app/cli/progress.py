@@ -27,9 +27,9 @@ class Progress:
     def __init__(self, total: int, *, label: str = "", stream: TextIO | None = None,
                  every_items: int = EVERY_ITEMS, every_seconds: float = EVERY_SECONDS,
                  now: Callable[[], float] = time.monotonic, terminal: bool | None = None,
-                 unit: str = "documents") -> None:
+                 unit: str = "documents", verb: str = "embedded") -> None:
         self.total, self.done = total, 0
-        self.unit = unit
+        self.unit, self.verb = unit, verb
         self.rate_unit = "docs/s" if unit == "documents" else f"{unit}/s"
         self.stream = stream if stream is not None else sys.stderr
         self.every_items, self.every_seconds, self.now = every_items, every_seconds, now
@@ -50,7 +50,7 @@ class Progress:
         current = self.now()
         if self.done - self.last_done >= self.every_items or current - self.last_time >= self.every_seconds:
             share = f" ({self.done / self.total:.0%})" if self.total else ""
-            print(f"embedded {self.done}/{self.total} {self.unit}{share}, {self._rate(current)}",
+            print(f"{self.verb} {self.done}/{self.total} {self.unit}{share}, {self._rate(current)}",
                   file=self.stream, flush=True)
             self.last_done, self.last_time = self.done, current
 
@@ -59,7 +59,7 @@ class Progress:
             self._bar.close()
             return
         current = self.now()
-        print(f"embedded {self.done} {self.unit} in {current - self.started:.1f} s, {self._rate(current)}",
+        print(f"{self.verb} {self.done} {self.unit} in {current - self.started:.1f} s, {self._rate(current)}",
               file=self.stream, flush=True)
 
     def _rate(self, current: float) -> str:
