@@ -189,6 +189,7 @@ class MultilingualEmbedder:
         options.register_custom_ops_library(get_library_path())
         if threads:
             options.intra_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as MiniLMEmbedder
         path = verified_folder(model_dir, MULTILINGUAL_MODEL) / "model.onnx"
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.name = MULTILINGUAL_MODEL
