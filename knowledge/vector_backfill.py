@@ -207,6 +207,8 @@ class BackgroundVectors:
         for collection, items in by_collection.items():
             vectors = await asyncio.to_thread(self._embed, items)
             async with self._lock:
+                if not await self._client.collection_exists(collection):
+                    continue  # replaced by a rebuild, or deleted, meanwhile: nothing to fill
                 points = await self._client.retrieve(collection, ids=[i.point_id for i in items],
                                                      with_payload=["title", "heading_path", "text", "doc_id"],
                                                      with_vectors=False)

@@ -223,3 +223,26 @@ async def test_vectors_in_the_shared_cache_are_written_at_once(tmp_path, embedde
     finally:
         gate.set()
         await second.close()
+
+
+async def test_vectors_for_a_collection_rebuilt_meanwhile_are_let_go(tmp_path, embedder):
+    gate = threading.Event()
+    folder = help_center(tmp_path / "hc")
+    index = await KnowledgeIndex.open(GatedModel(embedder, gate), path=tmp_path / "qdrant")
+    try:
+        await sync(index, folder, wait=False)  # its batch waits at the gate
+        first = await index._collection("acme")
+        documents, skipped = load_folder(folder)
+        rebuilt = await index.sync("acme", documents, {}, skipped, origin=str(folder), rebuild=True,
+                                   wait_for_vectors=False)
+        assert rebuilt.rebuilt and await index._collection("acme") != first
+        assert not await index._client.collection_exists(first)
+        gate.set()
+        await index.wait_for_vectors()  # the gone collection's batch is let go, not a failure
+        assert index._background.failed == 0
+        assert (await index.search("acme", QUESTION_BY_MEANING, limit=1, mode="dense"))[0].doc_id \
+            == "damaged-delivery"
+    finally:
+        gate.set()
+        await index.close()
+    assert await points_without_dense(tmp_path / "qdrant") == (6, 0)
