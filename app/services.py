@@ -75,8 +75,11 @@ class Services:
     email: EmailDesk | None = None  # the email channel, when a tenant turns it on (app/channels/email/)
 
 
-async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> dict[str, SyncReport]:
-    """Sync each tenant's configured help-center folders; their articles are served at /kb/."""
+async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry, *,
+                           wait_for_vectors: bool = True) -> dict[str, SyncReport]:
+    """Sync each tenant's configured help-center folders; their articles are served at /kb/.
+    Without `wait_for_vectors`, the dense vectors are left to the background (the documents
+    are searchable by their words meanwhile); chunks a crash left without them are filled too."""
     reports = {}
     for tenant in tenants:
         for folder in tenant.knowledge.paths:
@@ -84,8 +87,13 @@ async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry) -> di
             documents, skipped = load_folder(resolved)
             documents = with_default_language(documents, tenant.default_language)
             urls = {doc.doc_id: tenant.article_url(doc.doc_id) for doc in documents}
-            report = await index.sync(tenant.id, documents, urls, skipped, origin=str(resolved))
+            report = await index.sync(tenant.id, documents, urls, skipped, origin=str(resolved),
+                                      wait_for_vectors=wait_for_vectors)
             reports[f"{tenant.id}:{folder}"] = report
+    for tenant in tenants:
+        await index.resume_vectors(tenant.id)
+    if wait_for_vectors:
+        await index.wait_for_vectors()
     return reports
 
 
@@ -143,7 +151,7 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
             vector_cache=settings.vector_cache)
         stack.push_async_callback(index.close)
         knowledge = Retriever(index, Reranker.from_file())  # every search: split, rerank, merge
-        reports = await sync_help_center(index, tenants)
+        reports = await sync_help_center(index, tenants, wait_for_vectors=settings.vectors_before_serving)
 
         runtimes = {}
         intent_cache = settings.vector_cache or settings.data_dir / "intent-vectors"

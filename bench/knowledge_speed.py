@@ -1,5 +1,6 @@
-"""Knowledge speed: search latency by stage at 10k and 100k chunks, ingestion throughput,
-and the `frontline kb search` wall time.
+"""Knowledge speed: search latency by stage at 10k and 100k chunks, ingestion throughput in
+its two stages (searchable by words; dense vectors in), the embedding model on onnxruntime
+against fastembed's wrapper, and the `frontline kb search` wall time.
 
 Data: doc2dial (../shared/eval/doc2dial, see its SOURCES.md). Questions are paragraph-long:
 every user turn of a doc2dial dialogue joined (about 35 words), never the short last turn.
@@ -10,7 +11,7 @@ on-disk mode commits each point separately and cannot be filled with 100,000 poi
 benchmark's time; ranking does not touch Qdrant either way, only the final payload fetch.
 
     uv run python bench/knowledge_speed.py [--sizes 10000,100000] [--queries 200]
-        [--ingest-docs 273] [--skip-ingest] [--skip-cli]
+        [--ingest-docs 273] [--skip-ingest] [--skip-models] [--skip-cli]
 """
 
 from __future__ import annotations
@@ -86,14 +87,65 @@ def cpu_load() -> str:
 
 
 async def ingest(embedder, multilingual, documents: list[Document], label: str) -> KnowledgeIndex:  # type: ignore[no-untyped-def]
-    """A cold ingest (no vector cache) into an in-memory Qdrant; prints docs/s and chunks/s."""
+    """A cold ingest (no vector cache) into an in-memory Qdrant. Prints stage one (every
+    document searchable by its words) and stage two (every dense vector in), both timed
+    from the start of the sync."""
     index = KnowledgeIndex(AsyncQdrantClient(location=":memory:"), embedder, multilingual)
     started = time.perf_counter()
-    report = await index.sync(TENANT, documents, {}, origin=label)
-    elapsed = time.perf_counter() - started
-    print(f"  {label}: {len(documents)} documents, {report.sections_embedded} chunks in {elapsed:.1f} s = "
-          f"{len(documents) / elapsed:.1f} documents/s, {report.sections_embedded / elapsed:.1f} chunks/s")
+    report = await index.sync(TENANT, documents, {}, origin=label, wait_for_vectors=False)
+    searchable = time.perf_counter() - started
+    await index.wait_for_vectors()
+    complete = time.perf_counter() - started
+    chunks = report.sections_embedded
+    print(f"  {label}: {len(documents)} documents, {chunks} chunks")
+    print(f"    searchable by words after {searchable:6.1f} s = {len(documents) / searchable:7.1f} documents/s")
+    print(f"    dense vectors in after    {complete:6.1f} s = {chunks / complete:7.1f} chunks/s "
+          f"({len(documents) / complete:.1f} documents/s)")
     return index
+
+
+async def searchable_on_disk(embedder, documents: list[Document], wal: bool) -> None:  # type: ignore[no-untyped-def]
+    """Stage one into the embedded on-disk Qdrant the server uses, with its SQLite files in WAL
+    mode (knowledge/local_storage.py) or, for comparison, in SQLite's default journal."""
+    import knowledge.index as index_module
+
+    saved = index_module.use_wal
+    if not wal:
+        index_module.use_wal = lambda client: 0  # type: ignore[assignment]
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            index = await KnowledgeIndex.open(embedder, path=Path(folder))
+            started = time.perf_counter()
+            report = await index.sync(TENANT, documents, {}, origin="disk", wait_for_vectors=False)
+            elapsed = time.perf_counter() - started
+            await index.close()  # the dense vectors are not waited for here
+    finally:
+        index_module.use_wal = saved
+    journal = "WAL" if wal else "default journal (before)"
+    print(f"  on disk, {journal:<25} searchable by words after {elapsed:5.1f} s = "
+          f"{len(documents) / elapsed:6.1f} documents/s ({report.sections_embedded} chunks)")
+
+
+def model_speed(model_dir: Path, documents: list[Document], questions: list[str]) -> None:
+    """Chunks/s and question-embedding latency: the bundled MiniLM on onnxruntime directly
+    (what the index uses) against the same model through fastembed's wrapper (before)."""
+    from knowledge.chunking import chunk_document
+    from knowledge.embedder import FastEmbedder, MiniLMEmbedder
+
+    texts = [chunk.embedding_text for doc in documents for chunk in chunk_document(doc)]
+    for label, model in (("fastembed wrapper (before)", FastEmbedder(model_dir)),
+                         ("onnxruntime directly", MiniLMEmbedder(model_dir))):
+        model.embed(texts[:16])  # warm-up
+        began = time.perf_counter()
+        model.embed(texts)
+        elapsed = time.perf_counter() - began
+        latencies = []
+        for question in questions:
+            began = time.perf_counter()
+            model.embed([question])
+            latencies.append((time.perf_counter() - began) * 1000)
+        print(f"  {label:<28} {len(texts) / elapsed:6.1f} chunks/s ({len(texts)} chunks)   question "
+              f"p50 {percentile(latencies, .5):5.1f} ms  p95 {percentile(latencies, .95):5.1f} ms")
 
 
 async def sized_copy(index: KnowledgeIndex, size: int) -> str:
@@ -140,12 +192,13 @@ async def stages(index: KnowledgeIndex, tenant: str, questions: list[str]) -> No
                                      ("query embedding", "BM25 query", "dense rank", "BM25 rank",
                                       "fusion", "payload fetch")}
     for question in questions:
-        search._vectors.clear()  # a new question every time: no query-vector cache hits
+        model.forget()  # a new question every time: no remembered query vectors
         began, began_cpu = time.perf_counter(), time.process_time()
         await index.search(tenant, question, limit=5, language="en")
         total.append((time.perf_counter() - began) * 1000)
         cpu.append((time.process_time() - began_cpu) * 1000)
 
+        model.forget()  # the search above embedded it: time the embedding again, not the memory
         marks = [time.perf_counter()]
         vector = model.embed([question])[0]
         marks.append(time.perf_counter())
@@ -202,6 +255,7 @@ async def main() -> None:
                              "doc2dial is English and the primary model scores it)")
     parser.add_argument("--skip-ingest", action="store_true", help="no demo/helpcenter ingest figure")
     parser.add_argument("--skip-search", action="store_true")
+    parser.add_argument("--skip-models", action="store_true", help="no onnxruntime/fastembed comparison")
     parser.add_argument("--skip-cli", action="store_true")
     parser.add_argument("--cli-articles", type=int, default=40, help="help-center articles the CLI searches")
     args = parser.parse_args()
@@ -214,10 +268,15 @@ async def main() -> None:
     documents = load_corpus()[:args.ingest_docs]
     questions = paragraph_questions(args.queries + 10)
     words = statistics.fmean(len(q.split()) for q in questions)
+    if not args.skip_models:
+        print(f"\nembedding model, {cpu_load()}")
+        model_speed(settings.model_dir, documents, questions[10:])
     if not args.skip_ingest:
         print(f"\ningestion, cold (no vector cache), {cpu_load()}")
         helpcenter = load_path(HELPCENTER)
         await (await ingest(embedder, multilingual, helpcenter.documents, "demo/helpcenter")).close()
+        for wal in (False, True):
+            await searchable_on_disk(embedder, helpcenter.documents, wal)
     if not args.skip_search:
         index = await ingest(embedder, multilingual, documents, "doc2dial")
         print(f"\nsearch ({words:.0f}-word questions), {cpu_load()}")

@@ -1,6 +1,6 @@
 """Dense text embeddings, loaded from local, hash-verified files when offline.
 
-Two bundled models: all-MiniLM-L6-v2 through fastembed (English), and the Universal
+Two bundled models: all-MiniLM-L6-v2 run directly on onnxruntime (English), and the Universal
 Sentence Encoder Multilingual v3 through onnxruntime (16 languages in one vector space, so
 a Spanish question finds an English article). Any other fastembed model name is fetched by
 fastembed itself where a model hub is reachable.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -44,7 +45,10 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-MAX_TOKENS = 256  # what MiniLM was trained on; its tokenizer file allows 512, at twice the cost
+TOKEN_BUDGET = 256  # what MiniLM was trained on; its tokenizer file allows 512, at twice the cost
+MAX_TOKENS = TOKEN_BUDGET
+BATCH_TOKENS = 4096  # padded tokens per onnxruntime call; beat 1,024 and 16,384 in one (loaded) run here
+BATCH_TEXTS = 64
 
 
 def _cap_tokens(model: object, limit: int) -> None:
@@ -97,6 +101,82 @@ class FastEmbedder:
         return _normalize(restored)
 
 
+class MiniLMEmbedder:
+    """The bundled all-MiniLM-L6-v2, run directly on onnxruntime with its own tokenizer.
+
+    fastembed pads every batch of its fixed size to the batch's longest text and keeps its
+    threads spinning between calls; here texts are grouped by token count (a batch pads only
+    to lengths close to its own), and idle threads sleep, so the CPU a search or another
+    request needs is not burned between batches. The vectors are fastembed's: mean pooling
+    under the attention mask, then unit length (tests/test_embedder.py compares them).
+    """
+
+    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        folder = verified_folder(model_dir)
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=TOKEN_BUDGET)
+        self._tokenizer.no_padding()  # padded here, per batch
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(str(folder / "model.onnx"), options,
+                                             providers=["CPUExecutionProvider"])
+        self.name = DEFAULT_MODEL
+        self.languages: frozenset[str] | None = frozenset({"en"})
+        self.relevance_floor = 0.36
+        self.dim = int(self.embed(["dimension probe"]).shape[1])
+        log.info("embedding model %s loaded on onnxruntime (dim %d)", self.name, self.dim)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        vectors: np.ndarray | None = None
+        for batch in token_batches([len(e.ids) for e in encodings]):
+            pooled = self._run([encodings[i] for i in batch])
+            if vectors is None:
+                vectors = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
+            vectors[batch] = pooled
+        assert vectors is not None
+        return _normalize(vectors)
+
+    def _run(self, encodings: list) -> np.ndarray:  # type: ignore[type-arg]
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        types = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            size = len(encoding.ids)
+            ids[row, :size] = encoding.ids
+            mask[row, :size] = 1
+            types[row, :size] = encoding.type_ids
+        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                          "token_type_ids": types})[0]
+        weights = mask[:, :, None].astype(np.float32)
+        return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+
+
+def token_batches(lengths: Sequence[int], budget: int = BATCH_TOKENS, most: int = BATCH_TEXTS) -> list[list[int]]:
+    """Positions grouped by token count, shortest first, each group padded to at most
+    `budget` tokens in all: short texts go many at a time, long ones a few."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for position in order:
+        if current and (len(current) + 1) * lengths[position] > budget or len(current) == most:
+            batches.append(current)
+            current = []
+        current.append(position)
+    if current:
+        batches.append(current)
+    return batches
+
+
 class MultilingualEmbedder:
     """Universal Sentence Encoder Multilingual v3 (quantized ONNX); the graph tokenizes
     raw strings itself with a SentencePiece op from onnxruntime-extensions."""
@@ -109,6 +189,7 @@ class MultilingualEmbedder:
         options.register_custom_ops_library(get_library_path())
         if threads:
             options.intra_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as MiniLMEmbedder
         path = verified_folder(model_dir, MULTILINGUAL_MODEL) / "model.onnx"
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.name = MULTILINGUAL_MODEL
@@ -126,18 +207,66 @@ class MultilingualEmbedder:
         return _normalize(np.concatenate(outputs).astype(np.float32))
 
 
-_OPENED: dict[tuple[Path, str], Embedder] = {}
+QUERY_MEMORY = 512  # recent questions whose vectors are kept
+
+
+class RememberingEmbedder:
+    """A model that remembers the vectors of its most recent single-text calls (questions),
+    so a question asked twice in a turn (triage, then retrieval), a retry or a follow-up
+    repeating it is embedded once. Batches (passages being indexed) pass straight through:
+    knowledge/vector_cache.py keeps those, by content, across processes."""
+
+    def __init__(self, inner: Embedder, size: int = QUERY_MEMORY) -> None:
+        self.inner = inner
+        self.name, self.dim = inner.name, inner.dim
+        self.languages, self.relevance_floor = inner.languages, inner.relevance_floor
+        self._size = size
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # embeds run on worker threads
+
+    def __len__(self) -> int:
+        return len(self._recent)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) != 1:
+            return self.inner.embed(texts)
+        text = texts[0]
+        with self._lock:
+            vector = self._recent.get(text)
+            if vector is not None:
+                self._recent.move_to_end(text)
+                return vector[None, :].copy()
+        vector = self.inner.embed([text])[0]
+        with self._lock:
+            self._recent[text] = vector
+            while len(self._recent) > self._size:
+                self._recent.popitem(last=False)
+        return vector[None, :].copy()
+
+    def forget(self) -> None:
+        """Drop every remembered question (a benchmark timing fresh questions, a test)."""
+        with self._lock:
+            self._recent.clear()
+
+
+_OPENED: dict[tuple[Path, str], RememberingEmbedder] = {}
 _OPENING = threading.Lock()
 
 
-def open_embedder(model_dir: Path, model_name: str = DEFAULT_MODEL) -> Embedder:
+def open_embedder(model_dir: Path, model_name: str = DEFAULT_MODEL) -> RememberingEmbedder:
     """The model, loaded once per process: loading takes seconds and a loaded model is
-    read-only, so every index and classifier the process builds shares one instance."""
+    read-only, so every index and classifier the process builds shares one instance (and
+    its memory of recent questions)."""
     key = (Path(model_dir).resolve(), model_name)
     with _OPENING:
         if key not in _OPENED:
-            _OPENED[key] = (MultilingualEmbedder(model_dir) if model_name == MULTILINGUAL_MODEL
-                            else FastEmbedder(model_dir, model_name))
+            if model_name == MULTILINGUAL_MODEL:
+                model: Embedder = MultilingualEmbedder(model_dir)
+            elif model_name == DEFAULT_MODEL:
+                model = MiniLMEmbedder(model_dir)
+            else:
+                model = FastEmbedder(model_dir, model_name)
+            _OPENED[key] = RememberingEmbedder(model)
         return _OPENED[key]
 
 

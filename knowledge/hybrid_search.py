@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,7 +24,6 @@ DENSE, TITLE, BM25 = "text", "title", "bm25"
 DENSE_ML, TITLE_ML = "text_ml", "title_ml"  # the multilingual model's vectors, when configured
 TITLE_WEIGHT = 0.3  # share of the article-title similarity in a chunk's dense score
 CANDIDATES = 30
-QUERY_CACHE = 512  # recent questions whose vectors are kept (a retry, a rephrase-less follow-up)
 _SCROLL = 2048
 
 
@@ -39,7 +37,6 @@ class HybridSearch:
         self._multilingual = multilingual
         self._resident: dict[str, ResidentCollection] = {}
         self._loading: dict[str, asyncio.Lock] = {}
-        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
     @property
     def dense_names(self) -> tuple[str, ...]:
@@ -56,6 +53,13 @@ class HybridSearch:
         if resident is not None:
             for point in points:
                 resident.put(str(point.id), point.vector, point.payload or {})  # type: ignore[arg-type]
+
+    def vectors_added(self, collection: str, vectors: dict[str, dict[str, list[float]]]) -> None:
+        """Dense vectors that arrived for points already written (knowledge/vector_backfill.py)."""
+        resident = self._resident.get(collection)
+        if resident is not None:
+            for point_id, named in vectors.items():
+                resident.add_dense(point_id, named)
 
     def document_removed(self, collection: str, doc_id: str, keep: Sequence[object] = ()) -> None:
         resident = self._resident.get(collection)
@@ -102,16 +106,9 @@ class HybridSearch:
         return primary, DENSE, TITLE
 
     async def query_vector(self, model: Embedder, query: str) -> np.ndarray:
-        key = (model.name, query)
-        vector = self._vectors.get(key)
-        if vector is None:
-            vector = (await asyncio.to_thread(model.embed, [query]))[0]
-            self._vectors[key] = vector
-            while len(self._vectors) > QUERY_CACHE:
-                self._vectors.popitem(last=False)
-        else:
-            self._vectors.move_to_end(key)
-        return vector
+        """The question's vector; open_embedder's models remember recent questions
+        (knowledge/embedder.py RememberingEmbedder), so a repeat costs nothing."""
+        return (await asyncio.to_thread(model.embed, [query]))[0]
 
     async def search(self, collection: str, tenant: str, query: str, limit: int, mode: Mode,
                      language: str | None) -> list[Hit]:

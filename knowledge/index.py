@@ -8,6 +8,11 @@ collection per tenant, searched by hybrid retrieval.
   only what changed; documents that disappeared are removed. A changed document's new
   chunks are written before its old ones are deleted, so readers see one version or the
   other, never none.
+- **Two stages.** A chunk is written first with its BM25 vector (milliseconds), so a new
+  document is found by its words at once; its dense vectors, the slow part, are computed by
+  knowledge/vector_backfill.py and added as they come. `sync` waits for them unless told
+  not to (the server's start-up doesn't, `kb ingest --no-wait` doesn't); chunks left
+  without them by a crash are found and filled by `resume_vectors`.
 - **Vector cache.** With a cache folder (knowledge/vector_cache.py), a section whose text
   was embedded before, by this process or another sharing the folder, is not embedded
   again: a fresh data folder or a rebuild of unchanged content costs only the writes.
@@ -30,7 +35,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from qdrant_client import AsyncQdrantClient, models
 
 from app.core.errors import KnowledgeError
@@ -40,6 +44,8 @@ from knowledge.documents import Document
 from knowledge.embedder import Embedder
 from knowledge.hits import Hit, Mode
 from knowledge.hybrid_search import BM25, DENSE, DENSE_ML, TITLE, TITLE_ML, HybridSearch
+from knowledge.local_storage import use_wal
+from knowledge.vector_backfill import BackgroundVectors, DenseModel, Pending, cached_vectors
 from knowledge.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
@@ -57,14 +63,17 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     sections_embedded: int = 0
+    sections_waiting: int = 0  # written without dense vectors, which are still being computed
     rebuilt: bool = False
     seconds: float = 0.0
 
     def summary(self) -> str:
         how = " (rebuilt aside)" if self.rebuilt else ""
+        done = (f"{self.sections_embedded} sections written, {self.sections_waiting} of them awaiting "
+                "dense vectors" if self.sections_waiting else f"{self.sections_embedded} sections embedded")
         return (f"{len(self.added)} added, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-                f"{len(self.skipped)} skipped; {self.sections_embedded} sections embedded{how}")
+                f"{len(self.skipped)} skipped; {done}{how}")
 
 
 def alias_for(tenant: str) -> str:
@@ -85,6 +94,12 @@ class KnowledgeIndex:
         material = f"{'+'.join(names)}|{CHUNKER_VERSION}|{sparse.AVERAGE_CHUNK_WORDS}"
         self.fingerprint = hashlib.sha256(material.encode()).hexdigest()[:10]
         self._search = HybridSearch(client, embedder, self._multilingual)
+        self._writing = asyncio.Lock()  # a chunk's write and its dense vectors' never interleave
+        dense = [DenseModel(embedder, DENSE, TITLE)]
+        if self._multilingual is not None:
+            dense.append(DenseModel(self._multilingual, DENSE_ML, TITLE_ML))
+        self._dense = dense
+        self._background = BackgroundVectors(client, dense, self._search.vectors_added, self._writing, vectors)
 
     @classmethod
     async def open(cls, embedder: Embedder, *, path: Path | None = None, url: str | None = None,
@@ -106,6 +121,7 @@ class KnowledgeIndex:
                 assert path is not None
                 await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)
                 client = AsyncQdrantClient(path=str(path))
+                use_wal(client)  # knowledge/local_storage.py: an fsync per point otherwise
         except Exception as exc:  # qdrant raises many kinds (lock held, connection refused)
             if "already accessed by another instance" in str(exc):
                 raise KnowledgeError(
@@ -115,7 +131,31 @@ class KnowledgeIndex:
         return cls(client, embedder, multilingual, VectorCache(vector_cache) if vector_cache else None)
 
     async def close(self) -> None:
+        await self._background.close()
         await self._client.close()
+
+    # -- dense vectors (the second stage) --------------------------------------------------
+
+    @property
+    def vectors_pending(self) -> int:
+        """Chunks written whose dense vectors are still being computed."""
+        return self._background.pending
+
+    async def wait_for_vectors(self, progress: Callable[[int], None] | None = None) -> None:
+        """Until every written chunk has its dense vectors; `progress(n)` after each batch."""
+        await self._background.wait(progress)
+
+    async def resume_vectors(self, tenant: str, *, background: bool = True) -> int:
+        """Fill the dense vectors the tenant's chunks lack (after a crash or an ingest that did
+        not wait). In the background by default; otherwise the chunks found are queued before
+        returning, and their number returned."""
+        collection = await self._collection(tenant)
+        if collection is None:
+            return 0
+        if background:
+            self._background.resume(collection)
+            return 0
+        return await self._background.resume_now(collection)
 
     # -- collections ---------------------------------------------------------------------
 
@@ -136,6 +176,7 @@ class KnowledgeIndex:
         await self._client.create_collection(
             name, vectors_config=vectors,
             sparse_vectors_config={BM25: models.SparseVectorParams(modifier=models.Modifier.IDF)})
+        use_wal(self._client)
         if tenant is not None:  # empty: the search copy is built from the writes that follow
             self._search.started(name, tenant)
 
@@ -152,12 +193,16 @@ class KnowledgeIndex:
 
     async def sync(self, tenant: str, documents: Sequence[Document], url_for: dict[str, str],
                    skipped: Sequence[tuple[str, str]] = (), *, origin: str,
-                   rebuild: bool = False,
+                   rebuild: bool = False, wait_for_vectors: bool = True,
                    on_document: Callable[[Document], None] | None = None) -> SyncReport:
         """Make the documents that came from `origin` (a folder, file or URL as ingested) be
         exactly `documents`, embedding only what changed. Other origins are left alone, and so
         is an indexed document whose source was skipped this time (unreadable now, or its page
-        unreachable): a bad read never deletes good knowledge."""
+        unreachable): a bad read never deletes good knowledge.
+
+        `on_document` is called as each document becomes searchable (by its words); with
+        `wait_for_vectors` the sync returns once the dense vectors are in too, otherwise they
+        are computed in the background (`vectors_pending`, `wait_for_vectors`)."""
         started = time.perf_counter()
         report = SyncReport(skipped=list(skipped))
         current = await self._collection(tenant)
@@ -193,14 +238,21 @@ class KnowledgeIndex:
                 report.updated.append(doc.doc_id)
             else:
                 report.added.append(doc.doc_id)
+        waiting: list[Pending] = []
         try:
             for doc in changed:
-                report.sections_embedded += await self._write_document(
+                written, pending = await self._write_document(
                     target, tenant, doc, url_for.get(doc.doc_id), origin, replace=not aside)
+                report.sections_embedded += written
+                waiting += pending
                 if on_document is not None:
                     on_document(doc)
             for doc, other_origin in carried:
-                await self._write_document(target, tenant, doc, None, other_origin, replace=False)
+                waiting += (await self._write_document(target, tenant, doc, None, other_origin,
+                                                       replace=False))[1]
+            self._background.add(waiting)
+            if aside and wait_for_vectors:  # a rebuild is complete before anyone searches it
+                await self._background.wait()
         except BaseException:
             if aside:  # never leave a half-built collection behind
                 await self._client.delete_collection(target)
@@ -219,25 +271,29 @@ class KnowledgeIndex:
             if current is not None:
                 await self._client.delete_collection(current)
                 self._search.forget(current)
+        if wait_for_vectors:
+            await self._background.wait()
+        else:
+            report.sections_waiting = len(waiting)
         report.seconds = time.perf_counter() - started
         log.info("knowledge sync for %s from %s: %s", tenant, origin, report.summary())
         return report
 
     async def _write_document(self, collection: str, tenant: str, doc: Document,
-                              fallback_url: str | None, origin: str, *, replace: bool) -> int:
+                              fallback_url: str | None, origin: str, *, replace: bool) -> tuple[int, list[Pending]]:
+        """Write a document's chunks with their BM25 vectors, and their dense vectors when the
+        vector cache already holds them; the chunks still to embed are returned."""
         chunks = chunk_document(doc)
         if not chunks:
-            return 0
+            return 0, []
         texts = [doc.title] + [c.embedding_text for c in chunks]
-        dense = await asyncio.to_thread(self._embed, self._embedder, texts)
         bm25 = await asyncio.to_thread(sparse.embed_documents, texts[1:], doc.language)
-        vectors: list[dict[str, object]] = [
-            {DENSE: vector.tolist(), TITLE: dense[0].tolist(), BM25: sparse_vector}
-            for vector, sparse_vector in zip(dense[1:], bm25, strict=True)]
-        if self._multilingual is not None:
-            ml = await asyncio.to_thread(self._embed, self._multilingual, texts)
-            for row, vector in zip(vectors, ml[1:], strict=True):
-                row |= {DENSE_ML: vector.tolist(), TITLE_ML: ml[0].tolist()}
+        vectors: list[dict[str, object]] = [{BM25: sparse_vector} for sparse_vector in bm25]
+        known = (await asyncio.to_thread(cached_vectors, self._vectors, self._dense, texts)
+                 if self._vectors is not None else None)
+        if known is not None:
+            for row, dense in zip(vectors, known, strict=True):
+                row |= dense
         base_url = doc.url or fallback_url or ""
         points = [
             models.PointStruct(
@@ -246,24 +302,26 @@ class KnowledgeIndex:
                 payload=catalog.payload(tenant, doc, chunk, base_url, origin))
             for chunk, row in zip(chunks, vectors, strict=True)
         ]
-        for start in range(0, len(points), BATCH):
-            await self._client.upsert(collection, points=points[start:start + BATCH], wait=True)
-        self._search.written(collection, points)
+        async with self._writing:
+            for start in range(0, len(points), BATCH):
+                await self._client.upsert(collection, points=points[start:start + BATCH], wait=True)
+            self._search.written(collection, points)
         if replace:  # drop this document's chunks beyond the new count
             await self._delete_doc(collection, doc.doc_id, keep={p.id for p in points})
-        return len(points)
-
-    def _embed(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
-        return self._vectors.embed(embedder, texts) if self._vectors is not None else embedder.embed(texts)
+        pending = [] if known is not None else [
+            Pending(collection, str(point.id), doc.title, chunk.embedding_text)
+            for point, chunk in zip(points, chunks, strict=True)]
+        return len(points), pending
 
     async def _delete_doc(self, collection: str, doc_id: str, keep: set[object] | None = None) -> None:
         selector = models.Filter(must=[models.FieldCondition(
             key="doc_id", match=models.MatchValue(value=doc_id))])
         if keep:
             selector.must_not = [models.HasIdCondition(has_id=list(keep))]  # type: ignore[list-item]
-        await self._client.delete(collection, points_selector=models.FilterSelector(filter=selector),
-                                  wait=True)
-        self._search.document_removed(collection, doc_id, list(keep or ()))
+        async with self._writing:
+            await self._client.delete(collection, points_selector=models.FilterSelector(filter=selector),
+                                      wait=True)
+            self._search.document_removed(collection, doc_id, list(keep or ()))
 
     async def delete_document(self, tenant: str, doc_id_or_source: str) -> int:
         """Remove documents by doc id, by their source, or by the origin they were ingested from."""
@@ -276,9 +334,10 @@ class KnowledgeIndex:
                 key=key, match=models.MatchValue(value=doc_id_or_source))])
             found = (await self._client.count(collection, count_filter=selector, exact=True)).count
             if found:
-                await self._client.delete(collection, wait=True,
-                                          points_selector=models.FilterSelector(filter=selector))
-                self._search.forget(collection)  # by source or origin: only Qdrant knows which points
+                async with self._writing:
+                    await self._client.delete(collection, wait=True,
+                                              points_selector=models.FilterSelector(filter=selector))
+                    self._search.forget(collection)  # by source or origin: only Qdrant knows which points
                 removed += found
         return removed
 

@@ -51,6 +51,7 @@ class ResidentCollection:
         self._row: dict[str, int] = {}
         self._alive = np.zeros(0, dtype=bool)
         self._dense: dict[str, np.ndarray] = {}
+        self._has_dense: dict[str, np.ndarray] = {}  # rows holding each dense vector (a new point may not yet)
         self._postings = Postings()
 
     def __len__(self) -> int:
@@ -67,6 +68,8 @@ class ResidentCollection:
             return
         row = len(self._ids)
         self._grow(row + 1)
+        for present in self._has_dense.values():
+            present[row] = False  # a row may be reused after compaction
         self._ids.append(point_id)
         self._docs.append(str(payload.get("doc_id", "")))
         language = payload.get("language")
@@ -80,6 +83,15 @@ class ResidentCollection:
             self._postings.add(row, sparse.indices, sparse.values)  # type: ignore[attr-defined]
         self._alive[row] = True
         self._row[point_id] = row
+
+    def add_dense(self, point_id: str, vectors: Mapping[str, object]) -> None:
+        """Dense vectors for a point already here (they are computed after its words)."""
+        row = self._row.get(str(point_id))
+        if row is not None:
+            for name in self._dense_names:
+                vector = vectors.get(name)
+                if vector is not None:
+                    self._put_dense(name, row, np.asarray(vector, dtype=np.float32))
 
     def remove(self, point_ids: Iterable[str]) -> None:
         for point_id in point_ids:
@@ -100,8 +112,10 @@ class ResidentCollection:
         matrix = self._dense.get(name)
         if matrix is None:
             matrix = self._dense[name] = np.zeros((self._alive.shape[0], vector.shape[0]), dtype=np.float32)
+            self._has_dense[name] = np.zeros(self._alive.shape[0], dtype=bool)
         norm = float(np.linalg.norm(vector))
         matrix[row] = vector / norm if norm > 0 else vector  # Qdrant normalizes for cosine too
+        self._has_dense[name][row] = True
 
     def _grow(self, rows: int) -> None:
         capacity = self._alive.shape[0]
@@ -113,6 +127,9 @@ class ResidentCollection:
             grown = np.zeros((capacity, matrix.shape[1]), dtype=np.float32)
             grown[:matrix.shape[0]] = matrix
             self._dense[name] = grown
+            present = np.zeros(capacity, dtype=bool)
+            present[:self._has_dense[name].shape[0]] = self._has_dense[name]
+            self._has_dense[name] = present
 
     def _compact(self) -> None:
         live = sorted(self._row.values())
@@ -123,6 +140,7 @@ class ResidentCollection:
         self._row = {pid: new for new, pid in enumerate(self._ids)}
         index = np.asarray(live, dtype=np.int64)
         self._dense = {name: matrix[index].copy() for name, matrix in self._dense.items()}
+        self._has_dense = {name: present[index].copy() for name, present in self._has_dense.items()}
         self._alive = np.ones(len(live), dtype=bool)
         self._postings.compact(renumber)
 
@@ -136,7 +154,8 @@ class ResidentCollection:
         if matrix is None or size == 0:
             return []
         scores = matrix[:size] @ query
-        rows = self._top(np.where(self._alive[:size], scores, -np.inf), limit)
+        ranked_rows = self._alive[:size] & self._has_dense[dense_name][:size]
+        rows = self._top(np.where(ranked_rows, scores, -np.inf), limit)
         ranked = [self._ranked(row, 0.0, query, scores[row], title_name, title_weight) for row in rows]
         ranked = [replace_score(r, r.similarity) for r in ranked]
         ranked.sort(key=lambda r: r.similarity, reverse=True)
@@ -153,7 +172,8 @@ class ResidentCollection:
         matrix = self._dense.get(dense_name)
         ranked = []
         for row in self._top(scores, limit):
-            raw = float(matrix[row] @ query) if matrix is not None else float(scores[row])
+            # a chunk whose dense vectors are still being computed has no similarity yet: 0
+            raw = float(matrix[row] @ query) if matrix is not None else 0.0
             ranked.append(self._ranked(row, float(scores[row]), query, raw, title_name, title_weight))
         return ranked
 

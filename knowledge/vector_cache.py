@@ -65,6 +65,19 @@ class VectorCache:
                 self._dirty.add(str(path))
         return np.stack([known[key] for key in keys]).astype(np.float32)
 
+    def known(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray | None:
+        """`embedder`'s vectors for `texts` if every one was embedded before, else None
+        (nothing is embedded: the caller decides whether that can wait)."""
+        path = self._path(embedder)
+        with self._lock:
+            known = self._known.get(str(path))
+            if known is None:
+                known = self._known[str(path)] = _read(path)
+            keys = [_key(text) for text in texts]
+            if not texts or any(key not in known for key in keys):
+                return None
+            return np.stack([known[key] for key in keys]).astype(np.float32)
+
     def save(self) -> None:
         """Write the models' files that gained vectors, merged with what other processes wrote."""
         with self._lock:

@@ -21,6 +21,9 @@ from tests.support.server import LIMITS_OFF, PROJECT_ROOT, ServerProcess
 # In-process services (build_services) read the same settings: limits off for them too.
 for _name, _value in LIMITS_OFF.items():
     os.environ.setdefault(_name, _value)
+# Tests ask about the help center the moment a server is up: they need its dense vectors
+# in by then (tests/test_knowledge_background.py covers serving before they are).
+os.environ.setdefault("FRONTLINE_VECTORS_BEFORE_SERVING", "true")
 
 DEMO_TENANT = PROJECT_ROOT / "demo" / "tenant.yaml"
 AGENT_EMAIL = "agent@brightwave.example"

@@ -44,3 +44,20 @@ def test_a_slow_rate_keeps_a_decimal():
     clock.value += 8
     progress.update()
     assert stream.getvalue() == "embedded 1/10 documents (10%), 0.1 docs/s\n"
+
+
+def test_chunks_counted_in_batches_name_their_unit_and_verb():
+    stream, clock = io.StringIO(), Ticks()
+    with Progress(128, stream=stream, every_items=64, now=clock, terminal=False, unit="chunks") as progress:
+        clock.value += 2.0
+        progress.update(64)
+        clock.value += 2.0
+        progress.update(64)
+    assert stream.getvalue().splitlines() == [
+        "embedded 64/128 chunks (50%), 32 chunks/s",
+        "embedded 128/128 chunks (100%), 32 chunks/s",
+        "embedded 128 chunks in 4.0 s, 32 chunks/s",
+    ]
+    stream = io.StringIO()
+    Progress(3, stream=stream, now=clock, terminal=False, verb="indexed").close()
+    assert stream.getvalue() == "indexed 0 documents in 0.0 s, - docs/s\n"

@@ -117,7 +117,7 @@ def test_an_operators_json_export_keeps_its_ids_and_reports_progress_in_a_log(tm
     assert first.returncode == 0 and "added 7" in first.stdout, first.stdout + first.stderr
     lines = first.stderr.splitlines()
     assert f"loading {export}" in lines and f"loaded 7 documents from {export} (0 skipped)" in lines
-    assert any(line.startswith("embedded 7 documents in ") and line.endswith("docs/s") for line in lines), lines
+    assert any(line.startswith("indexed 7 documents in ") and line.endswith("docs/s") for line in lines), lines
     assert "\r" not in first.stderr  # no redrawn bar in a log
 
     listed = json.loads(frontline(data, "kb", "list", "--tenant", "demo", "--json").stdout)

@@ -38,6 +38,9 @@ def add_parser(commands: Any) -> None:
     ingest.add_argument("--tenant", required=True)
     ingest.add_argument("--rebuild", action="store_true",
                         help="rebuild the tenant's index aside and switch to it when complete")
+    ingest.add_argument("--no-wait", action="store_true",
+                        help="return once the documents are searchable by their words; their dense "
+                             "vectors are computed by the next ingest or server start")
     search = actions.add_parser("search", help="show what a question retrieves")
     search.add_argument("question")
     search.add_argument("--tenant", required=True)
@@ -87,7 +90,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     tenant = _tenant(settings, args.tenant)
     async with _index(settings) as index:
         if args.kb_command == "ingest":
-            return await _ingest(index, tenant, args.sources, args.rebuild)
+            return await _ingest(index, tenant, args.sources, args.rebuild, wait=not args.no_wait)
         if args.kb_command == "list":
             documents = await index.documents(tenant.id)
             if args.json:
@@ -134,8 +137,11 @@ def _urls(tenant: Tenant, result: LoadResult) -> dict[str, str]:
     return {doc.doc_id: tenant.article_url(doc.doc_id) for doc in result.documents}
 
 
-async def _ingest(index: KnowledgeIndex, tenant: Tenant, sources: list[str], rebuild: bool) -> int:
-    """Load and sync each source; progress goes to stderr (a bar on a terminal, lines in a log)."""
+async def _ingest(index: KnowledgeIndex, tenant: Tenant, sources: list[str], rebuild: bool, *,
+                  wait: bool = True) -> int:
+    """Load and sync each source (each document searchable by its words as it is written),
+    then, unless told not to wait, compute the dense vectors; progress goes to stderr (a bar
+    on a terminal, lines in a log)."""
     import httpx
 
     from app.cli.progress import Progress
@@ -143,6 +149,8 @@ async def _ingest(index: KnowledgeIndex, tenant: Tenant, sources: list[str], reb
     from knowledge.loaders.language import with_default_language
 
     totals = SyncReport()
+    if wait:  # chunks an earlier `--no-wait` or a crash left without dense vectors
+        await index.resume_vectors(tenant.id, background=False)
     async with httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=True) as client:
         for source in sources:
             print(f"loading {source}", file=sys.stderr, flush=True)
@@ -154,17 +162,30 @@ async def _ingest(index: KnowledgeIndex, tenant: Tenant, sources: list[str], reb
                 # nothing readable (missing path, unreachable site): change nothing in the index
                 report = SyncReport(skipped=result.skipped)
             else:
-                with Progress(len(result.documents), label=source) as progress:
+                # documents are searchable as they are written; their dense vectors come after
+                with Progress(len(result.documents), label=source, verb="indexed") as progress:
                     report = await index.sync(tenant.id, result.documents, _urls(tenant, result),
                                               result.skipped, origin=origin, rebuild=rebuild,
+                                              wait_for_vectors=False,
                                               on_document=lambda _doc: progress.update())
             for name in ("added", "updated", "unchanged", "removed", "skipped"):
                 getattr(totals, name).extend(getattr(report, name))
             totals.sections_embedded += report.sections_embedded
+            totals.sections_waiting += report.sections_waiting
             print(f"{source}: {report.summary()}", flush=True)
+    waiting = index.vectors_pending
+    if wait and waiting:
+        with Progress(waiting, label="dense vectors", unit="chunks") as progress:
+            await index.wait_for_vectors(progress.update)
     print(f"\nadded {len(totals.added)}, updated {len(totals.updated)}, unchanged "
           f"{len(totals.unchanged)}, removed {len(totals.removed)}, skipped {len(totals.skipped)} "
           f"({totals.sections_embedded} chunks embedded)")
     for where, reason in totals.skipped:
         print(f"  skipped {where}: {reason}")
+    if not wait and waiting:
+        # nothing in this process will compute them, and a running server does not look for
+        # them: say exactly who will
+        print(f"{waiting} chunks are searchable by their words only: their dense vectors are "
+              "computed by the next `frontline kb ingest` (without --no-wait) or when the "
+              "Frontline server next starts.")
     return 0

@@ -26,8 +26,11 @@ class Progress:
 
     def __init__(self, total: int, *, label: str = "", stream: TextIO | None = None,
                  every_items: int = EVERY_ITEMS, every_seconds: float = EVERY_SECONDS,
-                 now: Callable[[], float] = time.monotonic, terminal: bool | None = None) -> None:
+                 now: Callable[[], float] = time.monotonic, terminal: bool | None = None,
+                 unit: str = "documents", verb: str = "embedded") -> None:
         self.total, self.done = total, 0
+        self.unit, self.verb = unit, verb
+        self.rate_unit = "docs/s" if unit == "documents" else f"{unit}/s"
         self.stream = stream if stream is not None else sys.stderr
         self.every_items, self.every_seconds, self.now = every_items, every_seconds, now
         self.started = self.last_time = now()
@@ -36,7 +39,8 @@ class Progress:
         if terminal if terminal is not None else self.stream.isatty():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=label[-40:], unit="doc", file=self.stream)
+            self._bar = tqdm(total=total, desc=label[-40:], unit="doc" if unit == "documents" else unit.rstrip("s"),
+                             file=self.stream)
 
     def update(self, count: int = 1) -> None:
         self.done += count
@@ -46,7 +50,7 @@ class Progress:
         current = self.now()
         if self.done - self.last_done >= self.every_items or current - self.last_time >= self.every_seconds:
             share = f" ({self.done / self.total:.0%})" if self.total else ""
-            print(f"embedded {self.done}/{self.total} documents{share}, {self._rate(current)}",
+            print(f"{self.verb} {self.done}/{self.total} {self.unit}{share}, {self._rate(current)}",
                   file=self.stream, flush=True)
             self.last_done, self.last_time = self.done, current
 
@@ -55,15 +59,15 @@ class Progress:
             self._bar.close()
             return
         current = self.now()
-        print(f"embedded {self.done} documents in {current - self.started:.1f} s, {self._rate(current)}",
+        print(f"{self.verb} {self.done} {self.unit} in {current - self.started:.1f} s, {self._rate(current)}",
               file=self.stream, flush=True)
 
     def _rate(self, current: float) -> str:
         elapsed = current - self.started
         if elapsed <= 0:
-            return "- docs/s"
+            return f"- {self.rate_unit}"
         rate = self.done / elapsed
-        return f"{rate:.0f} docs/s" if rate >= 10 else f"{rate:.1f} docs/s"
+        return f"{rate:.0f} {self.rate_unit}" if rate >= 10 else f"{rate:.1f} {self.rate_unit}"
 
     def __enter__(self) -> Progress:
         return self

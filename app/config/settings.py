@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # turns it off). See docs/knowledge.md for how the pair was chosen.
     embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     multilingual_model: str = "use-multilingual-v3"
+    # Help-center documents are searchable by their words as soon as the server starts, and
+    # their dense vectors are computed in the background; true: start serving only once every
+    # dense vector is in (start-up takes longer, but the first answers use the full ranking).
+    vectors_before_serving: bool = False
     tenants: Annotated[list[Path], NoDecode] = Field(
         default_factory=lambda: [PROJECT_ROOT / "demo" / "tenant.yaml"])
     agents: list[AgentAccount] = Field(default_factory=_default_agents)
