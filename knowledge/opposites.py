@@ -4,8 +4,9 @@ Embeddings and BM25 place "Turning off two-factor authentication" right next to 
 two-factor authentication": the words that differ are short, common, or stop words. Each
 language lists pairs of opposite actions (app/languages/<code>/opposites.yaml, the same pair
 names in every language); when a question names one side of a pair and not the other, an
-article's sections whose heading names only the other side move behind that article's other
-sections. Articles keep their places: this chooses a section, never an article.
+article's sections whose heading names that side come first and those whose heading names only
+the other side move behind the article's other sections. Articles keep their places: this
+chooses a section, never an article.
 """
 
 from __future__ import annotations
@@ -64,17 +65,25 @@ def asked_sides(text: str, language: str | None) -> dict[str, int]:
     return sides
 
 
+def agreement(asked: dict[str, int], hit: Hit) -> int:
+    """0: the passage's heading names the action asked; 2: only its opposite; 1: neither."""
+    if not asked or not hit.heading_path:
+        return 1
+    named = asked_sides(" ".join(hit.heading_path), hit.language)
+    if any(name in named and named[name] != side for name, side in asked.items()):
+        return 2
+    return 0 if any(named.get(name) == side for name, side in asked.items()) else 1
+
+
 def contradicts(asked: dict[str, int], hit: Hit) -> bool:
     """Whether the passage's heading names only the side of a pair the question did not ask."""
-    if not asked or not hit.heading_path:
-        return False
-    named = asked_sides(" ".join(hit.heading_path), hit.language)
-    return any(name in named and named[name] != side for name, side in asked.items())
+    return agreement(asked, hit) == 2
 
 
 def opposites_last(query: str, hits: Sequence[Hit], language: str | None = None) -> list[Hit]:
-    """`hits` with each article's contradicting sections moved behind its others, in the
-    places that article's hits already held (other articles do not move)."""
+    """`hits` with each article's sections reordered: those whose heading names the action
+    asked first, those naming only its opposite last (each group in its order), in the places
+    that article's hits already held (other articles do not move)."""
     asked = asked_sides(query, language)
     if not asked:
         return list(hits)
@@ -83,8 +92,7 @@ def opposites_last(query: str, hits: Sequence[Hit], language: str | None = None)
         places.setdefault(hit.doc_id, []).append(place)
     ordered = list(hits)
     for doc_places in places.values():
-        own = [hits[p] for p in doc_places]
-        keep = [h for h in own if not contradicts(asked, h)] + [h for h in own if contradicts(asked, h)]
-        for place, hit in zip(doc_places, keep, strict=True):
+        own = sorted((hits[p] for p in doc_places), key=lambda h: agreement(asked, h))  # stable
+        for place, hit in zip(doc_places, own, strict=True):
             ordered[place] = hit
     return ordered
