@@ -8,7 +8,7 @@ each), the pooled passages get the features of knowledge/context.py, and a linea
 fitted listwise (a softmax over each turn's passages, its mass on the relevant document's),
 as bench/fit_rerank.py does; each topic change counts --topic-weight times, the price put on
 dragging a new question back to the old topic. The TEST split is never read. The shipped
-weights: --queries 900 --topic-changes 200 --topic-weight 2.
+weights: --queries 900 --topic-changes 200 --topic-weight 2 --turns 4.
 
     uv run python bench/fit_context.py [--queries N] [--topic-changes N] [--topic-weight W]
                                        [--turns 2] [--dry-run]

@@ -24,7 +24,7 @@ from knowledge.hits import Hit
 from knowledge.sparse import stopwords
 
 WEIGHTS_FILE = Path(__file__).with_name("context-weights.json")
-EARLIER_TURNS = 2  # earlier customer turns in the context query, the most recent ones
+EARLIER_TURNS = 4  # earlier customer turns in the context query, the most recent ones
 MAX_TURN_CHARS = 300  # of each earlier turn: a pasted wall of text must not drown the question
 FEATURES = ("latest_rank", "latest_doc_rank", "latest_gap", "context_rank", "context_doc_rank",
             "context_gap", "context_doc_if_confident", "context_doc_if_short", "context_doc_if_matched")
