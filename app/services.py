@@ -41,6 +41,7 @@ from app.store.webhooks import WebhookOutbox
 from app.understanding.intents import IntentClassifier
 from connectors.registry import ConnectorContext, open_connector
 from guardrails.abuse_limits import AbuseGuards
+from knowledge.context import ContextFusion
 from knowledge.embedder import Embedder, open_embedders
 from knowledge.index import KnowledgeIndex, SyncReport
 from knowledge.loaders import load_folder
@@ -150,7 +151,8 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
             api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
             vector_cache=settings.vector_cache)
         stack.push_async_callback(index.close)
-        knowledge = Retriever(index, Reranker.from_file())  # every search: split, rerank, merge
+        # every search: split, rerank, fuse a follow-up with the earlier turns, merge
+        knowledge = Retriever(index, Reranker.from_file(), context=ContextFusion.from_file())
         reports = await sync_help_center(index, tenants, wait_for_vectors=settings.vectors_before_serving)
 
         runtimes = {}

@@ -59,12 +59,12 @@ def fit(groups: list[tuple[np.ndarray, np.ndarray]], steps: int = 3000, rate: fl
     """Listwise softmax cross-entropy, full-batch gradient descent from zero (groups padded
     to one array, padding masked out)."""
     width = max(len(y) for _, y in groups)
-    x = np.zeros((len(groups), width, len(FEATURES)))
+    x = np.zeros((len(groups), width, groups[0][0].shape[1]))
     y = np.zeros((len(groups), width))
     mask = np.full((len(groups), width), -np.inf)
     for row, (features_, target_) in enumerate(groups):
         x[row, :len(target_)], y[row, :len(target_)], mask[row, :len(target_)] = features_, target_, 0.0
-    weights = np.zeros(len(FEATURES))
+    weights = np.zeros(x.shape[2])
     for _ in range(steps):
         z = x @ weights + mask
         p = np.exp(z - z.max(axis=1, keepdims=True))

@@ -1,10 +1,18 @@
 """Retrieval quality and speed on doc2dial (../shared/eval/doc2dial).
 
 Quality: every doc2dial user turn is a question whose answer lies in one document. The 273
-documents are ingested through Frontline's own chunker and index; each question is asked
-with its last user turn only (what a customer just typed), through the Retriever the server
-uses (knowledge/retrieval.py), with and without its reranker. Hit@k counts the relevant
-document among the first k distinct documents retrieved; MRR uses its rank.
+documents are ingested through Frontline's own chunker and index; questions go through the
+Retriever the server uses (knowledge/retrieval.py). Hit@k counts the relevant document among
+the first k distinct documents retrieved; MRR uses its rank.
+
+Which turn is asked: the derived file keeps each dialogue newest first in `history`, and its
+`last_user_turn` field holds the dialogue's OPENING turn. The first table asks that opening
+turn for every row (the figure reported before follow-ups were measured). The follow-up table
+asks what a served turn sees: the latest customer turn, alone and with the dialogue's earlier
+customer turns (context fusion, knowledge/context.py, fitted on DEV by bench/fit_context.py).
+Topic changes: an opening turn asked after the customer turns of another dialogue about a
+different document, so the earlier turns point at the wrong article; the fusion must not
+follow them.
 
 Corpus: the derived corpus flattened each page's section titles into the first line of a
 paragraph; they are made `##` headings again (with_headings), as Frontline's HTML loader would
@@ -22,7 +30,7 @@ new ids, so every size has realistic vectors), embedded and, when QDRANT_URL is 
 on that server.
 
     uv run python bench/retrieval.py [--queries N] [--sizes 1000,10000,50000] [--skip-speed]
-                                     [--split test|dev|all] [--pairs 300]
+                                     [--split test|dev|all] [--pairs 300] [--topic-changes 300]
 """
 
 from __future__ import annotations
@@ -44,6 +52,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.config.settings import load_settings
 from bench.knowledge_speed import sized_copy  # the same synthetic collections as the speed benchmark
+from knowledge.context import WEIGHTS_FILE as CONTEXT_WEIGHTS_FILE
+from knowledge.context import ContextFusion, context_query
 from knowledge.documents import Document
 from knowledge.embedder import open_embedders
 from knowledge.index import KnowledgeIndex, alias_for
@@ -92,6 +102,37 @@ def multi_part(queries: list[dict], count: int, seed: int = 5) -> list[dict]:
             second=second[:1].lower() + second[1:])
         pairs.append({"text": text, "docs": [one["relevant_doc_id"], two["relevant_doc_id"]]})
     return pairs
+
+
+def dialogue_turns(query: dict) -> tuple[str, list[str]]:
+    """(the latest customer turn, the earlier customer turns oldest first) of a row."""
+    customer = [t.strip()[5:].strip() for t in query["history"].split("\t") if t.strip().startswith("user:")]
+    return customer[0], customer[:0:-1]
+
+
+def served(queries: list[dict]) -> list[dict]:
+    """Each row as the server meets it: latest turn, earlier turns, the document that answers."""
+    rows = []
+    for query in queries:
+        latest, earlier = dialogue_turns(query)
+        rows.append({"text": latest, "earlier": earlier, "doc": query["relevant_doc_id"]})
+    return rows
+
+
+def topic_changes(queries: list[dict], count: int, seed: int = 9) -> list[dict]:
+    """An opening turn, asked after every customer turn of a dialogue about another document."""
+    openings = [q for q in queries if q["id"].endswith("_1")]
+    longer = [q for q in queries if len(dialogue_turns(q)[1]) >= 1]
+    rng = random.Random(seed)
+    rows = []
+    while len(rows) < count and openings and longer:
+        new, old = rng.choice(openings), rng.choice(longer)
+        if new["relevant_doc_id"] == old["relevant_doc_id"]:
+            continue
+        latest, earlier = dialogue_turns(old)
+        rows.append({"text": dialogue_turns(new)[0], "earlier": [*earlier, latest], "doc": new["relevant_doc_id"],
+                     "old_doc": old["relevant_doc_id"]})
+    return rows
 
 
 def with_headings(text: str) -> str:
@@ -185,6 +226,55 @@ async def quality(index: KnowledgeIndex, queries: list[dict], pairs: list[dict],
               f"{sum(max(f) <= 5 for f in found) / n:6.3f} {sum(max(f) <= 10 for f in found) / n:7.3f}")
 
 
+async def served_ranks(search, rows: list[dict], how: str) -> tuple[list[int | None], list[str | None], float]:
+    """Rank of each row's document, the top document, and ms per turn; `how`: latest (the turn
+    alone), fused (with its earlier turns) or joined (earlier turns and latest as one query)."""
+    ranks: list[int | None] = []
+    tops: list[str | None] = []
+    started = time.perf_counter()
+    for row in rows:
+        if how == "fused":
+            hits = await search(TENANT, row["text"], limit=30, language="en", earlier=row["earlier"])
+        else:
+            text = context_query(row["text"], row["earlier"]) if how == "joined" else row["text"]
+            hits = await search(TENANT, text, limit=30, language="en")
+        docs = distinct_docs(hits)
+        ranks.append(docs.index(row["doc"]) + 1 if row["doc"] in docs else None)
+        tops.append(docs[0] if docs else None)
+    return ranks, tops, (time.perf_counter() - started) * 1000 / max(len(rows), 1)
+
+
+async def follow_ups(index: KnowledgeIndex, queries: list[dict], changes: list[dict], split: str) -> None:
+    rows = served(queries)
+    later = [i for i, row in enumerate(rows) if row["earlier"]]
+    print(f"\nfollow-up turns as served, {split} split: {len(rows)} user turns, {len(later)} with earlier "
+          "customer turns (hybrid + rerank)")
+    print(f"{'question asked':<36} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}   later turns: {'@1':>6} {'@5':>6}   ms/turn")
+    plain = Retriever(index, Reranker.from_file())
+    fused = Retriever(index, Reranker.from_file(), context=ContextFusion.from_file())
+    opening = [{"text": q["last_user_turn"], "earlier": [], "doc": q["relevant_doc_id"]} for q in queries]
+    for label, retriever, items, how in (("opening turn (as measured before)", plain, opening, "latest"),
+                                         ("latest turn alone", plain, rows, "latest"),
+                                         ("earlier + latest joined, one query", plain, rows, "joined"),
+                                         ("latest + earlier, context fusion", fused, rows, "fused")):
+        ranks, _tops, ms = await served_ranks(retriever.search, items, how)
+        mrr = statistics.fmean(1 / r if r else 0.0 for r in ranks)
+        sub = [ranks[i] for i in later]
+        print(f"{label:<36} {recall(1, ranks):6.3f} {recall(5, ranks):6.3f} {mrr:6.3f}   "
+              f"{'':13}{recall(1, sub):6.3f} {recall(5, sub):6.3f}   {ms:6.1f}")
+    print(f"  (context weights: {json.loads(CONTEXT_WEIGHTS_FILE.read_text())['note']})")
+    if not changes:
+        return
+    print(f"\ntopic changes: {len(changes)} {split} opening turns asked after another dialogue's turns")
+    print(f"{'question asked':<36} {'hit@1':>6} {'hit@5':>6}   old topic first")
+    for label, retriever, how in (("new question alone", plain, "latest"),
+                                  ("earlier + latest joined, one query", plain, "joined"),
+                                  ("latest + earlier, context fusion", fused, "fused")):
+        ranks, tops, _ms = await served_ranks(retriever.search, changes, how)
+        dragged = sum(top == row["old_doc"] for top, row in zip(tops, changes, strict=True)) / len(changes)
+        print(f"{label:<36} {recall(1, ranks):6.3f} {recall(5, ranks):6.3f}   {dragged:6.3f}")
+
+
 async def latency(index: KnowledgeIndex, questions: list[str], sizes: list[int], where: str) -> None:
     print(f"\nhybrid query latency, {where} ({len(questions)} queries per size)")
     for size in sizes:
@@ -223,6 +313,8 @@ async def main() -> None:
     parser.add_argument("--flat", action="store_true",
                         help="keep doc2dial's flattened text (section titles not made headings)")
     parser.add_argument("--pairs", type=int, default=300, help="multi-part questions to build (0: none)")
+    parser.add_argument("--topic-changes", type=int, default=300, help="topic changes to build (0: none)")
+    parser.add_argument("--skip-follow-ups", action="store_true")
     parser.add_argument("--model", choices=sorted(BUNDLES), default=DEFAULT_MODEL,
                         help="the primary (English) model")
     parser.add_argument("--multilingual", default=MULTILINGUAL_MODEL,
@@ -238,6 +330,7 @@ async def main() -> None:
     if args.queries and args.queries < len(queries):
         queries = random.Random(7).sample(queries, args.queries)
     pairs = multi_part(queries, args.pairs)
+    changes = topic_changes(queries, args.topic_changes)
     questions = [q["last_user_turn"] for q in load_queries(args.latency_queries, seed=11)]
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -248,6 +341,8 @@ async def main() -> None:
             await build(index, documents)
             if not args.skip_quality:
                 await quality(index, queries, pairs, args.split, not args.pipelines_only)
+            if not args.skip_follow_ups:
+                await follow_ups(index, queries, changes, args.split)
             if not args.skip_speed:
                 await latency(index, questions, sizes, "embedded Qdrant (path=)")
         finally:

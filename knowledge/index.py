@@ -356,8 +356,10 @@ class KnowledgeIndex:
         return self._search.route(language)
 
     async def search(self, tenant: str, query: str, limit: int = 5, *, mode: Mode = "hybrid",
-                     language: str | None = None) -> list[Hit]:
-        """Hits for `query` in `language` (ISO 639-1; None: the primary model's language)."""
+                     language: str | None = None, earlier: Sequence[str] = ()) -> list[Hit]:
+        """Hits for `query` in `language` (ISO 639-1; None: the primary model's language).
+        `earlier` (the conversation's earlier customer turns) is for the Retriever, which fuses
+        them in (knowledge/context.py); the bare index searches the question alone."""
         collection = await self._collection(tenant)
         if collection is None or not query.strip():
             return []

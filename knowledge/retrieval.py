@@ -4,16 +4,23 @@
 assistant and the agent's suggested replies get it without knowing: a multi-part message is
 split into its questions (knowledge/questions.py), each question's first candidates from the
 hybrid index are reranked (knowledge/rerank.py), and the parts' results are merged so that
-every part's best passage is among the first hits. Every other index method (sync, count,
-documents, close ...) is the index's own.
+every part's best passage is among the first hits. Given the customer's earlier turns, a
+question is also searched with them and the two rankings fused (knowledge/context.py), so a
+follow-up ("and if I'm abroad?") finds the article the conversation is about. Inside an
+article, a section about the opposite action ("turning off" for "turn on") is not chosen
+first (knowledge/opposites.py). Every other
+index method (sync, count, documents, close ...) is the index's own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from knowledge.context import ContextFusion
 from knowledge.index import Hit, KnowledgeIndex, Mode
+from knowledge.opposites import opposites_last
 from knowledge.questions import split_question
 from knowledge.rerank import Reranker
 
@@ -45,9 +52,10 @@ class Retriever:
     """`KnowledgeIndex` with question splitting and reranking in front of its search."""
 
     def __init__(self, index: KnowledgeIndex, reranker: Reranker | None = None, *,
-                 split: bool = True, candidates: int = CANDIDATES) -> None:
+                 split: bool = True, candidates: int = CANDIDATES, context: ContextFusion | None = None) -> None:
         self.index = index
         self.reranker = reranker
+        self.context = context
         self.split = split
         self.candidates = candidates
 
@@ -55,19 +63,29 @@ class Retriever:
         return getattr(self.index, name)
 
     async def search(self, tenant: str, query: str, limit: int = 5, *, mode: Mode = "hybrid",
-                     language: str | None = None) -> list[Hit]:
-        """Hits for `query`, best first; for a multi-part question, each hit a PartHit."""
+                     language: str | None = None, earlier: Sequence[str] = ()) -> list[Hit]:
+        """Hits for `query`, best first; for a multi-part question, each hit a PartHit.
+
+        `earlier`: what the customer said before in this conversation, oldest first."""
         if not query.strip():
             return []
         parts = split_question(query, language) if self.split else [query]
         if len(parts) == 1:
-            return (await self._ranked(tenant, query, mode, language))[:limit]
+            return (await self._in_context(tenant, query, earlier, mode, language))[:limit]
         rankings = []
         for number, part in enumerate(parts):
-            hits = await self._ranked(tenant, part, mode, language)
+            hits = await self._in_context(tenant, part, earlier, mode, language)
             rankings.append([PartHit(**{f: getattr(h, f) for f in Hit.__dataclass_fields__},
                                      part=number, question=part) for h in hits])
         return merge_parts(rankings, limit)
+
+    async def _in_context(self, tenant: str, query: str, earlier: Sequence[str], mode: Mode,
+                          language: str | None) -> list[Hit]:
+        latest = await self._ranked(tenant, query, mode, language)
+        if self.context is not None and any(turn.strip() for turn in earlier):
+            context = await self._ranked(tenant, self.context.query(query, earlier), mode, language)
+            latest = self.context.fuse(query, latest, context, language)
+        return opposites_last(query, latest, language)
 
     async def _ranked(self, tenant: str, query: str, mode: Mode, language: str | None) -> list[Hit]:
         hits = await self.index.search(tenant, query, self.candidates, mode=mode, language=language)

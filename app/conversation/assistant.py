@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,8 @@ class LLMAssistant:
                                           {"role": "user", "content": redact(question, known)}]
         answer = LLMAnswer("", (), None, [])
         citations: dict[str, Citation] = {}
+        # the help-center search also sees what the customer said before (knowledge/context.py)
+        earlier = [m.content for m in history if m.role is Role.CUSTOMER and m.content.strip()]
         for _ in range(client.config.max_tool_rounds):
             completion = await client.complete(messages, TOOLS, on_token)
             answer.completions.append(completion)
@@ -154,7 +157,7 @@ class LLMAssistant:
                 for c in completion.tool_calls]})
             for call in completion.tool_calls:
                 result = await self._run(call, tenant, connector, identity, conversation_id, citations, answer,
-                                         spotlight, known)
+                                         spotlight, known, earlier)
                 messages.append({"role": "tool", "tool_call_id": call.id,
                                  "content": json.dumps(result, ensure_ascii=False)})
         raise ProviderError(f"No answer after {client.config.max_tool_rounds} tool rounds.",
@@ -162,7 +165,8 @@ class LLMAssistant:
 
     async def _run(self, call: ToolCall, tenant: Tenant, connector: Connector | None, identity: Identity,
                    conversation_id: str, citations: dict[str, Citation], answer: LLMAnswer,
-                   spotlight: Spotlight, known: KnownPii | None = None) -> dict[str, Any]:
+                   spotlight: Spotlight, known: KnownPii | None = None,
+                   earlier: Sequence[str] = ()) -> dict[str, Any]:
         entry: dict[str, Any] = {"tool": call.name}
         answer.tool_log.append(entry)
         try:
@@ -179,7 +183,8 @@ class LLMAssistant:
                 entry["outcome"] = "malformed"
                 return {"error": "A non-empty `query` is required."}
             language = detect_language(query, None, "en").detected or "en"
-            hits, dropped = screened(await self.knowledge.search(tenant.id, query, 4, language=language))
+            hits, dropped = screened(await self.knowledge.search(tenant.id, query, 4, language=language,
+                                                                 earlier=earlier))
             good = [h for h in hits if h.similarity >= (tenant.knowledge.min_score or h.floor)]
             if dropped:
                 entry["dropped"] = dropped

@@ -100,7 +100,10 @@ async def suggest_reply(*, transcript: list[Message], language: str, tenant_id: 
     question = latest_customer_text(transcript)
     if not question:
         return template("", language)
-    hits, _dropped = screened(await knowledge.search(tenant_id, question, limit=5, language=language))
+    answered = max((i for i, m in enumerate(transcript) if m.role is Role.AGENT), default=-1)
+    earlier = [m.content for m in transcript[:answered + 1] if m.role is Role.CUSTOMER and m.content.strip()]
+    hits, _dropped = screened(await knowledge.search(tenant_id, question, limit=5, language=language,
+                                                     earlier=earlier))
     good = [h for h in hits if h.similarity >= h.floor]
     if llm is not None and llm.available():
         try:

@@ -1,0 +1,98 @@
+"""Opposite actions: "turn on 2FA" must not be answered with the section on turning it off.
+
+Embeddings and BM25 place "Turning off two-factor authentication" right next to "turn on
+two-factor authentication": the words that differ are short, common, or stop words. Each
+language lists pairs of opposite actions (app/languages/<code>/opposites.yaml, the same pair
+names in every language); when a question names one side of a pair and not the other, an
+article's sections whose heading names that side come first and those whose heading names only
+the other side move behind the article's other sections. Articles keep their places: this
+chooses a section, never an article.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from app.core.language_data import REFERENCE, RegexEntry, derived, register
+from knowledge.hits import Hit
+
+
+class Sides(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    one: list[RegexEntry]
+    other: list[RegexEntry]
+
+
+class OppositeWords(BaseModel):
+    """app/languages/<code>/opposites.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    pairs: dict[str, Sides] = {}
+
+
+def _agrees(english: OppositeWords, other: OppositeWords) -> list[str]:
+    return [f"pair {name!r} is not in the English file" for name in other.pairs if name not in english.pairs]
+
+
+register("opposites", OppositeWords, _agrees)
+
+Compiled = dict[str, tuple[re.Pattern[str], re.Pattern[str]]]
+
+
+def _compile(data: dict[str, Any]) -> dict[str, Compiled]:
+    def pattern(entries: list[str]) -> re.Pattern[str]:
+        return re.compile(rf"\b(?:{'|'.join(entries)})\b", re.IGNORECASE)
+    return {code: {name: (pattern(sides.one), pattern(sides.other)) for name, sides in words.pairs.items()}
+            for code, words in data.items()}
+
+
+def _pairs(language: str | None) -> Compiled:
+    patterns = derived("opposites", _compile)
+    return patterns.get((language or REFERENCE).lower()[:2]) or patterns[REFERENCE]
+
+
+def asked_sides(text: str, language: str | None) -> dict[str, int]:
+    """For each pair the text names one side of (and not the other): 0 or 1, which side."""
+    sides = {}
+    for name, (one, other) in _pairs(language).items():
+        has_one, has_other = bool(one.search(text)), bool(other.search(text))
+        if has_one != has_other:
+            sides[name] = 0 if has_one else 1
+    return sides
+
+
+def agreement(asked: dict[str, int], hit: Hit) -> int:
+    """0: the passage's heading names the action asked; 2: only its opposite; 1: neither."""
+    if not asked or not hit.heading_path:
+        return 1
+    named = asked_sides(" ".join(hit.heading_path), hit.language)
+    if any(name in named and named[name] != side for name, side in asked.items()):
+        return 2
+    return 0 if any(named.get(name) == side for name, side in asked.items()) else 1
+
+
+def contradicts(asked: dict[str, int], hit: Hit) -> bool:
+    """Whether the passage's heading names only the side of a pair the question did not ask."""
+    return agreement(asked, hit) == 2
+
+
+def opposites_last(query: str, hits: Sequence[Hit], language: str | None = None) -> list[Hit]:
+    """`hits` with each article's sections reordered: those whose heading names the action
+    asked first, those naming only its opposite last (each group in its order), in the places
+    that article's hits already held (other articles do not move)."""
+    asked = asked_sides(query, language)
+    if not asked:
+        return list(hits)
+    places: dict[str, list[int]] = {}
+    for place, hit in enumerate(hits):
+        places.setdefault(hit.doc_id, []).append(place)
+    ordered = list(hits)
+    for doc_places in places.values():
+        own = sorted((hits[p] for p in doc_places), key=lambda h: agreement(asked, h))  # stable
+        for place, hit in zip(doc_places, own, strict=True):
+            ordered[place] = hit
+    return ordered
