@@ -14,6 +14,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from app.config.handoff_policy import DEFAULT_HANDOFF_POLICY, HandoffPolicy, load_handoff_policy
+from app.config.outreach import OutreachConfig
 from app.core.config_file import load_config_file
 from app.core.errors import ConfigError
 from app.core.language_data import languages
@@ -85,6 +86,7 @@ class Tenant(BaseModel):
     handoff: Path | None = Field(default=None, description="the handoff policy file (triggers, queues, SLAs)")
     llm: LLMConfig | None = None
     follow_up: FollowUpConfig = Field(default_factory=FollowUpConfig)
+    outreach: OutreachConfig = Field(default_factory=OutreachConfig)
     root: Path = Field(default=Path("."), exclude=True)
     _policy: ActionPolicy = PrivateAttr(default=DEFAULT_POLICY)
     _handoff: HandoffPolicy = PrivateAttr(default=DEFAULT_HANDOFF_POLICY)
