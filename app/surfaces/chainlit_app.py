@@ -32,6 +32,7 @@ from app.surfaces.console import session as console_session
 from app.surfaces.console import work as console_work
 from app.surfaces.datalayer import FrontlineDataLayer
 from app.surfaces.http_security import CLIENT_ADDRESS, SecurityHeaders
+from app.surfaces.incident_api import install_incident_api
 from app.surfaces.live_events import LocalRelay
 from app.surfaces.queue_api import install_queue_api
 from app.surfaces.redis_relay import open_redis_relay, share_socketio
@@ -81,6 +82,8 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         stack.callback(setattr, RUNTIME, "services", None)
         if services.recovery is not None:  # what a restart recovers reaches chats that are open
             services.recovery.notify = console_live.to_customer
+        if services.outreach is not None:  # incident notices: live in open chats, or out on their channel
+            services.outreach.deliver = console_live.to_customer
         async with _chainlit_lifespan(app):
             log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
             yield
@@ -90,6 +93,7 @@ chainlit_server.router.lifespan_context = _lifespan
 RUNTIME.relay = LocalRelay(console_live.render_live)  # one process; start-up swaps in Redis when configured
 install_routes(chainlit_server, lambda: RUNTIME.services)
 install_queue_api(chainlit_server, lambda: RUNTIME.services)
+install_incident_api(chainlit_server, lambda: RUNTIME.services)
 
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
 chainlit_server.user_middleware.append(Middleware(SecurityHeaders, services=lambda: RUNTIME.services))  # innermost
