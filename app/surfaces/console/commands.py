@@ -2,11 +2,10 @@
 
 Agents work by buttons (Claim, Resolve, Hand back, the editable suggested reply) or by typing:
 `/queue`, `/claim <id>`, `/takeover <id>`, `/resolve`, `/handback [note]`, `/note <text>`,
-`/suggest` (app/surfaces/console/work.py),
-`/incident ...` (app/surfaces/console/incidents.py), `/trace`, `/report` (leads and admins: a link to the
-analytics page of each tenant they serve), `/help` (approvals have their own commands, in
-app/surfaces/console/approvals.py). Anything else an agent types goes to the customer of the
-conversation they have open.
+`/suggest` (app/surfaces/console/work.py), `/incident ...` (app/surfaces/console/incidents.py),
+`/trace`, `/report` (leads and admins: a link to the analytics page of each tenant they serve),
+`/help` (approvals have their own commands, in app/surfaces/console/approvals.py). Anything
+else an agent types goes to the customer of the conversation they have open.
 """
 
 from __future__ import annotations
