@@ -5,6 +5,7 @@ Started by `frontline serve` (see app/cli/main.py), which sets the environment C
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -84,6 +85,9 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
             services.recovery.notify = console_live.to_customer
         if services.outreach is not None:  # incident notices: live in open chats, or out on their channel
             services.outreach.deliver = console_live.to_customer
+        if any(t.follow_up.after_minutes is not None for t in services.tenants):  # email/messaging follow-ups
+            sweeping = asyncio.create_task(follow_up_timer.sweep_elsewhere(services).run(), name="follow-up-sweep")
+            stack.callback(sweeping.cancel)
         async with _chainlit_lifespan(app):
             log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
             yield
