@@ -95,7 +95,7 @@ class FollowUpStore:
             " AND EXISTS (SELECT 1 FROM messages l WHERE l.conversation_id = c.id AND l.role = 'assistant'"
             f"     AND coalesce({json_text(self.db.backend, 'l.metadata', 'event')}, '') NOT LIKE 'incident.%'"
             "     AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.conversation_id = c.id"
-            "         AND (n.created_at > l.created_at OR (n.created_at = l.created_at AND n.id > l.id))))"
+            "         AND (n.created_at > l.created_at OR (n.created_at = l.created_at AND n.rowid > l.rowid))))"
             " ORDER BY c.updated_at LIMIT ?", (tenant, before, limit))
         return [r["id"] for r in rows]
 
