@@ -87,8 +87,9 @@ async def test_declared_by_api_the_reporter_is_told_live_and_told_the_fix(server
     assert refused.status_code == 403 and "leads and admins" in refused.json()["message"]
     resolved = await lead.post(f"/incidents/{incident['id'][:8]}/resolve", json={"message": "All fixed, sorry!"})
     assert resolved.status_code == 200 and resolved.json()["told_now"] == 2, resolved.text
+    fixed_notice = "the problem we told you about is fixed. All fixed, sorry!"
     for chat in (reporter, later):
-        await chat.wait_for(lambda e: "the problem we told you about is fixed. All fixed, sorry!" in e.get("output", ""))
+        await chat.wait_for(lambda e: fixed_notice in e.get("output", ""))
     again = await lead.post(f"/incidents/{incident['id']}/resolve", json={})
     assert again.status_code == 409 and "resolved already" in again.json()["message"]
     fixed = [text for chat in (reporter, later) for text in said(chat) if "is fixed" in text]

@@ -204,6 +204,9 @@ async def test_bad_input_is_refused_with_a_reason(built):
     with pytest.raises(IncidentError, match="No incident"):
         await outreach.find(declared.incident.id[:8], lambda tenant: tenant != "demo")  # not a tenant they serve
     assert (await outreach.find(declared.incident.id[:8], lambda _tenant: True)).id == declared.incident.id
+    assert (await outreach.find(declared.incident.id, lambda _tenant: True)).id == declared.incident.id
+    with pytest.raises(IncidentError, match="No incident"):
+        await outreach.find("%%%%", lambda _tenant: True)  # no LIKE pattern from outside
     with pytest.raises(IncidentError, match="No conversation `nope` of demo"):
         await outreach.link(declared.incident, "nope")
     assert await outreach.store.get(declared.incident.id) == declared.incident  # nothing changed

@@ -80,7 +80,7 @@ class IncidentStore:
     async def find(self, reference: str) -> list[DeclaredIncident]:
         """The incidents whose id is or starts with `reference` (the console shows 8 characters)."""
         reference = reference.strip().lower()
-        if len(reference) < MIN_REFERENCE or not reference.isalnum():
+        if len(reference) < MIN_REFERENCE or not reference.replace("-", "").isalnum():  # no LIKE wildcards
             return []
         rows = await self.db.fetch_all("SELECT * FROM declared_incidents WHERE id LIKE ? ORDER BY declared_at",
                                        (reference + "%",))
