@@ -15,13 +15,12 @@ import pytest
 import pytest_asyncio
 
 from app.config.settings import Settings
-from app.conversation.updates import DECLINE, SUBSCRIBE
+from app.conversation.updates import DECLINE, SUBSCRIBE, notice
 from app.core.domain import Conversation, ConversationId, Identity, Message, TenantId, new_id
 from app.core.errors import IncidentError
 from app.core.i18n import say
-from app.handoff.incident_topic import matched_word, topic_words
-from app.handoff.outreach import notice
 from app.services import build_services
+from app.understanding.incident_topic import matched_word, topic_words
 from tests.support.engine import Chat
 
 with warnings.catch_warnings():  # Chainlit's own imports warn (pydantic deprecations in its dependencies)

@@ -15,13 +15,17 @@ from app.core import clock as clocks
 from app.core.domain import Role
 from app.core.i18n import say
 from app.core.trace import DecisionPart
-from app.handoff.incident_topic import matched_word
-from app.handoff.outreach import notice
 from app.store import ConversationStore
 from app.store.incidents import IncidentStore
+from app.understanding.incident_topic import matched_word
 
 OFFER = "incident.offer"  # the offer's message event
 SUBSCRIBE, DECLINE = "incident.subscribe", "incident.decline"  # the buttons' values
+
+
+def notice(key: str, lang: str | None, message: str) -> str:
+    """An incident notice in the customer's language around the lead's own words (maybe empty)."""
+    return " ".join(say(key, lang, message=message.strip()).split())
 
 
 def choices(lang: str) -> tuple[Choice, ...]:

@@ -23,13 +23,13 @@ from datetime import timedelta
 
 from app.config.tenants import TenantRegistry
 from app.conversation.turn import ASSISTANT_AUTHOR
+from app.conversation.updates import notice
 from app.core import clock as clocks
 from app.core.domain import Conversation, ConversationId, Message, MessageId, Role, new_id
 from app.core.errors import IncidentError
-from app.core.i18n import say
-from app.handoff.incident_topic import MAX_TOPIC_CHARS, matched_word, topic_words
 from app.store import ConversationStore
 from app.store.incidents import DeclaredIncident, How, IncidentStore
+from app.understanding.incident_topic import MAX_TOPIC_CHARS, matched_word, topic_words
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,6 @@ Deliver = Callable[[str, Message], Awaitable[None]]  # conversation id, stored m
 class Outcome:
     incident: DeclaredIncident
     told: int  # conversations told by this call
-
-
-def notice(key: str, lang: str | None, message: str) -> str:
-    """A notice in the customer's language around the lead's own words (which may be empty)."""
-    return " ".join(say(key, lang, message=message.strip()).split())
 
 
 class Outreach:
