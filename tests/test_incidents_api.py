@@ -92,7 +92,7 @@ async def test_declared_by_api_the_reporter_is_told_live_and_told_the_fix(server
         await chat.wait_for(lambda e: fixed_notice in e.get("output", ""))
     again = await lead.post(f"/incidents/{incident['id']}/resolve", json={})
     assert again.status_code == 409 and "resolved already" in again.json()["message"]
-    fixed = [text for chat in (reporter, later) for text in said(chat) if "is fixed" in text]
+    fixed = [text for chat in (reporter, later) for text in said(chat) if "the problem we told you about is" in text]
     assert len(fixed) == 2  # once each
 
 
