@@ -13,6 +13,7 @@ from typing import Any
 import pytest_asyncio
 
 from app.analytics.report import build_report
+from app.cli.report import as_text
 from app.config.settings import Settings
 from app.config.tenants import FollowUpConfig
 from app.core.domain import Conversation, Identity, Message, TenantId, new_id
@@ -24,6 +25,7 @@ from tests.support.engine import Chat
 with warnings.catch_warnings():  # Chainlit's own imports warn (pydantic deprecations in its dependencies)
     warnings.simplefilter("ignore")
     from app.surfaces import follow_up_timer
+    from app.surfaces.analytics_page import render_page
     from app.surfaces.console import live
     from app.surfaces.console.view import render_packet
     from app.surfaces.live_events import LiveEvent, LocalRelay
@@ -119,6 +121,12 @@ async def test_an_email_customer_is_asked_once_after_the_silence_and_yes_counts_
     assert chat.follow_ups.asked == 0 and chat.resolution_rate is None and chat.contained == 1
     assert (email.outreach.told_known, chat.outreach.told_known) == (1, 0)
     assert sum(c.conversations for c in report.by_channel) == report.conversations
+    text = as_text(report)  # `frontline report`
+    assert "By channel" in text and "  email             3 conversations, contained 2 (66.7%)" in text
+    assert "resolved (measured) 50.0% of 2 answered follow-ups" in text
+    page = render_page(report, [("demo", "Brightwave")])  # the analytics page
+    section = page.split('<section id="by-channel">', 1)[1].split("</section>", 1)[0]
+    assert "<td>email</td>" in section and "<td>web</td>" in section and "50.0 %" in section
 
     packet = await services.desk.packet(spanish.id, ALEX)
     assert packet.channel == "email" and "by email" in packet.summary
