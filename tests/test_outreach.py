@@ -77,7 +77,7 @@ async def built(tmp_path):
             RUNTIME.services, RUNTIME.relay = previous
 
 
-def email_chat(services: Any, locale: str = "en") -> Chat:
+def email_chat(services: Any, locale: str | None = "en") -> Chat:
     chat = Chat(services, locale=locale)
     chat.identity = Identity(TenantId("demo"), f"email:{new_id()}@example.com", locale=locale, channel="email")
     return chat
@@ -171,6 +171,17 @@ async def test_a_customer_writing_about_it_is_offered_the_fix_and_yes_subscribes
 
     after, _ = await Chat(services).say("payment failed again")  # resolved: an ordinary answer
     assert "We know about this problem" not in after
+
+
+async def test_the_offer_is_in_the_language_the_customer_writes(built):
+    services, _clock, outbox, _pushed = built
+    await services.outreach.declare("demo", "pago payment", MESSAGE, by="lead@example.com")
+    mail = email_chat(services, locale=None)  # an email: no widget locale to start from
+    reply, trace = await mail.say("Hola, el pago con tarjeta no funciona desde esta mañana en vuestra tienda online")
+    assert reply == notice("incident.offer", "es", MESSAGE)
+    assert (await services.conversations.get(mail.id)).language == "es"  # kept for what follows
+    reply, _ = await mail.say("Sí")
+    assert reply == say("incident.subscribed", "es")
 
 
 async def test_an_agent_links_a_conversation_the_words_missed(built):

@@ -18,6 +18,7 @@ from app.core.trace import DecisionPart
 from app.store import ConversationStore
 from app.store.incidents import IncidentStore
 from app.understanding.incident_topic import matched_word
+from app.understanding.triage import detect_language
 
 OFFER = "incident.offer"  # the offer's message event
 SUBSCRIBE, DECLINE = "incident.subscribe", "incident.decline"  # the buttons' values
@@ -69,6 +70,9 @@ class IncidentUpdates:
             if word is None or not await self.store.add_contact(
                     incident.id, state.conversation.id, "offered", subscribed=False, at=clocks.stamp(self.clock())):
                 continue
+            # the reply comes before triage: the message's language is read here (sticky, as triage keeps it)
+            state.lang = detect_language(state.turn.text, state.conversation.language, tenant.default_language).language
+            state.updates["language"] = state.lang
             state.text = notice(OFFER, state.lang, incident.message)
             state.choices = choices(state.lang)
             state.event = OFFER
