@@ -93,6 +93,7 @@ def test_topic_words_match_the_words_customers_use():
     assert matched_word("payments", "my payment was declined") == "payments"
     assert matched_word("payments", "where is my payout") is None
     assert matched_word("login", "the logo is blurred") is None
+    assert matched_word("login", "I cannot log in") == "login"  # written apart
     assert matched_word("Überweisung", "meine uberweisungen") == "uberweisung"  # accents fold
 
 

@@ -3,8 +3,9 @@
 A lead declares a topic as a few words ("login sign-in password"); each is an alternative,
 so a lead names the specific words customers use and leaves out general ones ("account").
 A word matches a customer's word that starts with its first five letters (so "payments"
-matches "payment" and "paying" does not match "payout"); words under three letters are
-ignored. It is deliberately simple and explainable: the console shows which word matched,
+matches "payment" and "paying" does not match "payout"), also across two of the customer's
+words written apart ("log in" for "login"); words under three letters are ignored. It is
+deliberately simple and explainable (an offer's decision trace names the word that matched),
 and an agent links any conversation the words missed by hand.
 """
 
@@ -36,7 +37,8 @@ def topic_words(topic: str) -> list[str]:
 
 def matched_word(topic: str, text: str) -> str | None:
     """The first topic word the text is about, or None."""
-    said = set(_WORD.findall(_folded(text)))
+    words = _WORD.findall(_folded(text))
+    said = {*words, *(a + b for a, b in zip(words, words[1:], strict=False))}  # "log in" reads as "login"
     for word in topic_words(topic):
         stem = word[:STEM_LETTERS]
         if any(w.startswith(stem) for w in said):
