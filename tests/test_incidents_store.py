@@ -88,3 +88,14 @@ async def test_the_non_web_follow_up_finds_answered_email_conversations_only(dat
     assert await follow_ups.silent_elsewhere("demo", before=LATE) == [email]
     assert await follow_ups.silent_elsewhere("demo", before=EARLY) == []  # not silent long enough
     assert await follow_ups.silent_elsewhere("acme", before=LATE) == []
+
+
+async def test_a_deleted_conversation_takes_its_incident_contacts_with_it(database: Database):
+    store = IncidentStore(database)
+    gone, kept = await _conversation(database, "login broken"), await _conversation(database, "login broken")
+    incident = await store.declare("demo", "login", "We are on it.", by="lead@x", at=EARLY)
+    for cid in (gone, kept):
+        assert await store.add_contact(incident.id, cid, "reported", subscribed=True, at=EARLY)
+    await ConversationStore(database).delete(ConversationId(gone))
+    assert await store.contact(incident.id, gone) is None
+    assert await store.to_tell_fixed(incident.id) == [kept]

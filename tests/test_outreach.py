@@ -13,15 +13,18 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import yaml
 
 from app.config.settings import Settings
+from app.config.tenants import load_tenant
 from app.conversation.updates import DECLINE, SUBSCRIBE, notice
 from app.core.domain import Conversation, ConversationId, Identity, Message, TenantId, new_id
-from app.core.errors import IncidentError
+from app.core.errors import ConfigError, IncidentError
 from app.core.i18n import say
 from app.services import build_services
 from app.understanding.incident_topic import matched_word, topic_words
 from tests.support.engine import Chat
+from tests.support.server import demo_tenant_file
 
 with warnings.catch_warnings():  # Chainlit's own imports warn (pydantic deprecations in its dependencies)
     warnings.simplefilter("ignore")
@@ -95,6 +98,19 @@ def test_topic_words_match_the_words_customers_use():
     assert matched_word("login", "the logo is blurred") is None
     assert matched_word("login", "I cannot log in") == "login"  # written apart
     assert matched_word("Überweisung", "meine uberweisungen") == "uberweisung"  # accents fold
+
+
+@pytest.mark.parametrize(("block", "problem"), [
+    ({"look_back_hours": 0}, "look_back_hours"), ({"offer_updates": "maybe"}, "offer_updates"),
+    ({"window": 3}, "window")])
+def test_a_bad_outreach_block_is_refused_naming_the_key(tmp_path, block, problem):
+    path = demo_tenant_file(tmp_path)
+    data = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**data, "outreach": block}))
+    with pytest.raises(ConfigError, match=problem):
+        load_tenant(path)
+    defaults = load_tenant(demo_tenant_file(tmp_path)).outreach
+    assert (defaults.look_back_hours, defaults.offer_updates) == (24, True)
 
 
 async def test_reporters_are_told_on_their_channel_in_their_language_once(built):

@@ -47,7 +47,7 @@ async def test_migrations_apply_once_and_create_every_table(tmp_path):
         applied = await db.fetch_all("SELECT name FROM schema_migrations")
         assert [r[0] for r in applied] == ["m001_initial", "m002_llm_usage", "m003_pending_flow",
                                           "m004_guarded_actions", "m005_handoff_desk", "m006_lead_role",
-                                          "m007_follow_ups", "m008_customer_tier"]
+                                          "m007_follow_ups", "m008_customer_tier", "m011_declared_incidents"]
 
 
 async def test_a_conversation_keeps_the_channel_it_started_on(db):
