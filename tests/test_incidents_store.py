@@ -88,6 +88,10 @@ async def test_the_non_web_follow_up_finds_answered_email_conversations_only(dat
     assert await follow_ups.silent_elsewhere("demo", before=LATE) == [email]
     assert await follow_ups.silent_elsewhere("demo", before=EARLY) == []  # not silent long enough
     assert await follow_ups.silent_elsewhere("acme", before=LATE) == []
+    incidents = IncidentStore(database)
+    incident = await incidents.declare("demo", "password", "m", by="lead@x", at=EARLY)
+    await incidents.add_contact(incident.id, email, "offered", subscribed=False, at=EARLY)
+    assert await follow_ups.silent_elsewhere("demo", before=LATE) == []  # told about an incident: not asked
 
 
 async def test_a_deleted_conversation_takes_its_incident_contacts_with_it(database: Database):

@@ -5,7 +5,7 @@ handed to a person and no assistant reply got a thumbs down (the report's `conta
 docs/analytics.md). At most one follow-up exists per such conversation: asked once (its row
 is written when the question is shown), answered once (`solved` / `not_solved`), or left
 unanswered (`none`). A conversation in which a follow-up was asked is never followed up
-itself.
+itself, nor one told about a declared incident (app/store/incidents.py: its fix notice follows).
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ _AUTOMATED = (
     " AND NOT EXISTS (SELECT 1 FROM feedback f JOIN messages m ON m.id = f.message_id"
     "     WHERE f.conversation_id = c.id AND f.value = 0 AND m.role = 'assistant')"
     " AND NOT EXISTS (SELECT 1 FROM follow_ups u WHERE u.conversation_id = c.id OR u.asked_in = c.id)"
+    # told about a declared incident: the fix notice follows, not "did that solve it?"
+    " AND NOT EXISTS (SELECT 1 FROM incident_contacts ic WHERE ic.conversation_id = c.id)"
 )
 
 
