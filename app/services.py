@@ -29,6 +29,7 @@ from app.core.channels import Channels
 from app.core.domain import ConversationId, Message
 from app.handoff.desk import HandoffDesk
 from app.handoff.intake import HandoffIntake
+from app.handoff.outreach import Outreach
 from app.handoff.presence import Presence
 from app.handoff.shared_state import open_shared_state
 from app.handoff.webhooks import WebhookDispatcher
@@ -37,6 +38,7 @@ from app.store import AccountStore, AuditLog, ConversationStore, Database, Feedb
 from app.store.actions import ActionLedger, ApprovalStore
 from app.store.guest_retention import keep_pruning_guests
 from app.store.handoffs import HandoffStore
+from app.store.incidents import IncidentStore
 from app.store.webhooks import WebhookOutbox
 from app.understanding.intents import IntentClassifier
 from connectors.registry import ConnectorContext, open_connector
@@ -74,6 +76,7 @@ class Services:
     recovery: Recovery | None = None  # set `recovery.notify` to push its messages into open chats
     channels: Channels = field(default_factory=Channels)  # email, messaging ...: app/core/channels.py
     email: EmailDesk | None = None  # the email channel, when a tenant turns it on (app/channels/email/)
+    outreach: Outreach | None = None  # declared incidents (set `outreach.deliver` to push its notices)
 
 
 async def sync_help_center(index: KnowledgeIndex, tenants: TenantRegistry, *,
@@ -211,7 +214,8 @@ async def build_services(settings: Settings, clock: clocks.Clock = clocks.system
                        engine, desk,
                        ApprovalDesk(approvals, actions, conversations, audit,
                                     {tenant_id: runtime.connector for tenant_id, runtime in runtimes.items()}),
-                       reports, handoffs, presence, outbox, shared.abuse, clock, recovery, registry, email)
+                       reports, handoffs, presence, outbox, shared.abuse, clock, recovery, registry, email,
+                       outreach=Outreach(IncidentStore(db), conversations, tenants, clock))
 
 
 async def _to_channel(conversations: ConversationStore, channels: Channels, conversation_id: str,

@@ -97,4 +97,5 @@ def test_the_handoff_packet_reads_typed_traces_old_ones_included():
     assert packet.actions == [{"tool": "request_refund", "outcome": "pending_approval", "approval": "ap-1",
                                "amount": "89.00"}]
     assert packet.why == later.stored()
-    assert packet.summary.startswith("A verified customer, writing in Spanish, asked about refund request")
+    assert packet.summary.startswith(
+        "A verified customer, writing in Spanish in the web chat, asked about refund request")

@@ -138,8 +138,9 @@ async def test_helpdesk_claims_talks_notes_and_hands_back(server, clients, api):
     entry = next(c for c in waiting if c["id"] == conversation)
     assert entry["queue"] == "general" and entry["tenant"] == "demo", entry
     assert entry["level"] and entry["due_at"] and entry["requested_at"], entry
-    assert set(entry) == {"id", "tenant", "language", "queue", "trigger", "reason", "level", "due_at",
+    assert set(entry) == {"id", "tenant", "language", "channel", "queue", "trigger", "reason", "level", "due_at",
                           "requested_at", "follow_up", "incident_id", "customer_id"}
+    assert entry["channel"] == "web"
     general = (await api.get("/queue", params={"queue": "general"})).json()["conversations"]
     assert conversation in [c["id"] for c in general]
     elsewhere = (await api.get("/queue", params={"queue": "no-such-queue"})).json()["conversations"]

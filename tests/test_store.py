@@ -48,7 +48,7 @@ async def test_migrations_apply_once_and_create_every_table(tmp_path):
         assert [r[0] for r in applied] == ["m001_initial", "m002_llm_usage", "m003_pending_flow",
                                           "m004_guarded_actions", "m005_handoff_desk", "m006_lead_role",
                                           "m007_follow_ups", "m008_customer_tier", "m009_email",
-                                          "m010_messaging"]
+                                          "m010_messaging", "m011_declared_incidents"]
 
 
 async def test_a_conversation_keeps_the_channel_it_started_on(db):

@@ -114,6 +114,29 @@ class FollowUpCounts(BaseModel):
     unanswered: int = 0  # asked, never answered: left out of the resolution rate
 
 
+class OutreachCounts(BaseModel):
+    """Declared incidents told to the report's conversations (app/handoff/outreach.py)."""
+
+    told_known: int = 0  # conversations told an incident is known (at declaration, linked, or offered)
+    subscribed: int = 0  # of them, to be told the fix (reporters, linked, and those who said yes)
+    told_fixed: int = 0  # conversations told it is fixed
+
+
+class ChannelFigures(BaseModel):
+    """The headline figures of the conversations started on one channel ("web", "email" ...)."""
+
+    channel: str
+    conversations: int
+    assistant_answered: int
+    escalated: int
+    contained: int
+    containment_rate: float | None
+    escalation_rate: float | None
+    follow_ups: FollowUpCounts
+    resolution_rate: float | None  # measured, as the report's
+    outreach: OutreachCounts
+
+
 class Report(BaseModel):
     tenant: str
     since: str | None
@@ -143,3 +166,5 @@ class Report(BaseModel):
     model_spend: ModelSpend
     queues_now: list[QueueNow]
     agents: list[AgentLoad]
+    outreach: OutreachCounts = OutreachCounts()
+    by_channel: list[ChannelFigures] = []  # every channel with a conversation in the window, by name

@@ -36,12 +36,14 @@ from app.analytics import gaps
 from app.analytics.model import (
     AgentCsat,
     AgentLoad,
+    ChannelFigures,
     Durations,
     Escalations,
     FollowUpCounts,
     IntentCount,
     KnowledgeGaps,
     ModelSpend,
+    OutreachCounts,
     PathCsat,
     QueueNow,
     QueueSla,
@@ -91,14 +93,15 @@ def _money(value: Any) -> float | None:
 class _Query:
     """The tenant and window every statement of one report is bound to."""
 
-    def __init__(self, db: Database, tenant: str, since: str, until: str) -> None:
-        self.db, self.tenant, self.window = db, tenant, (tenant, since, until)
+    def __init__(self, db: Database, tenant: str, since: str, until: str, channel: str | None = None) -> None:
+        self.db, self.tenant = db, tenant
+        self.window: tuple[str, ...] = (tenant, since, until) if channel is None else (tenant, since, until, channel)
         self.gap = (f"{json_text(db.backend, 't.trace', 'retrieval')} IS NOT NULL"
                     f" AND coalesce({json_text(db.backend, 'm.metadata', 'citations')}, '[]') = '[]'")
         events = ", ".join(f"'{event}'" for event in FOLLOW_UP_EVENTS)
         self.cohort = (  # the window's customer conversations, without chats that only carried a follow-up
             "SELECT k.id FROM conversations k WHERE k.tenant = ? AND k.kind = 'customer'"
-            " AND k.created_at >= ? AND k.created_at < ?"
+            " AND k.created_at >= ? AND k.created_at < ?" + ("" if channel is None else " AND k.channel = ?") +
             " AND NOT (EXISTS (SELECT 1 FROM follow_ups fu WHERE fu.asked_in = k.id)"
             "     AND NOT EXISTS (SELECT 1 FROM handoffs hk WHERE hk.conversation_id = k.id)"
             "     AND NOT EXISTS (SELECT 1 FROM messages mk WHERE mk.conversation_id = k.id AND mk.role = 'assistant'"
@@ -112,24 +115,9 @@ class _Query:
 
 async def build_report(db: Database, tenant: str, *, since: datetime | None, until: datetime | None,
                        now: datetime) -> Report:
-    q = _Query(db, tenant, stamp(since) if since else EARLIEST, stamp(until) if until else LATEST)
-    totals = (await q.rows(
-        "SELECT count(*) AS conversations,"
-        " coalesce(sum(CASE WHEN a.id IS NOT NULL THEN 1 ELSE 0 END), 0) AS answered,"
-        " coalesce(sum(CASE WHEN h.id IS NOT NULL THEN 1 ELSE 0 END), 0) AS escalated,"
-        " coalesce(sum(CASE WHEN a.id IS NOT NULL AND h.id IS NULL AND d.id IS NULL THEN 1 ELSE 0 END), 0)"
-        "     AS contained,"
-        " coalesce(sum(CASE WHEN a.id IS NOT NULL AND h.id IS NULL AND d.id IS NULL AND g.id IS NULL"
-        "     THEN 1 ELSE 0 END), 0) AS resolved"
-        " FROM ({cohort}) c"
-        " LEFT JOIN (SELECT DISTINCT conversation_id AS id FROM messages WHERE role = 'assistant'"
-        "     AND conversation_id IN ({cohort})) a ON a.id = c.id"
-        " LEFT JOIN (SELECT DISTINCT conversation_id AS id FROM handoffs"
-        "     WHERE conversation_id IN ({cohort})) h ON h.id = c.id"
-        " LEFT JOIN (SELECT DISTINCT f.conversation_id AS id FROM feedback f JOIN messages m ON m.id = f.message_id"
-        "     WHERE f.value = 0 AND m.role = 'assistant' AND f.conversation_id IN ({cohort})) d ON d.id = c.id"
-        " LEFT JOIN (SELECT DISTINCT m.conversation_id AS id FROM messages m JOIN decision_traces t"
-        f"     ON t.message_id = m.id WHERE {q.gap} AND m.conversation_id IN ({{cohort}})) g ON g.id = c.id"))[0]
+    window = (stamp(since) if since else EARLIEST, stamp(until) if until else LATEST)
+    q = _Query(db, tenant, *window)
+    totals = await _totals(q)
     conversations = int(totals["conversations"])
     answered, escalated = int(totals["answered"]), int(totals["escalated"])
     contained, resolved = int(totals["contained"]), int(totals["resolved"])
@@ -154,7 +142,60 @@ async def build_report(db: Database, tenant: str, *, since: datetime | None, unt
         top_intents=[IntentCount(intent=r["intent"], turns=int(r["n"])) for r in await q.rows(
             f"SELECT {json_text(db.backend, 't.trace', 'intent', 'name')} AS intent, count(*) AS n"
             " FROM decision_traces t WHERE t.conversation_id IN ({cohort}) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10")],
-        model_spend=await _spend(q))
+        model_spend=await _spend(q), outreach=await _outreach(q),
+        by_channel=await _by_channel(db, tenant, window, await _channels(q)))
+
+
+async def _channels(q: _Query) -> list[str]:
+    return [r["channel"] for r in await q.rows(
+        "SELECT DISTINCT channel FROM conversations WHERE id IN ({cohort}) ORDER BY channel")]
+
+
+async def _by_channel(db: Database, tenant: str, window: tuple[str, str], channels: list[str]) -> list[ChannelFigures]:
+    """The headline figures again, for the conversations started on each channel."""
+    figures = []
+    for channel in channels:
+        q = _Query(db, tenant, *window, channel=channel)
+        totals, follow_ups = await _totals(q), await _follow_ups(q)
+        conversations, contained = int(totals["conversations"]), int(totals["contained"])
+        figures.append(ChannelFigures(
+            channel=channel, conversations=conversations, assistant_answered=int(totals["answered"]),
+            escalated=int(totals["escalated"]), contained=contained,
+            containment_rate=_rate(contained, conversations),
+            escalation_rate=_rate(int(totals["escalated"]), conversations), follow_ups=follow_ups,
+            resolution_rate=_rate(follow_ups.solved, follow_ups.solved + follow_ups.not_solved),
+            outreach=await _outreach(q)))
+    return figures
+
+
+async def _outreach(q: _Query) -> OutreachCounts:
+    """Incident notices to the cohort's conversations, whenever they were sent."""
+    r = (await q.rows(
+        "SELECT count(*) AS told, coalesce(sum(subscribed), 0) AS subscribed,"
+        " coalesce(sum(CASE WHEN fixed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS fixed"
+        " FROM incident_contacts WHERE conversation_id IN ({cohort})"))[0]
+    return OutreachCounts(told_known=int(r["told"]), subscribed=int(r["subscribed"]), told_fixed=int(r["fixed"]))
+
+
+async def _totals(q: _Query) -> Any:
+    """Conversations, answered, escalated, contained and resolved (unconfirmed) of the cohort."""
+    return (await q.rows(
+        "SELECT count(*) AS conversations,"
+        " coalesce(sum(CASE WHEN a.id IS NOT NULL THEN 1 ELSE 0 END), 0) AS answered,"
+        " coalesce(sum(CASE WHEN h.id IS NOT NULL THEN 1 ELSE 0 END), 0) AS escalated,"
+        " coalesce(sum(CASE WHEN a.id IS NOT NULL AND h.id IS NULL AND d.id IS NULL THEN 1 ELSE 0 END), 0)"
+        "     AS contained,"
+        " coalesce(sum(CASE WHEN a.id IS NOT NULL AND h.id IS NULL AND d.id IS NULL AND g.id IS NULL"
+        "     THEN 1 ELSE 0 END), 0) AS resolved"
+        " FROM ({cohort}) c"
+        " LEFT JOIN (SELECT DISTINCT conversation_id AS id FROM messages WHERE role = 'assistant'"
+        "     AND conversation_id IN ({cohort})) a ON a.id = c.id"
+        " LEFT JOIN (SELECT DISTINCT conversation_id AS id FROM handoffs"
+        "     WHERE conversation_id IN ({cohort})) h ON h.id = c.id"
+        " LEFT JOIN (SELECT DISTINCT f.conversation_id AS id FROM feedback f JOIN messages m ON m.id = f.message_id"
+        "     WHERE f.value = 0 AND m.role = 'assistant' AND f.conversation_id IN ({cohort})) d ON d.id = c.id"
+        " LEFT JOIN (SELECT DISTINCT m.conversation_id AS id FROM messages m JOIN decision_traces t"
+        f"     ON t.message_id = m.id WHERE {q.gap} AND m.conversation_id IN ({{cohort}})) g ON g.id = c.id"))[0]
 
 
 async def _follow_ups(q: _Query) -> FollowUpCounts:

@@ -107,10 +107,19 @@ def as_text(r: Report) -> str:
            f" {r.follow_ups.solved} solved, {r.follow_ups.not_solved} not solved, {r.follow_ups.unanswered} unanswered",
            f"  escalated                    {r.escalated} ({_pct(r.escalation_rate)})",
            *_escalations("by trigger", r.escalation_by_trigger), *_escalations("by queue", r.escalation_by_queue), "",
-           "Response times",
-           _times("assistant first response", r.assistant_first_response), _times("assistant reply", r.assistant_reply),
-           _times("human wait (to claim)", r.human_wait), _times("human handle (to close)", r.human_handle), "",
-           "SLA (claimed by the deadline)"]
+           "By channel"]
+    out += [f"  {c.channel:<12} {c.conversations:>6} conversations, contained {c.contained} "
+            f"({_pct(c.containment_rate)}), escalated {c.escalated} ({_pct(c.escalation_rate)}), resolved (measured) "
+            f"{_pct(c.resolution_rate)} of {c.follow_ups.solved + c.follow_ups.not_solved} answered follow-ups, "
+            f"incident notices {c.outreach.told_known} known / {c.outreach.told_fixed} fixed"
+            for c in r.by_channel] or ["  no conversations"]
+    out += ["", f"Incident outreach: {r.outreach.told_known} conversations told an incident is known, "
+            f"{r.outreach.subscribed} to be told the fix, {r.outreach.told_fixed} told it is fixed", "",
+            "Response times",
+            _times("assistant first response", r.assistant_first_response),
+            _times("assistant reply", r.assistant_reply),
+            _times("human wait (to claim)", r.human_wait), _times("human handle (to close)", r.human_handle), "",
+            "SLA (claimed by the deadline)"]
     out += [f"  {q.queue:<24} {_pct(q.attainment):>7}  met {q.met}, missed {q.missed}, not due yet {q.pending}"
             for q in r.sla_by_queue] or ["  no handoff with a deadline"]
     out += ["", "Satisfaction"]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field
 from app.config.email_channel import EmailConfig
 from app.config.handoff_policy import DEFAULT_HANDOFF_POLICY, HandoffPolicy, load_handoff_policy
 from app.config.messaging import MessagingConfig
+from app.config.outreach import OutreachConfig
 from app.core.config_file import load_config_file
 from app.core.errors import ConfigError
 from app.core.language_data import languages
@@ -89,6 +90,7 @@ class Tenant(BaseModel):
     follow_up: FollowUpConfig = Field(default_factory=FollowUpConfig)
     messaging: MessagingConfig | None = None  # the signed-webhook messaging channel (docs/channels.md)
     email: EmailConfig | None = None  # the email channel (app/config/email_channel.py)
+    outreach: OutreachConfig = Field(default_factory=OutreachConfig)
     root: Path = Field(default=Path("."), exclude=True)
     _policy: ActionPolicy = PrivateAttr(default=DEFAULT_POLICY)
     _handoff: HandoffPolicy = PrivateAttr(default=DEFAULT_HANDOFF_POLICY)

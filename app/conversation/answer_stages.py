@@ -208,10 +208,12 @@ def compose(state: TurnState) -> Message:
     if state.decision is not None:
         state.trace.decision = state.decision.as_trace()
     metadata: dict[str, object] = {"citations": [c.__dict__ for c in state.citations]}
-    if task is not None and task.choices:
-        metadata["choices"] = [c.__dict__ for c in task.choices]
+    offered = task.choices if task is not None and task.choices else state.choices
+    if offered:
+        metadata["choices"] = [c.__dict__ for c in offered]
     if state.event is not None:
         metadata["event"] = state.event
+    metadata.update(state.reply_metadata)
     message = Message(state.turn.reply_id or MessageId(new_id()), state.conversation.id, Role.ASSISTANT,
                       ASSISTANT_AUTHOR, state.text, metadata=metadata)
     state.timer.mark("compose")
@@ -245,7 +247,8 @@ class Persist:
         held = tuple(str(a["approval"]) for a in (task.actions if task is not None else ())
                      if a.get("outcome") == "pending_approval" and not a.get("replayed") and a.get("approval"))
         outcome = TurnOutcome(fresh, state.incoming, message, state.citations, queued=handover is not None,
-                              choices=task.choices if task is not None else (), approvals=held)
+                              choices=task.choices if task is not None and task.choices else state.choices,
+                              approvals=held)
         if handover is not None and state.escalation is not None:
             await self.queue.record(fresh, handover, state.escalation, state.triaged.customer)
         return outcome

@@ -1,7 +1,8 @@
 """The conversation engine: one customer turn, from raw text to a persisted reply, as a list
 of stages (stages.py, answer_stages.py in this package) over one turn state (turn.py):
 
-    store input → ownership → (follow-up answer) → (rating) → guard → triage → escalate → decide → act → answer
+    store input → ownership → (follow-up answer) → (rating) → guard → (incident updates) → triage → escalate
+    → decide → act → answer
     → hand over → compose → persist (reply + decision trace, if the assistant still owns it)
 
 The engine knows nothing about Chainlit: it takes a Turn and returns a TurnOutcome that
@@ -20,6 +21,7 @@ from app.conversation.flows import default_runner
 from app.conversation.follow_up import Asked, FollowUps
 from app.conversation.stages import CheckOwnership, Decide, Escalate, GuardInput, RecordRating, StoreInput, Understand
 from app.conversation.turn import HumanQueue, TenantRuntime, Turn, TurnOutcome, TurnState
+from app.conversation.updates import IncidentUpdates
 from app.conversation.watch import TurnWatch
 from app.core import clock as clocks
 from app.core.domain import Conversation, Identity, Message
@@ -27,6 +29,7 @@ from app.llm.client import TokenSink
 from app.store import AuditLog, ConversationStore, UsageStore
 from app.store.follow_ups import FollowUp, FollowUpStore
 from app.store.handoffs import HandoffStore
+from app.store.incidents import IncidentStore
 from guardrails.input import RateLimiter
 from knowledge.index import KnowledgeIndex
 
@@ -55,6 +58,7 @@ class Engine:
         self.hand_over = HandOver(intake, actions)
         self.persist = Persist(conversations, intake)
         self.follow_ups = FollowUps(FollowUpStore(conversations.db), conversations, handoffs, tenants, self._now)
+        self.updates = IncidentUpdates(IncidentStore(conversations.db), conversations, self._now)
 
     def _now(self) -> datetime:
         return self.clock()  # read at each use: a test may set another clock on a running engine
@@ -80,6 +84,8 @@ class Engine:
                 return watch.ended(await self._reply(watch, state), "rating")
             if await stage("guard", self.guard, state):
                 return watch.ended(await self._reply(watch, state), "refused")
+            if await stage("updates", self.updates, state):  # a declared incident: known, and the offer
+                return watch.ended(await self._reply(watch, state), "incident_updates")
             await stage("triage", self.triage, state)
             await stage("escalate", self.escalate, state)
             await stage("decide", self.decide, state)

@@ -59,9 +59,11 @@ class FollowUps:
                                         since=since)
         return None if resolved is None else await self._ask(resolved, conversation_id, identity, runtime)
 
-    async def ask_after_silence(self, conversation_id: str, identity: Identity) -> Asked | None:
+    async def ask_after_silence(self, conversation_id: str, identity: Identity, *,
+                                key: str = "follow_up.ask") -> Asked | None:
         """The question in a chat still open, when its last message is the assistant's and the
-        tenant's `after_minutes` have passed without another; None otherwise."""
+        tenant's `after_minutes` have passed without another; None otherwise. `key` is the
+        sentence asked (email and messaging customers reply by typing: "follow_up.ask_reply")."""
         runtime = self.tenants.get(identity.tenant)
         minutes = runtime.tenant.follow_up.after_minutes if runtime is not None else None
         if runtime is None or minutes is None:
@@ -74,10 +76,10 @@ class FollowUps:
         resolved = await self.store.due(identity.tenant, identity.user_identifier, current="", since="")
         if resolved is None or resolved.conversation_id != conversation_id:
             return None
-        return await self._ask(resolved, conversation_id, identity, runtime)
+        return await self._ask(resolved, conversation_id, identity, runtime, key)
 
     async def _ask(self, resolved: Resolved, conversation_id: str, identity: Identity,
-                   runtime: TenantRuntime) -> Asked | None:
+                   runtime: TenantRuntime, key: str = "follow_up.ask") -> Asked | None:
         language = identity.locale if identity.locale in languages() else runtime.tenant.default_language
         conversation = await self.conversations.ensure(conversation_id, identity, language=language)
         lang = conversation.language or language
@@ -85,7 +87,7 @@ class FollowUps:
             return None  # another tab or replica asked it
         offered = choices(lang)
         message = Message(MessageId(new_id()), conversation.id, Role.ASSISTANT, ASSISTANT_AUTHOR,
-                          say("follow_up.ask", lang, topic=resolved.topic),
+                          say(key, lang, topic=resolved.topic),
                           metadata={"event": ASKED, "follow_up": resolved.conversation_id,
                                     "choices": [c.__dict__ for c in offered]})
         await self.conversations.add_message(message)

@@ -137,6 +137,8 @@ class TurnState:
     updates: dict[str, Any] = field(default_factory=dict)  # conversation columns saved with the reply
     handover: Handover | None = None
     event: str | None = None  # the reply's metadata `event` (e.g. "follow_up.answered")
+    choices: tuple[Choice, ...] = ()  # quick replies a stage other than a task offers with the reply
+    reply_metadata: dict[str, Any] = field(default_factory=dict)  # more of the reply's metadata (an incident id)
 
     @property
     def triaged(self) -> Triage:

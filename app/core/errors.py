@@ -7,6 +7,7 @@
     ├── KnowledgeError         the knowledge base cannot be built or searched
     ├── ConnectorError         a CRM/billing/orders system failed or answered nonsense
     ├── ApprovalError          an approval is unknown, not the agent's, or already decided
+    ├── IncidentError          an incident command names no incident, no topic, or is not allowed
     └── AuthError              a token or password is missing, malformed, expired or wrong
 
 Each error carries a message written for the person who sees it: operators see
@@ -35,6 +36,10 @@ class OwnershipConflict(StoreError):
 
 class KnowledgeError(FrontlineError):
     """The knowledge base could not be built, synced or searched."""
+
+
+class IncidentError(FrontlineError):
+    """A declared incident cannot be declared, linked or resolved as asked (the text says why)."""
 
 
 class ConnectorError(FrontlineError):

@@ -40,9 +40,15 @@ class HandoffPacket:
     suggested_reply: dict[str, Any] | None = None  # added by the desk when an agent opens it
     notes: list[dict[str, Any]] = field(default_factory=list)
     tried: list[str] = field(default_factory=list)  # everything tried, one line each: summary and console read it
+    channel: str = "web"  # where the customer writes from: the agent's reply goes out the same way
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def channel_phrase(channel: str) -> str:
+    """How the packet says where the customer writes from: "in the web chat", "by email"."""
+    return {"web": "in the web chat", "email": "by email"}.get(channel, f"on {channel}")
 
 
 def _clip(text: str, limit: int = QUOTE_CHARS) -> str:
@@ -102,7 +108,7 @@ def build_packet(conversation: Conversation, transcript: list[Message], traces: 
     said = [m for m in transcript if m.role is Role.CUSTOMER]
     who = (f"{customer.name} ({customer.plan}, {customer.sla_tier} SLA)" if customer
            else "A verified customer" if conversation.customer_id else "A guest")
-    first = f"{who}, writing in {language_name(language)}, "
+    first = f"{who}, writing in {language_name(language)} {channel_phrase(conversation.channel)}, "
     first += (f"asked about {intent.replace('_', ' ')}" if intent and intent != "question" else "got in touch")
     first += f": “{_clip(said[0].content)}”." if said else "."
     handoff_info: dict[str, Any] = {}
@@ -130,4 +136,5 @@ def build_packet(conversation: Conversation, transcript: list[Message], traces: 
         transcript=[{"id": m.id, "role": m.role.value, "author": m.author, "content": m.content,
                      "created_at": m.created_at,
                      **({"email": m.metadata["email"]} if m.metadata.get("email") else {})} for m in transcript],
-        why=last.stored() if last is not None else None, notes=list(notes or []), tried=tried)
+        why=last.stored() if last is not None else None, notes=list(notes or []), tried=tried,
+        channel=conversation.channel)

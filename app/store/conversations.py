@@ -117,7 +117,7 @@ class ConversationStore:
             await tx.execute(  # a follow-up asked here stays counted for the conversation it was about
                 "UPDATE follow_ups SET asked_in = NULL, handoff_id = NULL WHERE asked_in = ?", (conversation_id,))
             for table in ("feedback", "decision_traces", "agent_notes", "suggestions", "csat", "follow_ups",
-                          "handoffs"):
+                          "incident_contacts", "handoffs"):
                 await tx.execute(f"DELETE FROM {table} WHERE conversation_id = ?", (conversation_id,))
             await tx.execute(  # nobody is left to tell the result
                 "UPDATE approvals SET status = 'withdrawn' WHERE conversation_id = ? AND status = 'pending'",

@@ -5,7 +5,7 @@ handed to a person and no assistant reply got a thumbs down (the report's `conta
 docs/analytics.md). At most one follow-up exists per such conversation: asked once (its row
 is written when the question is shown), answered once (`solved` / `not_solved`), or left
 unanswered (`none`). A conversation in which a follow-up was asked is never followed up
-itself.
+itself, nor one told about a declared incident (app/store/incidents.py: its fix notice follows).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.store.database import Database
+from app.store.sql_dialect import json_text
 
 Answer = Literal["solved", "not_solved"]
 TOPIC_CHARS = 80
@@ -56,6 +57,8 @@ _AUTOMATED = (
     " AND NOT EXISTS (SELECT 1 FROM feedback f JOIN messages m ON m.id = f.message_id"
     "     WHERE f.conversation_id = c.id AND f.value = 0 AND m.role = 'assistant')"
     " AND NOT EXISTS (SELECT 1 FROM follow_ups u WHERE u.conversation_id = c.id OR u.asked_in = c.id)"
+    # told about a declared incident: the fix notice follows, not "did that solve it?"
+    " AND NOT EXISTS (SELECT 1 FROM incident_contacts ic WHERE ic.conversation_id = c.id)"
 )
 
 
@@ -83,6 +86,20 @@ class FollowUpStore:
             f"SELECT c.id FROM conversations c WHERE c.id = ? AND c.state = 'assistant' AND {_AUTOMATED}",
             (latest["id"],))
         return None if row is None else await self.resolved(latest["id"])
+
+    async def silent_elsewhere(self, tenant: str, *, before: str, limit: int = 200) -> list[str]:
+        """Conversations of `tenant` on a channel other than the web chat (whose open page has
+        its own timer) that are automatically resolved, not followed up, and whose last message
+        is an answer of the assistant written before `before` (not a notice of an incident)."""
+        rows = await self.db.fetch_all(
+            "SELECT c.id FROM conversations c WHERE c.tenant = ? AND c.channel <> 'web' AND c.kind = 'customer'"
+            f" AND c.state = 'assistant' AND c.updated_at < ? AND {_AUTOMATED}"
+            " AND EXISTS (SELECT 1 FROM messages l WHERE l.conversation_id = c.id AND l.role = 'assistant'"
+            f"     AND coalesce({json_text(self.db.backend, 'l.metadata', 'event')}, '') NOT LIKE 'incident.%'"
+            "     AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.conversation_id = c.id"
+            "         AND (n.created_at > l.created_at OR (n.created_at = l.created_at AND n.rowid > l.rowid))))"
+            " ORDER BY c.updated_at LIMIT ?", (tenant, before, limit))
+        return [r["id"] for r in rows]
 
     async def resolved(self, conversation_id: str) -> Resolved | None:
         """The context of a conversation as a follow-up quotes it and a handoff carries it."""

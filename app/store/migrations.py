@@ -417,8 +417,42 @@ async def m009_email(tx: aiosqlite.Connection) -> None:
     )""")
     await tx.execute("CREATE INDEX email_outbound_status ON email_outbound(status, created_at)")
     await tx.execute("CREATE INDEX email_outbound_thread ON email_outbound(tenant, message_id)")
+async def m011_declared_incidents(tx: aiosqlite.Connection) -> None:
+    """Incidents a lead declares, and who was told about each (app/store/incidents.py): the
+    customers who reported it, linked by hand or subscribed, each told once it is known and
+    once it is fixed."""
+    for statement in _M011:
+        await tx.execute(statement)
+
+
+_M011 = [
+    """CREATE TABLE declared_incidents (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        message TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+        declared_by TEXT NOT NULL,
+        declared_at TEXT NOT NULL,
+        resolved_by TEXT,
+        resolved_at TEXT,
+        resolution TEXT
+    )""",
+    "CREATE INDEX declared_incidents_open ON declared_incidents(tenant, status)",
+    """CREATE TABLE incident_contacts (
+        incident_id TEXT NOT NULL REFERENCES declared_incidents(id),
+        conversation_id TEXT NOT NULL REFERENCES conversations(id),
+        how TEXT NOT NULL CHECK (how IN ('reported', 'linked', 'offered')),
+        subscribed INTEGER NOT NULL DEFAULT 0,
+        known_at TEXT NOT NULL,
+        subscribed_at TEXT,
+        fixed_at TEXT,
+        PRIMARY KEY (incident_id, conversation_id)
+    )""",
+    "CREATE INDEX incident_contacts_by_conversation ON incident_contacts(conversation_id)",
+]
 
 
 MIGRATIONS: list[Migration] = [m001_initial, m002_llm_usage, m003_pending_flow, m004_guarded_actions,
                                m005_handoff_desk, m006_lead_role, m007_follow_ups, m008_customer_tier,
-                               m009_email, m010_messaging]
+                               m009_email, m010_messaging, m011_declared_incidents]

@@ -94,6 +94,21 @@ def _escalations(key: str, title: str, groups: list) -> str:  # type: ignore[typ
                     _table(("Name", "Handoffs", "Conversations", "Share of conversations"), rows), empty=not groups)
 
 
+def _channels(report: Report) -> str:
+    """The headline figures per channel (web, email, messaging ...), and the incident notices."""
+    channels = report.by_channel
+    bars = [Bar(c.channel, c.conversations, str(c.conversations)) for c in channels]
+    rows = [(c.channel, c.conversations, f"{c.contained} ({pct(c.containment_rate)})",
+             f"{c.escalated} ({pct(c.escalation_rate)})", pct(c.resolution_rate),
+             f"{c.follow_ups.solved} / {c.follow_ups.not_solved} / {c.follow_ups.unanswered}",
+             f"{c.outreach.told_known} / {c.outreach.subscribed} / {c.outreach.told_fixed}") for c in channels]
+    return _section("by-channel", "By channel", bar_chart("Conversations by channel", bars),
+                    _table(("Channel", "Conversations", "Contained", "Escalated", "Resolved (measured)",
+                            "Follow-ups solved / not / unanswered", "Incident notices known / subscribed / fixed"),
+                           rows), empty=not channels,
+                    note="Resolved (measured): solved / (solved + not solved) answers to “Did that solve it?”.")
+
+
 DURATIONS = (("assistant_first_response", "Assistant first response"), ("assistant_reply", "Assistant reply"),
              ("human_wait", "Wait for a person"), ("human_handle", "Human handle time"))
 
@@ -223,6 +238,7 @@ def render_page(report: Report, tenants: Sequence[tuple[str, str]], *, days: int
     else:
         spend = report.model_spend
         body = "".join([
+            _channels(report),
             _escalations("by-trigger", "Escalations by trigger", report.escalation_by_trigger),
             _escalations("by-queue", "Escalations by queue", report.escalation_by_queue),
             _durations(report), _sla(report), _csat(report), _gaps(report), _intents(report),

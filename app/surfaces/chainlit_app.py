@@ -5,6 +5,7 @@ Started by `frontline serve` (see app/cli/main.py), which sets the environment C
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -33,6 +34,7 @@ from app.surfaces.console import session as console_session
 from app.surfaces.console import work as console_work
 from app.surfaces.datalayer import FrontlineDataLayer
 from app.surfaces.http_security import CLIENT_ADDRESS, SecurityHeaders
+from app.surfaces.incident_api import install_incident_api
 from app.surfaces.kb_api import install_kb_api
 from app.surfaces.live_events import LocalRelay
 from app.surfaces.messaging import MessagingChannel, install_messaging_routes, open_messaging
@@ -97,6 +99,11 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         stack.callback(setattr, MESSAGING, "channel", None)
         if services.email is not None:  # a mail in a conversation a person owns reaches their console
             services.email.to_agent, services.email.queued = console_live.to_agent, console_live.announce_queued
+        if services.outreach is not None:  # incident notices: live in open chats, or out on their channel
+            services.outreach.deliver = console_live.to_customer
+        if any(t.follow_up.after_minutes is not None for t in services.tenants):  # email/messaging follow-ups
+            sweeping = asyncio.create_task(follow_up_timer.sweep_elsewhere(services).run(), name="follow-up-sweep")
+            stack.callback(sweeping.cancel)
         async with _chainlit_lifespan(app):
             log.info("Frontline is ready on http://%s:%s", settings.host, settings.port)
             try:
@@ -116,6 +123,7 @@ install_routes(chainlit_server, lambda: RUNTIME.services)
 install_queue_api(chainlit_server, lambda: RUNTIME.services)
 install_kb_api(chainlit_server, lambda: RUNTIME.services, lambda: RUNTIME.record)
 install_messaging_routes(chainlit_server, lambda: RUNTIME.services, lambda: MESSAGING.channel)
+install_incident_api(chainlit_server, lambda: RUNTIME.services)
 
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
 chainlit_server.user_middleware.append(Middleware(SecurityHeaders, services=lambda: RUNTIME.services))  # innermost

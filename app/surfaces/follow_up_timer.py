@@ -14,10 +14,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from app.conversation.follow_up import Asked
+from app.conversation.follow_up_sweep import FollowUpSweep
 from app.core.clock import Clock
 from app.core.domain import Identity
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 15.0  # the longest nap between two looks at the clock
@@ -102,3 +107,15 @@ def restart(thread_id: str, identity: Identity) -> None:
 
 def stop(thread_id: str) -> None:
     _server_timers().stop(thread_id)
+
+
+def sweep_elsewhere(services: Services) -> FollowUpSweep:
+    """The sweep that asks email and messaging customers (app/conversation/follow_up_sweep.py),
+    sending through the console's push, which hands a non-web message to its channel."""
+    from app.surfaces.console import live as console
+
+    async def deliver(conversation_id: str, asked: Asked) -> None:
+        message, offered = asked
+        await console.to_customer(conversation_id, message, [console.reply_button(c.label, c.value) for c in offered])
+
+    return FollowUpSweep(services.engine.follow_ups, services.engine.tenants, services.clock, deliver)

@@ -108,6 +108,7 @@ def _conflict(exc: OwnershipConflict) -> JSONResponse:
 def queue_item(conversation: Conversation, handoff: HandoffRecord) -> dict[str, Any]:
     """One waiting conversation as a helpdesk lists it: enough to sort, route and pick."""
     return {"id": conversation.id, "tenant": conversation.tenant, "language": conversation.language,
+            "channel": conversation.channel,
             "queue": handoff.queue, "trigger": handoff.trigger, "reason": handoff.reason, "level": handoff.level,
             "due_at": handoff.due_at, "requested_at": handoff.requested_at, "follow_up": handoff.follow_up,
             "incident_id": handoff.incident_id, "customer_id": conversation.customer_id}

@@ -2,10 +2,10 @@
 
 Agents work by buttons (Claim, Resolve, Hand back, the editable suggested reply) or by typing:
 `/queue`, `/claim <id>`, `/takeover <id>`, `/resolve`, `/handback [note]`, `/note <text>`,
-`/suggest` (app/surfaces/console/work.py), `/trace`, `/report` (leads and admins: a link to the
-analytics page of each tenant they serve), `/help` (approvals have their own commands, in
-app/surfaces/console/approvals.py). Anything else an agent types goes to the customer of the
-conversation they have open.
+`/suggest` (app/surfaces/console/work.py), `/incident ...` (app/surfaces/console/incidents.py),
+`/trace`, `/report` (leads and admins: a link to the analytics page of each tenant they serve),
+`/help` (approvals have their own commands, in app/surfaces/console/approvals.py). Anything
+else an agent types goes to the customer of the conversation they have open.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from app.conversation import trace_view
 from app.store.accounts import Agent
 from app.surfaces.analytics_api import may_see_analytics
 from app.surfaces.analytics_page import report_links
+from app.surfaces.console.incidents import handle_incident
 from app.surfaces.console.session import ACTIVE, HELP, say
 from app.surfaces.console.view import short
 from app.surfaces.console.work import add_note, claim, release, resolve_reference, send_to_customer, show_queue, suggest
@@ -44,6 +45,8 @@ async def handle_agent_message(agent: Agent, text: str) -> None:
         await suggest(agent, active)
     elif command == "/trace":
         await show_traces(agent, argument)
+    elif command == "/incident":
+        await handle_incident(agent, argument)
     elif command in ("/report", "/analytics"):
         await show_report_links(agent)
     elif command in ("/help", "/?"):

@@ -15,7 +15,9 @@ HELP = ("Commands: `/queue` shows waiting customers by priority and SLA, `/claim
         "takes a conversation from the assistant, `/resolve` closes the open conversation (the customer is asked "
         "for a rating), `/handback [note]` returns it to the assistant (the note tells it what you did), `/note "
         "<text>` adds an internal note, `/suggest` drafts a reply, `/trace` shows why the assistant answered as it "
-        "did, `/approvals` lists actions waiting for your approval (`/approve <id>`, `/reject <id> [note]`). "
+        "did, `/incident list` shows declared incidents (`/incident link <id>` ties the open conversation to one; "
+        "leads: `/incident declare <topic words> | <message>`, `/incident resolve <id>`), `/approvals` lists "
+        "actions waiting for your approval (`/approve <id>`, `/reject <id> [note]`). "
         "Anything else you type is sent to the customer of the open conversation.")
 
 

@@ -41,7 +41,7 @@ def queue_line(entry: QueueEntry, now: datetime) -> str:
         " · waiting for email" if follow == "awaiting_email" else "")
     incident = " · ⚠ incident" if h.incident_id else ""
     return (f"- `{short(c.id)}` · {LEVEL_MARK.get(h.level, h.level)} · {h.queue} · {due_text(h.due_at, now)} · "
-            f"{c.tenant} · {c.language or '?'}{incident}{extra}\n  {h.trigger or 'request'}: {h.reason}")
+            f"{c.tenant} · {c.language or '?'} · {c.channel}{incident}{extra}\n  {h.trigger or 'request'}: {h.reason}")
 
 
 def _customer_line(packet: HandoffPacket) -> str:
@@ -79,7 +79,7 @@ def render_packet(packet: HandoffPacket, now: datetime) -> str:
     mood = packet.sentiment
     lines = [
         f"**Conversation `{short(packet.conversation_id)}`** · {packet.tenant} · "
-        f"{language_name(packet.language)}",
+        f"{language_name(packet.language)} · channel: {packet.channel}",
         f"> {packet.summary}",
         "",
         f"**Customer:** {_customer_line(packet)}",
