@@ -140,9 +140,17 @@ class HybridSearch:
                     similarity: dict[str, float], floor: float) -> list[Hit]:
         if not chosen:
             return []
-        points = await self._client.retrieve(collection, ids=[pid for pid, _ in chosen],
-                                             with_payload=True, with_vectors=False)
-        payloads = {str(point.id): point.payload or {} for point in points}
+        resident = self._resident.get(collection)
+        wanted = [pid for pid, _ in chosen]
+        payloads = dict(resident.remembered_payloads(wanted)) if resident is not None else {}
+        missing = [pid for pid in wanted if pid not in payloads]
+        if missing:
+            rows = resident.rows(missing) if resident is not None else {}
+            points = await self._client.retrieve(collection, ids=missing, with_payload=True, with_vectors=False)
+            fetched = {str(point.id): point.payload or {} for point in points}
+            payloads.update(fetched)
+            if resident is not None and self._resident.get(collection) is resident:
+                resident.remember_payloads(fetched, rows)
         hits = []
         for point_id, score in chosen:
             payload = payloads.get(point_id)

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +52,25 @@ def _phrases(stems: list[str]) -> set[tuple[str, str]]:
     return set(zip(stems, stems[1:], strict=False))
 
 
+@dataclass(frozen=True)
+class _PassageWords:
+    heading: frozenset[str]
+    title: frozenset[str]
+    body: frozenset[str]
+    phrases: frozenset[tuple[str, str]]  # word pairs of the heading path, then the body
+    has_list: bool
+
+
+@lru_cache(maxsize=8192)
+def _passage_words(heading_path: tuple[str, ...], title: str, text: str, language: str | None) -> _PassageWords:
+    """A passage's stems, worked out once: the same passages are candidates of question after question."""
+    common = _common(language)
+    heading = _stems(" ".join(heading_path), common)
+    body = _stems(text, common)
+    return _PassageWords(frozenset(heading), frozenset(_stems(title, common)), frozenset(body),
+                         frozenset(_phrases(heading + body)), _LIST.search(text) is not None)
+
+
 def features(query: str, hits: Sequence[Hit], language: str | None = None) -> np.ndarray:
     """One row per candidate, one column per name in FEATURES, each roughly within [0, 1]."""
     if not hits:
@@ -68,21 +87,19 @@ def features(query: str, hits: Sequence[Hit], language: str | None = None) -> np
         doc_rank.setdefault(hit.doc_id, rank)
     rows = []
     for rank, hit in enumerate(hits):
-        heading = set(_stems(" ".join(hit.heading_path), common))
-        body_stems = _stems(hit.text, common)
+        words = _passage_words(hit.heading_path, hit.title, hit.text, language)
         rows.append([
             hit.similarity,
             hit.similarity - best_similarity,
             1.0 / (1 + rank),
-            _coverage(asked, heading),
-            _coverage(asked, set(_stems(hit.title, common))),
-            _coverage(asked, set(body_stems)),
-            len(asked_pairs & _phrases(_stems(" ".join(hit.heading_path), common) + body_stems))
-            / len(asked_pairs) if asked_pairs else 0.0,
+            _coverage(asked, words.heading),
+            _coverage(asked, words.title),
+            _coverage(asked, words.body),
+            len(asked_pairs & words.phrases) / len(asked_pairs) if asked_pairs else 0.0,
             doc_count[hit.doc_id] / len(hits),
             1.0 / (1 + doc_rank[hit.doc_id]),
             0.0 if hit.heading_path else 1.0,
-            1.0 if procedural and _LIST.search(hit.text) else 0.0,
+            1.0 if procedural and words.has_list else 0.0,
         ])
     return np.asarray(rows, dtype=np.float64)
 

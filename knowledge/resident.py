@@ -14,6 +14,7 @@ collection it has not seen in this process is read back from Qdrant once, on fir
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,9 @@ from knowledge.postings import Postings
 log = logging.getLogger(__name__)
 
 _GROWTH = 1024
+# Payloads of recent hits kept in memory: every question reads its ~30 candidates' payloads, and
+# the embedded Qdrant copies each one it returns (~10 ms a question); a write drops the point's.
+PAYLOAD_MEMORY = 4096
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class ResidentCollection:
         self._dense: dict[str, np.ndarray] = {}
         self._has_dense: dict[str, np.ndarray] = {}  # rows holding each dense vector (a new point may not yet)
         self._postings = Postings()
+        self._payloads: OrderedDict[str, Mapping[str, object]] = OrderedDict()  # recent hits' payloads
 
     def __len__(self) -> int:
         return len(self._row)
@@ -95,12 +100,40 @@ class ResidentCollection:
 
     def remove(self, point_ids: Iterable[str]) -> None:
         for point_id in point_ids:
+            self._payloads.pop(str(point_id), None)
             row = self._row.pop(str(point_id), None)
             if row is not None:
                 self._alive[row] = False
                 self._postings.remove(row)
         if len(self._ids) - len(self._row) > max(_GROWTH, len(self._row)):
             self._compact()
+
+    # -- the payloads of recent hits -------------------------------------------------------
+
+    def rows(self, point_ids: Iterable[str]) -> dict[str, int | None]:
+        """Each point's current row: a point written again gets a new one."""
+        return {pid: self._row.get(pid) for pid in point_ids}
+
+    def remembered_payloads(self, point_ids: Iterable[str]) -> dict[str, Mapping[str, object]]:
+        """The payloads of these points that are remembered (and still current)."""
+        found = {}
+        for pid in point_ids:
+            payload = self._payloads.get(pid)
+            if payload is not None:
+                self._payloads.move_to_end(pid)
+                found[pid] = payload
+        return found
+
+    def remember_payloads(self, payloads: Mapping[str, Mapping[str, object]], rows: Mapping[str, int | None]) -> None:
+        """Keep payloads read from Qdrant for points whose row has not changed since `rows` was
+        taken (a point rewritten while its payload was being read keeps nothing stale)."""
+        for pid, payload in payloads.items():
+            row = rows.get(pid)
+            if row is not None and self._row.get(pid) == row:
+                self._payloads[pid] = payload
+                self._payloads.move_to_end(pid)
+        while len(self._payloads) > PAYLOAD_MEMORY:
+            self._payloads.popitem(last=False)
 
     def remove_document(self, doc_id: str, keep: Iterable[str] = ()) -> None:
         """Mask a document's points, except `keep`."""

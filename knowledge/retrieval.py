@@ -14,6 +14,7 @@ index method (sync, count, documents, close ...) is the index's own.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -81,9 +82,12 @@ class Retriever:
 
     async def _in_context(self, tenant: str, query: str, earlier: Sequence[str], mode: Mode,
                           language: str | None) -> list[Hit]:
-        latest = await self._ranked(tenant, query, mode, language)
-        if self.context is not None and any(turn.strip() for turn in earlier):
-            context = await self._ranked(tenant, self.context.query(query, earlier), mode, language)
+        if self.context is None or not any(turn.strip() for turn in earlier):
+            latest = await self._ranked(tenant, query, mode, language)
+        else:  # both searches at once: their embeddings run in threads, side by side
+            latest, context = await asyncio.gather(
+                self._ranked(tenant, query, mode, language),
+                self._ranked(tenant, self.context.query(query, earlier), mode, language))
             latest = self.context.fuse(query, latest, context, language)
         return opposites_last(query, latest, language)
 

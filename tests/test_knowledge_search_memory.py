@@ -77,6 +77,8 @@ async def test_sync_updates_and_deletes_reach_a_loaded_collection(index, tmp_pat
     write(folder, "loyalty", "Loyalty points", "Every purchase earns zorbleberry points for discounts.")
     await ingest(index, folder, "acme")
     assert [h.doc_id for h in await index.search("acme", "zorbleberry", mode="sparse")] == ["loyalty"]
+    before = await index.search("acme", "loyalty points discounts", limit=1)  # its payload is remembered
+    assert "zorbleberry" in before[0].text
 
     write(folder, "loyalty", "Loyalty points", "Every purchase earns quibbleflux stars for discounts.")
     write(folder, "gifts", "Gift wrapping", "Gift wrapping costs two euros and includes a card.")
@@ -85,6 +87,8 @@ async def test_sync_updates_and_deletes_reach_a_loaded_collection(index, tmp_pat
 
     assert await index.search("acme", "zorbleberry", mode="sparse") == []
     assert [h.doc_id for h in await index.search("acme", "quibbleflux", mode="sparse")] == ["loyalty"]
+    after = await index.search("acme", "loyalty points discounts", limit=1)
+    assert "quibbleflux" in after[0].text and "zorbleberry" not in after[0].text  # no stale payload
     assert [h.doc_id for h in await index.search("acme", "gift wrapping", limit=1)] == ["gifts"]
     everything = await index.search("acme", "return a parcel prepaid label", limit=10)
     assert "returns" not in {h.doc_id for h in everything}

@@ -51,7 +51,10 @@ class ConversationStore:
         self, conversation_id: str, identity: Identity, *, kind: str = "customer",
         language: str | None = None,
     ) -> Conversation:
-        """Create the conversation on first sight; later calls return it unchanged."""
+        """Create the conversation on first sight; later calls return it unchanged (read, without
+        taking the write lock: every turn calls this, and only its first creates anything)."""
+        if (existing := await self.get(ConversationId(conversation_id))) is not None:
+            return existing
         now = utcnow()
         async with self.db.transaction() as tx:
             await tx.execute(
