@@ -172,7 +172,8 @@ def package_of(frame: str) -> str:
                       ("tokenizers", "tokenizers"), ("threading", "threads idle")):
         if key in path:
             return name
-    return "other"
+    where = path.rsplit(":", 1)[0].rstrip(")")
+    return f"other: {Path(where).name or where}"  # named by file, so the biggest show up
 
 
 def profile_summary(collapsed: Path) -> list[tuple[str, float]]:
@@ -188,7 +189,7 @@ def profile_summary(collapsed: Path) -> list[tuple[str, float]]:
         samples = int(count)
         total += samples
         own[package_of(frames[-1])] += samples
-    return [(name, 100 * n / total) for name, n in own.most_common(14)] if total else []
+    return [(name, 100 * n / total) for name, n in own.most_common(20)] if total else []
 
 
 def start_profiler(spy: str, pid: int, output: Path) -> subprocess.Popen[bytes]:
