@@ -22,6 +22,7 @@ from langdetect.language import Language
 
 DetectorFactory.seed = 0  # langdetect is random unless seeded
 CHECK_EVERY = 5  # langdetect normalises and checks for convergence every 5 draws
+DRAWS_PER_STEP = 64  # draws multiplied in one numpy step; the few past the stopping point are undone
 
 _factory: DetectorFactory | None = None
 _loading = threading.Lock()
@@ -46,19 +47,37 @@ class FastDetector(Detector):
         for _ in range(self.n_trial):
             prob = np.array(self.prior_map) if self.prior_map is not None else np.full(languages, 1.0 / languages)
             alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
-            weight = alpha / self.BASE_FREQ
-            drawn = 0
-            while True:
-                # draws 0, then 1-5, 6-10 ...: langdetect checks after draw i when i % 5 == 0
-                block = 1 if drawn == 0 else CHECK_EVERY
-                picks = rows[[self.random.choice(positions) for _ in range(block)]]
-                prob *= np.prod(weight + table[picks], axis=0)
-                drawn += block
-                prob /= prob.sum()
-                if prob.max() > self.CONV_THRESHOLD or drawn - 1 >= self.ITERATION_LIMIT:
-                    break
-            total += prob / self.n_trial
+            total += self._trial(np.log(prob), alpha / self.BASE_FREQ, table, rows, positions) / self.n_trial
         self.langprob = total.tolist()
+
+    def _trial(self, log_prob: np.ndarray, weight: float, table: np.ndarray, rows: np.ndarray,
+               positions: range) -> np.ndarray:
+        """One of langdetect's trials, DRAWS_PER_STEP draws at a time, in logarithms (no rescaling
+        needed between checks). langdetect checks after draw i when i % 5 == 0 and stops once one
+        language passes CONV_THRESHOLD (or at ITERATION_LIMIT); the first check that stops ends the
+        trial there, and the generator is wound back to just after that draw, so the next trial
+        draws what langdetect's would."""
+        drawn = 0
+        while True:
+            state = self.random.getstate()
+            picks = rows[[self.random.choice(positions) for _ in range(DRAWS_PER_STEP)]]
+            cumulative = log_prob + np.cumsum(np.log(weight + table[picks]), axis=0)
+            numbers = np.arange(drawn, drawn + DRAWS_PER_STEP)  # the iteration number of each draw
+            checked = np.flatnonzero(numbers % CHECK_EVERY == 0)
+            at_checks = cumulative[checked]
+            top = at_checks.max(axis=1, keepdims=True)
+            best = 1.0 / np.exp(at_checks - top).sum(axis=1)  # the normalised largest probability
+            stops = np.flatnonzero((best > self.CONV_THRESHOLD) | (numbers[checked] >= self.ITERATION_LIMIT))
+            if stops.size:
+                last = int(checked[stops[0]])
+                self.random.setstate(state)
+                for _ in range(last + 1):
+                    self.random.choice(positions)
+                final = cumulative[last] - cumulative[last].max()
+                prob = np.exp(final)
+                return prob / prob.sum()
+            log_prob = cumulative[-1] - cumulative[-1].max()  # rescaled: only ratios matter
+            drawn += DRAWS_PER_STEP
 
 
 def _loaded_factory() -> DetectorFactory:
