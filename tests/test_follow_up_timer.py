@@ -17,7 +17,7 @@ from app.conversation.follow_up import ASKED, NOT_SOLVED, SOLVED, Asked
 from app.core.i18n import say
 from app.services import build_services
 from app.surfaces.follow_up_timer import SilenceTimers
-from tests.support.engine import Chat
+from tests.support.engine import Chat, MovedByHand
 from tests.support.server import demo_tenant_file
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -25,14 +25,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 START = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # a Wednesday morning in Madrid: the general queue is open
 MINUTES = 30
 QUESTION = "How do I reset my password?"
-
-
-class MovedByHand:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 class OpenChats:

@@ -23,7 +23,7 @@ from app.core.errors import ConfigError, IncidentError
 from app.core.i18n import say
 from app.services import build_services
 from app.understanding.incident_topic import matched_word, topic_words
-from tests.support.engine import Chat
+from tests.support.engine import Chat, MovedByHand
 from tests.support.server import demo_tenant_file
 
 with warnings.catch_warnings():  # Chainlit's own imports warn (pydantic deprecations in its dependencies)
@@ -34,14 +34,6 @@ with warnings.catch_warnings():  # Chainlit's own imports warn (pydantic depreca
 
 START = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
 MESSAGE = "Sign-in fails for some customers since 9:00; a fix is being deployed."
-
-
-class MovedByHand:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 class RecordingOutbox:

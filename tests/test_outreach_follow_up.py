@@ -20,7 +20,7 @@ from app.core.domain import Conversation, Identity, Message, TenantId, new_id
 from app.core.i18n import say
 from app.services import build_services
 from app.store.accounts import Agent
-from tests.support.engine import Chat
+from tests.support.engine import Chat, MovedByHand
 
 with warnings.catch_warnings():  # Chainlit's own imports warn (pydantic deprecations in its dependencies)
     warnings.simplefilter("ignore")
@@ -34,14 +34,6 @@ with warnings.catch_warnings():  # Chainlit's own imports warn (pydantic depreca
 START = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
 QUESTION = "How do I reset my password?"
 ALEX = Agent("agent@brightwave.example", "Alex Rivera", "agent", ["*"])
-
-
-class MovedByHand:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 class RecordingOutbox:

@@ -14,22 +14,12 @@ from app.core.domain import Role
 from app.core.i18n import say
 from app.services import build_services
 from app.store.accounts import Agent
-from tests.support.engine import Chat
+from tests.support.engine import Chat, MovedByHand
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ALEX = Agent("agent@brightwave.example", "Alex Rivera", "agent", ["*"])
 START = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # a Wednesday morning in Madrid: the general queue is open
-
-
-class MovedByHand:
-    """A clock that stands still until the test moves it."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

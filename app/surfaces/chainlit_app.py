@@ -37,7 +37,7 @@ from app.surfaces.http_security import CLIENT_ADDRESS, SecurityHeaders
 from app.surfaces.incident_api import install_incident_api
 from app.surfaces.kb_api import install_kb_api
 from app.surfaces.live_events import LocalRelay
-from app.surfaces.messaging import MessagingChannel, install_messaging_routes, open_messaging
+from app.surfaces.messaging import install_messaging_routes, open_messaging
 from app.surfaces.queue_api import install_queue_api
 from app.surfaces.redis_relay import open_redis_relay, share_socketio
 from app.surfaces.runtime import RUNTIME
@@ -48,12 +48,6 @@ OWNERSHIP_CHECK_SECONDS = 0.1  # while a model streams, how often the assistant 
 
 
 # -- start-up ----------------------------------------------------------------------------
-
-class _Messaging:
-    channel: MessagingChannel | None = None  # open while the server runs
-
-
-MESSAGING = _Messaging()
 
 _chainlit_lifespan = chainlit_server.router.lifespan_context
 
@@ -95,8 +89,8 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         RUNTIME.record = write_record(settings)  # `frontline kb search` asks this server
         stack.callback(remove_record, settings, RUNTIME.record)
         stack.callback(setattr, RUNTIME, "record", None)
-        MESSAGING.channel = await stack.enter_async_context(open_messaging(services))  # joins services.channels
-        stack.callback(setattr, MESSAGING, "channel", None)
+        RUNTIME.messaging = await stack.enter_async_context(open_messaging(services))  # joins services.channels
+        stack.callback(setattr, RUNTIME, "messaging", None)
         if services.email is not None:  # a mail in a conversation a person owns reaches their console
             services.email.to_agent, services.email.queued = console_live.to_agent, console_live.announce_queued
         if services.outreach is not None:  # incident notices: live in open chats, or out on their channel
@@ -122,7 +116,7 @@ RUNTIME.relay = LocalRelay(console_live.render_live)  # one process; start-up sw
 install_routes(chainlit_server, lambda: RUNTIME.services)
 install_queue_api(chainlit_server, lambda: RUNTIME.services)
 install_kb_api(chainlit_server, lambda: RUNTIME.services, lambda: RUNTIME.record)
-install_messaging_routes(chainlit_server, lambda: RUNTIME.services, lambda: MESSAGING.channel)
+install_messaging_routes(chainlit_server, lambda: RUNTIME.services, lambda: RUNTIME.messaging)
 install_incident_api(chainlit_server, lambda: RUNTIME.services)
 
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)

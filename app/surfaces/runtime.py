@@ -8,6 +8,7 @@ arguments.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.config.server_record import ServerRecord
 from app.services import Services
@@ -21,6 +22,9 @@ class Runtime:
     sessions: SessionDirectory = field(default_factory=SessionDirectory)
     relay: Relay | None = None  # app/surfaces/chainlit_app.py installs it at import
     record: ServerRecord | None = None  # the server record written at start (app/config/server_record.py)
+    # the messaging channel (app/surfaces/messaging), open while the server runs; not typed by
+    # import, since that module reaches the console, which reads RUNTIME
+    messaging: Any = None
 
     def live(self) -> Relay:
         if self.relay is None:

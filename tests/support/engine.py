@@ -21,6 +21,16 @@ def fixed_clock(days_later: float = 0) -> StartingAt:
     return StartingAt(TEST_START + timedelta(days=days_later))
 
 
+class MovedByHand:
+    """A clock that stands still until the test moves it (`clock.at = ...`)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
 def as_seeded_today(written: str) -> str:
     """A demo/crm.json date as the file read when written (on TEST_START's day), as a server
     seeded today on the real clock shows it: the seed is relative to the seeding day."""
