@@ -13,6 +13,7 @@ from app.actions.gate import GuardedActions
 from app.conversation.assistant import LLMAssistant
 from app.conversation.escalation import Escalator
 from app.conversation.flows import FlowContext, FlowReply, FlowRunner, FlowState
+from app.conversation.flows.state import FlowOutcome
 from app.conversation.grounded import kb_answer, screened
 from app.conversation.policy import Action, Decision, task_candidates
 from app.conversation.stages import actor, handoff_decision
@@ -213,6 +214,9 @@ def compose(state: TurnState) -> Message:
         metadata["choices"] = [c.__dict__ for c in offered]
     if state.event is not None:
         metadata["event"] = state.event
+    if ((state.decision is not None and state.decision.action is Action.SIGN_IN)
+            or (task is not None and task.outcome is FlowOutcome.SIGN_IN)):
+        metadata["sign_in"] = True  # it asks a guest to sign in: a channel adds its sign-in link
     metadata.update(state.reply_metadata)
     message = Message(state.turn.reply_id or MessageId(new_id()), state.conversation.id, Role.ASSISTANT,
                       ASSISTANT_AUTHOR, state.text, metadata=metadata)

@@ -183,7 +183,7 @@ class EmailDesk:
         """The reply as mailed: a guest asked to sign in gets the signed link; the assistant says who wrote."""
         lang = conversation.language or tenant.default_language
         text = reply.content
-        if conversation.customer_id is None and say("account.sign_in_needed", lang) in text:
+        if conversation.customer_id is None and reply.metadata.get("sign_in"):
             link = sign_in_link(tenant, conversation.id, mail.sender, self.clock)
             if link is not None:
                 text = f"{text}\n\n{say('email.sign_in_link', lang, link=link)}"

@@ -17,8 +17,6 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from app.conversation.flows.state import FlowOutcome
-from app.conversation.policy import Action
 from app.conversation.turn import ASSISTANT_AUTHOR, Turn, TurnOutcome
 from app.core.domain import (
     Conversation,
@@ -160,7 +158,7 @@ class InboxWorker:
         if outcome.reply is not None:
             choices = [{"label": c.label, "value": c.value} for c in outcome.choices]
             shown = outcome.reply.content
-            if not conversation.verified and await self._asks_to_sign_in(outcome.reply):
+            if not conversation.verified and outcome.reply.metadata.get("sign_in"):
                 shown = self._with_sign_in_link(shown, conversation, entry.sender_id)
             await self.outbox.owe(conversation, outcome.reply, shown, choices, entry.bridge_message_id)
         try:
@@ -172,12 +170,6 @@ class InboxWorker:
                 await console_live.to_agent(conversation, outcome.incoming)
         except Exception:  # the console shows it from the store on the agent's next look
             log.exception("telling the console about %s failed", conversation.id)
-
-    async def _asks_to_sign_in(self, reply: Message) -> bool:
-        """Whether the reply tells a guest to sign in first (its decision trace says so)."""
-        trace = await self.services.conversations.trace(reply.id) or {}
-        return ((trace.get("decision") or {}).get("action") == Action.SIGN_IN.value
-                or (trace.get("task") or {}).get("outcome") == FlowOutcome.SIGN_IN.value)
 
     def _with_sign_in_link(self, text: str, conversation: Conversation, sender_id: str) -> str:
         tenant = self.services.tenants.get(conversation.tenant)
