@@ -11,6 +11,7 @@ import yaml
 from langdetect import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
+from app.core import langid
 from app.core.langid import detect_langs
 from tests.support.server import PROJECT_ROOT
 
@@ -66,3 +67,22 @@ def test_same_languages_and_probabilities_as_langdetect(text):
         return
     assert [lang for lang, _ in got] == [lang for lang, _ in expected]
     assert [p for _, p in got] == pytest.approx([p for _, p in expected], abs=1e-9)
+
+
+def test_a_detection_that_reads_past_the_shared_words_still_agrees(monkeypatch):
+    """The seeded stream's first words are made once and shared; a detection needing more goes
+    on from where they end, as `random.Random` would."""
+    monkeypatch.setattr(langid, "_PREFIX", 96)
+    langid._seeded_words.cache_clear()
+    try:
+        for text in ("How long does shipping to Germany take?", "¿Dónde está mi pedido?", "hi"):
+            assert _same(ours(text), reference(text)), text
+    finally:
+        langid._seeded_words.cache_clear()
+
+
+def _same(got: list[tuple[str, float]] | str, expected: list[tuple[str, float]] | str) -> bool:
+    if isinstance(expected, str):
+        return got == expected
+    return (not isinstance(got, str) and [lang for lang, _ in got] == [lang for lang, _ in expected]
+            and [p for _, p in got] == pytest.approx([p for _, p in expected], abs=1e-9))
