@@ -31,7 +31,7 @@ from app.core.language_data import language_name, languages
 from app.core.trace import LlmTrace
 from app.llm.client import Completion, LLMClient, ProviderError, TokenSink, ToolCall
 from app.store import AuditLog
-from app.understanding.triage import detect_language
+from app.understanding.triage import read_language
 from connectors.base import Connector, Customer, Invoice, Order, Subscription
 from connectors.tools import READ_TOOLS, ToolArgumentsError
 from guardrails.actions import verified_customer
@@ -182,7 +182,7 @@ class LLMAssistant:
             if not query:
                 entry["outcome"] = "malformed"
                 return {"error": "A non-empty `query` is required."}
-            language = detect_language(query, None, "en").detected or "en"
+            language = read_language(query)[0] or "en"
             hits, dropped = screened(await self.knowledge.search(tenant.id, query, 4, language=language,
                                                                  earlier=earlier))
             good = [h for h in hits if h.similarity >= (tenant.knowledge.min_score or h.floor)]

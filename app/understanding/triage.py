@@ -44,25 +44,30 @@ class LanguageResult:
     switched: bool
 
 
-def detect_language(text: str, current: str | None, default: str) -> LanguageResult:
-    """Keep `current` unless the text is long enough and confidently another language."""
-    base = current or default
-    letters = sum(ch.isalpha() for ch in text)
+def read_language(text: str) -> tuple[str | None, float]:
+    """The most likely language of `text` and its probability; (None, 0.0) when it has fewer
+    than three letters or nothing langdetect can read."""
+    if sum(ch.isalpha() for ch in text) < 3:
+        return None, 0.0
     try:
-        candidates = detect_langs(text) if letters >= 3 else []
-    except LangDetectException:
-        candidates = []
-    if not candidates:
+        best = detect_langs(text)[0]
+    except (LangDetectException, IndexError):
+        return None, 0.0
+    return best.lang, float(best.prob)
+
+
+def detect_language(text: str, current: str | None, default: str) -> LanguageResult:
+    """Keep `current` unless the text is long enough and confidently another language. A text
+    too short to switch is not read at all: its guess could change nothing (the trace shows
+    the language as kept for too little text)."""
+    base = current or default
+    if sum(ch.isalpha() for ch in text) < MIN_CHARS_TO_SWITCH:
         return LanguageResult(base, None, 0.0, False)
-    best = candidates[0]
-    detected, confidence = best.lang, float(best.prob)
-    switch = (
-        detected in languages() and detected != base
-        and letters >= MIN_CHARS_TO_SWITCH and confidence >= MIN_CONFIDENCE_TO_SWITCH
-    )
+    detected, confidence = read_language(text)
+    if detected is None:
+        return LanguageResult(base, None, 0.0, False)
+    switch = detected in languages() and detected != base and confidence >= MIN_CONFIDENCE_TO_SWITCH
     return LanguageResult(detected if switch else base, detected, confidence, switch)
-
-
 
 
 @dataclass(frozen=True)
