@@ -2,6 +2,11 @@
 its article title) and BM25 are ranked separately, in memory (knowledge/resident.py), and
 fused by reciprocal rank; the dense similarity is kept as the confidence signal the engine
 thresholds on. Only the final hits' payloads are read from Qdrant.
+
+A chunk whose dense vectors are still being computed (knowledge/vector_backfill.py) is found
+by its words; when it is among a question's best candidates, its similarity is computed then
+and there (FILL_NOW of them at most), so a new document is answered, not only found, before
+the background reaches it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from knowledge import sparse
 from knowledge.embedder import Embedder
 from knowledge.hits import Hit, Mode, reciprocal_rank_fusion
 from knowledge.resident import Ranked, ResidentCollection
+from knowledge.vector_backfill import embedding_text
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +30,7 @@ DENSE, TITLE, BM25 = "text", "title", "bm25"
 DENSE_ML, TITLE_ML = "text_ml", "title_ml"  # the multilingual model's vectors, when configured
 TITLE_WEIGHT = 0.3  # share of the article-title similarity in a chunk's dense score
 CANDIDATES = 30
+FILL_NOW = 4  # a question's best candidates still without dense vectors, embedded for it at once
 _SCROLL = 2048
 
 
@@ -134,16 +141,38 @@ class HybridSearch:
             chosen = reciprocal_rank_fusion([[(r.point_id, r.similarity) for r in ranking]
                                              for ranking in (dense_ranked, sparse_ranked)])[:limit]
         similarity = {r.point_id: r.similarity for r in (*dense_ranked, *sparse_ranked)}
+        waiting = resident.without_dense([pid for pid, _ in chosen], dense_name)[:FILL_NOW]
+        if waiting and mode != "sparse":
+            similarity |= await self._similarity_now(collection, resident, model, vector, waiting,
+                                                     dense_name, title_name)
         return await self._hits(collection, tenant, chosen, similarity, model.relevance_floor)
 
-    async def _hits(self, collection: str, tenant: str, chosen: list[tuple[str, float]],
-                    similarity: dict[str, float], floor: float) -> list[Hit]:
-        if not chosen:
-            return []
+    async def _similarity_now(self, collection: str, resident: ResidentCollection, model: Embedder,
+                              question: np.ndarray, point_ids: list[str], dense_name: str,
+                              title_name: str) -> dict[str, float]:
+        """The similarity of chunks still waiting for their dense vectors, computed now the way
+        `rank_dense` scores them; their vectors go to the resident copy for later questions
+        (Qdrant gets them from the background, which computes the same)."""
+        rows = resident.rows(point_ids)
+        payloads = await self._payloads(collection, point_ids)
+        waiting = [pid for pid in point_ids if pid in payloads]
+        texts = [embedding_text(payloads[pid]) for pid in waiting]
+        titles = [str(payloads[pid].get("title", "")) for pid in waiting]
+        # one text at a time: the model remembers single texts, so the next question finds them
+        vectors = await asyncio.to_thread(lambda: [model.embed([t])[0] for t in (*texts, *titles)])
+        found = {}
+        for i, pid in enumerate(waiting):
+            chunk, title = vectors[i], vectors[len(waiting) + i]
+            found[pid] = (1 - TITLE_WEIGHT) * float(chunk @ question) + TITLE_WEIGHT * float(title @ question)
+            if self._resident.get(collection) is resident:
+                resident.add_dense_if_current(pid, rows.get(pid), {dense_name: chunk, title_name: title})
+        return found
+
+    async def _payloads(self, collection: str, point_ids: list[str]) -> dict[str, dict]:
+        """The points' payloads: remembered ones from memory, the rest read from Qdrant."""
         resident = self._resident.get(collection)
-        wanted = [pid for pid, _ in chosen]
-        payloads = dict(resident.remembered_payloads(wanted)) if resident is not None else {}
-        missing = [pid for pid in wanted if pid not in payloads]
+        payloads = dict(resident.remembered_payloads(point_ids)) if resident is not None else {}
+        missing = [pid for pid in point_ids if pid not in payloads]
         if missing:
             rows = resident.rows(missing) if resident is not None else {}
             points = await self._client.retrieve(collection, ids=missing, with_payload=True, with_vectors=False)
@@ -151,6 +180,13 @@ class HybridSearch:
             payloads.update(fetched)
             if resident is not None and self._resident.get(collection) is resident:
                 resident.remember_payloads(fetched, rows)
+        return payloads
+
+    async def _hits(self, collection: str, tenant: str, chosen: list[tuple[str, float]],
+                    similarity: dict[str, float], floor: float) -> list[Hit]:
+        if not chosen:
+            return []
+        payloads = await self._payloads(collection, [pid for pid, _ in chosen])
         hits = []
         for point_id, score in chosen:
             payload = payloads.get(point_id)

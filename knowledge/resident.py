@@ -98,6 +98,22 @@ class ResidentCollection:
                 if vector is not None:
                     self._put_dense(name, row, np.asarray(vector, dtype=np.float32))
 
+    def without_dense(self, point_ids: Iterable[str], name: str) -> list[str]:
+        """Those of these points that are here but still lack the dense vector `name`."""
+        has = self._has_dense.get(name)
+        missing = []
+        for pid in point_ids:
+            row = self._row.get(pid)
+            if row is not None and (has is None or not has[row]):
+                missing.append(pid)
+        return missing
+
+    def add_dense_if_current(self, point_id: str, row: int | None, vectors: Mapping[str, object]) -> None:
+        """`add_dense`, unless the point was written again (a new row) since `row` was read:
+        vectors computed from its old text are not given to its new one."""
+        if row is not None and self._row.get(point_id) == row:
+            self.add_dense(point_id, vectors)
+
     def remove(self, point_ids: Iterable[str]) -> None:
         for point_id in point_ids:
             self._payloads.pop(str(point_id), None)

@@ -21,6 +21,7 @@ from knowledge.index import KnowledgeIndex
 from knowledge.loaders import load_folder
 from knowledge.vector_backfill import embedding_text
 from tests.support.cli import frontline
+from tests.support.engine import Chat
 from tests.support.server import demo_tenant_file
 from tests.test_knowledge import write
 
@@ -83,14 +84,23 @@ async def test_found_by_words_at_once_and_by_meaning_once_the_vectors_are_in(tmp
         assert index.vectors_pending == 6
         assert "6 sections written, 6 of them awaiting dense vectors" in report.summary()
 
+        assert await index.search("acme", QUESTION_BY_MEANING, limit=3, mode="dense") == []
         hits = await index.search("acme", QUESTION_BY_WORDS, limit=3)
         assert hits and hits[0].doc_id == "damaged-delivery"
-        assert hits[0].similarity == 0.0  # no dense evidence yet, so no confidence claimed
-        assert await index.search("acme", QUESTION_BY_MEANING, limit=3, mode="dense") == []
+        # found by its words, and its similarity computed for the question at once: a new
+        # document is answered before the background reaches it, with the confidence it will have
+        assert index.vectors_pending == 6
+        answered_now = hits[0].similarity
+        assert answered_now > hits[0].floor
+        # the vectors computed for that question serve the next ones, by meaning too
+        early = await index.search("acme", QUESTION_BY_MEANING, limit=3, mode="dense")
+        assert [hit.doc_id for hit in early][:1] == ["damaged-delivery"]
 
         gate.set()
         await index.wait_for_vectors()
         assert index.vectors_pending == 0
+        assert (await index.search("acme", QUESTION_BY_WORDS, limit=3))[0].similarity == pytest.approx(
+            answered_now, abs=1e-5)
         by_meaning = await index.search("acme", QUESTION_BY_MEANING, limit=3, mode="dense")
         assert by_meaning[0].doc_id == "damaged-delivery"
         assert by_meaning[0].similarity > by_meaning[0].floor
@@ -179,8 +189,14 @@ async def test_the_server_waits_for_the_vectors_only_when_told(tmp_path, monkeyp
             assert index.vectors_pending == 0 and waited == 0
         else:  # serving already: the help center's dense vectors were left to the background
             assert waited == chunks
-            hits = await services.knowledge.search("demo", "reset my password", limit=3)
-            assert hits and hits[0].doc_id == "reset-your-password"
+            async with index._writing:  # the background's writes wait: no dense vector is in yet
+                assert index.vectors_pending > 0
+                hits = await services.knowledge.search("demo", "reset my password", limit=3)
+                assert hits and hits[0].doc_id == "reset-your-password"
+                # and a customer asking now is answered from the article, not told it's missing
+                reply, trace = await Chat(services).say("How do I reset my password?")
+            assert trace["decision"]["action"] == "answer", trace["decision"]
+            assert "Reset your password" in reply, reply
             await index.wait_for_vectors()  # and they do arrive while it serves
     assert await points_without_dense(settings.qdrant_path) == (chunks, 0)
 
