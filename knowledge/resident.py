@@ -205,8 +205,9 @@ class ResidentCollection:
         scores = matrix[:size] @ query
         ranked_rows = self._alive[:size] & self._has_dense[dense_name][:size]
         rows = self._top(np.where(ranked_rows, scores, -np.inf), limit)
-        ranked = [self._ranked(row, 0.0, query, scores[row], title_name, title_weight) for row in rows]
-        ranked = [replace_score(r, r.similarity) for r in ranked]
+        similarity = self._blended(rows, scores[rows], query, title_name, title_weight)
+        ranked = [Ranked(self._ids[row], sim, sim, self._languages[row])
+                  for row, sim in zip(rows, similarity, strict=True)]
         ranked.sort(key=lambda r: r.similarity, reverse=True)
         return ranked
 
@@ -219,20 +220,20 @@ class ResidentCollection:
         scores = self._postings.scores(tokens, weights, size)
         scores = np.where(self._alive[:size] & ~np.isnan(scores), scores, -np.inf)
         matrix = self._dense.get(dense_name)
-        ranked = []
-        for row in self._top(scores, limit):
-            # a chunk whose dense vectors are still being computed has no similarity yet: 0
-            raw = float(matrix[row] @ query) if matrix is not None else 0.0
-            ranked.append(self._ranked(row, float(scores[row]), query, raw, title_name, title_weight))
-        return ranked
+        rows = self._top(scores, limit)
+        # a chunk whose dense vectors are still being computed has a zero row: similarity 0
+        raw = matrix[rows] @ query if matrix is not None else np.zeros(len(rows))
+        similarity = self._blended(rows, raw, query, title_name, title_weight)
+        return [Ranked(self._ids[row], float(scores[row]), sim, self._languages[row])
+                for row, sim in zip(rows, similarity, strict=True)]
 
-    def _ranked(self, row: int, score: float, query: np.ndarray, raw: float, title_name: str,
-                title_weight: float) -> Ranked:
-        similarity = float(raw)
+    def _blended(self, rows: list[int], raw: np.ndarray, query: np.ndarray, title_name: str,
+                 title_weight: float) -> list[float]:
+        """Each row's similarity: its chunk's, blended with its article title's."""
         title = self._dense.get(title_name)
-        if title is not None:
-            similarity = (1 - title_weight) * similarity + title_weight * float(title[row] @ query)
-        return Ranked(self._ids[row], score, similarity, self._languages[row])
+        if title is None or not rows:
+            return [float(x) for x in raw]
+        return [float(x) for x in (1 - title_weight) * raw + title_weight * (title[rows] @ query)]
 
     @staticmethod
     def _top(scores: np.ndarray, limit: int) -> list[int]:
@@ -248,7 +249,3 @@ class ResidentCollection:
         picked = picked[np.isfinite(scores[picked])]
         order = np.lexsort((picked, -scores[picked]))
         return [int(row) for row in picked[order]]
-
-
-def replace_score(ranked: Ranked, score: float) -> Ranked:
-    return Ranked(ranked.point_id, score, ranked.similarity, ranked.language)
