@@ -40,29 +40,46 @@ def _agrees(english: OppositeWords, other: OppositeWords) -> list[str]:
 
 register("opposites", OppositeWords, _agrees)
 
-Compiled = dict[str, tuple[re.Pattern[str], re.Pattern[str]]]
+_REMEMBERED = 4096  # texts whose sides a language keeps (headings recur question after question)
 
 
-def _compile(data: dict[str, Any]) -> dict[str, Compiled]:
+class _LanguagePairs:
+    """One language's compiled pairs, and the sides of the texts seen lately."""
+
+    def __init__(self, pairs: dict[str, tuple[re.Pattern[str], re.Pattern[str]]]) -> None:
+        self.pairs = pairs
+        self._seen: dict[str, dict[str, int]] = {}
+
+    def sides(self, text: str) -> dict[str, int]:
+        found = self._seen.get(text)
+        if found is None:
+            found = {}
+            for name, (one, other) in self.pairs.items():
+                has_one, has_other = bool(one.search(text)), bool(other.search(text))
+                if has_one != has_other:
+                    found[name] = 0 if has_one else 1
+            if len(self._seen) >= _REMEMBERED:
+                self._seen.clear()
+            self._seen[text] = found
+        return dict(found)
+
+
+def _compile(data: dict[str, Any]) -> dict[str, _LanguagePairs]:
     def pattern(entries: list[str]) -> re.Pattern[str]:
         return re.compile(rf"\b(?:{'|'.join(entries)})\b", re.IGNORECASE)
-    return {code: {name: (pattern(sides.one), pattern(sides.other)) for name, sides in words.pairs.items()}
+    return {code: _LanguagePairs({name: (pattern(sides.one), pattern(sides.other))
+                                  for name, sides in words.pairs.items()})
             for code, words in data.items()}
 
 
-def _pairs(language: str | None) -> Compiled:
+def _pairs(language: str | None) -> _LanguagePairs:
     patterns = derived("opposites", _compile)
     return patterns.get((language or REFERENCE).lower()[:2]) or patterns[REFERENCE]
 
 
 def asked_sides(text: str, language: str | None) -> dict[str, int]:
     """For each pair the text names one side of (and not the other): 0 or 1, which side."""
-    sides = {}
-    for name, (one, other) in _pairs(language).items():
-        has_one, has_other = bool(one.search(text)), bool(other.search(text))
-        if has_one != has_other:
-            sides[name] = 0 if has_one else 1
-    return sides
+    return _pairs(language).sides(text)
 
 
 def agreement(asked: dict[str, int], hit: Hit) -> int:

@@ -44,8 +44,9 @@ def _common(language: str | None) -> frozenset[str]:
     return frozenset(stopwords((language or "en").lower()[:2]))
 
 
-def _coverage(query: list[str], field: set[str]) -> float:
-    return sum(1 for stem in set(query) if stem in field) / len(set(query)) if query else 0.0
+def _coverage(query: frozenset[str], field: frozenset[str]) -> float:
+    """The share of the question's distinct stems found in `field`."""
+    return len(query & field) / len(query) if query else 0.0
 
 
 def _phrases(stems: list[str]) -> set[tuple[str, str]]:
@@ -76,8 +77,8 @@ def features(query: str, hits: Sequence[Hit], language: str | None = None) -> np
     if not hits:
         return np.zeros((0, len(FEATURES)))
     common = _common(language)
-    asked = _stems(query, common)
-    asked_pairs = _phrases(asked)
+    stems = _stems(query, common)
+    asked, asked_pairs = frozenset(stems), _phrases(stems)
     procedural = asks_for_steps(query, language)
     best_similarity = max(hit.similarity for hit in hits)
     doc_count: dict[str, int] = {}
