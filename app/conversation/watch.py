@@ -13,7 +13,7 @@ import inspect
 import logging
 import time
 from collections.abc import Callable, Collection
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any
 
@@ -62,7 +62,9 @@ class TurnWatch:
 
     async def stage(self, name: str, run: Callable[..., Any], *args: Any) -> Any:
         """`run(*args)`, awaited when it returns an awaitable, timed and inside its own span."""
-        with telemetry.tracer().start_as_current_span(STAGE_SPAN + name, attributes={"frontline.stage": name}):
+        span = (telemetry.tracer().start_as_current_span(STAGE_SPAN + name, attributes={"frontline.stage": name})
+                if telemetry.recording() else nullcontext())
+        with span:
             started = time.perf_counter()
             try:
                 result = run(*args)

@@ -33,6 +33,11 @@ def tracer() -> trace.Tracer:
     return _tracer
 
 
+def recording() -> bool:
+    """Whether spans are recorded at all: without, a stage need not open one."""
+    return not isinstance(_tracer, trace.NoOpTracer)
+
+
 def install(provider: TracerProvider | None) -> trace.Tracer:
     """Spans from now on come from `provider` (None: the no-op tracer). Returns the previous
     tracer, which `restore` puts back."""
