@@ -5,14 +5,13 @@ two-factor authentication": the words that differ are short, common, or stop wor
 language lists pairs of opposite actions (app/languages/<code>/opposites.yaml, the same pair
 names in every language); when a question names one side of a pair and not the other, an
 article's sections whose heading names that side come first and those whose heading names only
-the other side move behind the article's other sections. Articles keep their places: this
-chooses a section, never an article.
+the other side move behind the article's other sections (knowledge/sections.py). Articles keep
+their places: this chooses a section, never an article.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -95,21 +94,3 @@ def agreement(asked: dict[str, int], hit: Hit) -> int:
 def contradicts(asked: dict[str, int], hit: Hit) -> bool:
     """Whether the passage's heading names only the side of a pair the question did not ask."""
     return agreement(asked, hit) == 2
-
-
-def opposites_last(query: str, hits: Sequence[Hit], language: str | None = None) -> list[Hit]:
-    """`hits` with each article's sections reordered: those whose heading names the action
-    asked first, those naming only its opposite last (each group in its order), in the places
-    that article's hits already held (other articles do not move)."""
-    asked = asked_sides(query, language)
-    if not asked:
-        return list(hits)
-    places: dict[str, list[int]] = {}
-    for place, hit in enumerate(hits):
-        places.setdefault(hit.doc_id, []).append(place)
-    ordered = list(hits)
-    for doc_places in places.values():
-        own = sorted((hits[p] for p in doc_places), key=lambda h: agreement(asked, h))  # stable
-        for place, hit in zip(doc_places, own, strict=True):
-            ordered[place] = hit
-    return ordered

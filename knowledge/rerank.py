@@ -49,6 +49,11 @@ def _coverage(query: frozenset[str], field: frozenset[str]) -> float:
     return len(query & field) / len(query) if query else 0.0
 
 
+def holds_steps(text: str) -> bool:
+    """Whether a passage holds a list (numbered or bulleted steps) or a table."""
+    return _LIST.search(text) is not None
+
+
 def _phrases(stems: list[str]) -> set[tuple[str, str]]:
     return set(zip(stems, stems[1:], strict=False))
 
@@ -69,7 +74,7 @@ def _passage_words(heading_path: tuple[str, ...], title: str, text: str, languag
     heading = _stems(" ".join(heading_path), common)
     body = _stems(text, common)
     return _PassageWords(frozenset(heading), frozenset(_stems(title, common)), frozenset(body),
-                         frozenset(_phrases(heading + body)), _LIST.search(text) is not None)
+                         frozenset(_phrases(heading + body)), holds_steps(text))
 
 
 def features(query: str, hits: Sequence[Hit], language: str | None = None) -> np.ndarray:

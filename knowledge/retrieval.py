@@ -8,7 +8,8 @@ every part's best passage is among the first hits. Given the customer's earlier 
 question is also searched with them and the two rankings fused (knowledge/context.py), so a
 follow-up ("and if I'm abroad?") finds the article the conversation is about. Inside an
 article, a section about the opposite action ("turning off" for "turn on") is not chosen
-first (knowledge/opposites.py). Every other
+first, nor the introduction of an article whose steps a "how" question asks for
+(knowledge/sections.py). Every other
 index method (sync, count, documents, close ...) is the index's own.
 """
 
@@ -21,9 +22,9 @@ from typing import Any
 
 from knowledge.context import ContextFusion
 from knowledge.index import Hit, KnowledgeIndex, Mode
-from knowledge.opposites import opposites_last
 from knowledge.questions import split_question
 from knowledge.rerank import Reranker
+from knowledge.sections import choose_sections
 
 CANDIDATES = 30  # how many hybrid candidates of each question the reranker rescores
 
@@ -89,7 +90,7 @@ class Retriever:
                 self._ranked(tenant, query, mode, language),
                 self._ranked(tenant, self.context.query(query, earlier), mode, language))
             latest = self.context.fuse(query, latest, context, language)
-        return opposites_last(query, latest, language)
+        return choose_sections(query, latest, language)
 
     async def _ranked(self, tenant: str, query: str, mode: Mode, language: str | None) -> list[Hit]:
         hits = await self.index.search(tenant, query, self.candidates, mode=mode, language=language)

@@ -126,9 +126,10 @@ async def test_the_retriever_is_the_index_for_everything_but_search(demo_index):
     assert await retriever.count("demo") == await demo_index.count("demo") > 0
     assert retriever.fingerprint == demo_index.fingerprint
     assert await retriever.search("demo", "   ") == []
-    plain = await retriever.search("demo", "how do I calibrate the clamp sensor", limit=3, language="en")
+    # a question naming no action and no procedure: no section is moved, the order is the index's
+    plain = await retriever.search("demo", "clamp sensor calibration", limit=3, language="en")
     assert [h.point_id for h in plain] == [h.point_id for h in await demo_index.search(
-        "demo", "how do I calibrate the clamp sensor", limit=3, language="en")]
+        "demo", "clamp sensor calibration", limit=3, language="en")]
 
 
 @pytest.mark.asyncio(loop_scope="module")

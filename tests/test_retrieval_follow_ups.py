@@ -15,9 +15,10 @@ from app.services import build_services
 from knowledge.context import FEATURES, ContextFusion, context_query
 from knowledge.index import Hit, KnowledgeIndex
 from knowledge.loaders import load_folder
-from knowledge.opposites import asked_sides, opposites_last
+from knowledge.opposites import asked_sides
 from knowledge.rerank import Reranker
 from knowledge.retrieval import Retriever
+from knowledge.sections import choose_sections
 from tests.support.engine import Chat, fixed_clock
 from tests.support.server import PROJECT_ROOT
 
@@ -25,8 +26,8 @@ TURN_ON = "How to turn on two-factor authentication for Brightwave"
 TURN_OFF = "Turning off two-factor authentication"
 
 
-def hit(point: str, doc: str, heading: str | None) -> Hit:
-    return Hit(doc_id=doc, title="Article", heading=heading, text="x", url=f"/kb/{doc}", score=0.0,
+def hit(point: str, doc: str, heading: str | None, text: str = "x") -> Hit:
+    return Hit(doc_id=doc, title="Article", heading=heading, text=text, url=f"/kb/{doc}", score=0.0,
                point_id=point, similarity=0.5, heading_path=(heading,) if heading else (), language="en")
 
 
@@ -44,11 +45,25 @@ def test_opposite_actions_are_read_per_language_and_only_sections_move():
     assert asked_sides("Wie aktiviere ich die Zwei-Faktor-Authentifizierung?", "de") == {"switch": 0}
     assert asked_sides("turn it on or off?", "en") == {}  # both sides asked: nothing to prefer
     hits = [hit("a", "2fa", TURN_OFF), hit("b", "plans", "Compare"), hit("c", "2fa", TURN_ON), hit("d", "2fa", None)]
-    moved = opposites_last("how do I turn on 2FA", hits, "en")
+    moved = choose_sections("how do I turn on 2FA", hits, "en")
     assert [h.point_id for h in moved] == ["c", "b", "d", "a"]  # the other article keeps its place
-    assert [h.point_id for h in opposites_last("how do I see 2FA codes", hits, "en")] == ["a", "b", "c", "d"]
+    assert [h.point_id for h in choose_sections("how do I see 2FA codes", hits, "en")] == ["a", "b", "c", "d"]
     intro_first = [hit("d", "2fa", None), hit("c", "2fa", TURN_ON)]  # the section naming the action asked leads
-    assert [h.point_id for h in opposites_last("how do I enable 2FA", intro_first, "en")] == ["c", "d"]
+    assert [h.point_id for h in choose_sections("how do I enable 2FA", intro_first, "en")] == ["c", "d"]
+
+
+def test_a_how_question_gets_the_steps_not_the_article_introduction():
+    intro = hit("i", "returns", None, "You can return any device within 30 days of delivery.")
+    steps = hit("s", "returns", "How to return a product", "1. Open **Orders**.\n2. Select **Return**.")
+    note = hit("n", "returns", "Refund timing", "Refunds reach your card in 5 days.")
+    other = hit("o", "shipping", None, "We ship to 30 countries.")
+    hits = [intro, other, note, steps]
+    chosen = choose_sections("how does returning a product work?", hits, "en")
+    assert [h.point_id for h in chosen] == ["s", "o", "i", "n"]  # the other article keeps its place
+    assert [h.point_id for h in choose_sections("¿Cómo devuelvo un producto?", hits, "es")][0] == "s"
+    # not a "how" question, or no section with steps among the hits: the order stands
+    assert choose_sections("can I return an opened device?", hits, "en") == hits
+    assert choose_sections("how long do refunds take?", [intro, other, note], "en") == [intro, other, note]
 
 
 def test_fusion_weights_are_fitted_and_a_bad_file_is_named(tmp_path):
