@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ConfigDict, create_model
 
+from app.core.alternation import arranged
 from app.core.language_data import RegexEntry, alternation, derived, register
 
 # (signal, pattern, weight in a customer message, weight in a help-center passage)
@@ -174,8 +175,8 @@ class InjectionPatterns:
 
 
 def _build(data: dict[str, Any]) -> InjectionPatterns:
-    def compiled(pattern: str) -> re.Pattern[str]:
-        return re.compile(_CATEGORY.sub(lambda m: alternation(data, m[1]), pattern))
+    def compiled(pattern: str) -> re.Pattern[str]:  # arranged: a long message is read several times faster
+        return re.compile(_CATEGORY.sub(lambda m: arranged(alternation(data, m[1])), pattern))
 
     def rules(table: list[tuple[str, str, float, float]]) -> list[Rule]:
         return [(signal, compiled(p), w_message, w_document) for signal, p, w_message, w_document in table]

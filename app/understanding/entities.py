@@ -25,6 +25,8 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, field_validator
 
 from app.core import clock
+from app.core.alternation import arranged
+from app.core.char_fold import CharFold
 from app.core.language_data import RegexEntry, alternation, derived, register
 
 _T = TypeVar("_T", bound=Hashable)
@@ -96,7 +98,7 @@ class _Lexicon:
 def _build(data: dict[str, EntityWords]) -> _Lexicon:
     month_by_name = {name: month for words in data.values() for month, names in words.months.items()
                      for name in names}
-    month_re = "|".join(re.escape(name) for name in sorted(month_by_name, key=len, reverse=True)) or "(?!)"
+    month_re = arranged("|".join(re.escape(name) for name in sorted(month_by_name, key=len, reverse=True)) or "(?!)")
     # "last week" resolves to the same weekday a week ago: a point the agent can show, not a range.
     relative: dict[str, tuple[int, str | None]] = {}
     for words in data.values():
@@ -201,16 +203,17 @@ def extract_entities(text: str, *, today: date | None = None, language: str | No
     return Entities(order_ids, invoice_ids, emails, in_order, found_dates)
 
 
-def _fold(text: str) -> str:
-    """Lower-case and strip accents without changing the length, so spans stay valid."""
-    out = []
-    for ch in text:
-        if ch.isascii():
-            out.append(ch.lower())
-            continue
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
-        out.append(base if len(base) == 1 else ch.lower() if len(ch.lower()) == 1 else ch)
-    return "".join(out).replace("\u2019", "'")
+def _fold_char(ch: str) -> str:
+    if ch.isascii():
+        return ch.lower()
+    if ch == "\u2019":
+        return "'"
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
+    return base if len(base) == 1 else ch.lower() if len(ch.lower()) == 1 else ch
+
+
+_fold = CharFold(_fold_char)
+"""Lower-case and strip accents without changing the length, so spans stay valid."""
 
 
 def _matches(pattern: re.Pattern[str], chars: list[str], group: str | int = 0) -> list[re.Match[str]]:

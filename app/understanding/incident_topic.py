@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 STEM_LETTERS = 5
 MIN_LETTERS = 3
@@ -37,8 +38,21 @@ def topic_words(topic: str) -> list[str]:
 
 def matched_word(topic: str, text: str) -> str | None:
     """The first topic word the text is about, or None."""
+    return _first_said(topic, _said(text))
+
+
+def matched_words(topics: Sequence[str], text: str) -> list[str | None]:
+    """`matched_word` of each topic, the text read once."""
+    said = _said(text)
+    return [_first_said(topic, said) for topic in topics]
+
+
+def _said(text: str) -> set[str]:
     words = _WORD.findall(_folded(text))
-    said = {*words, *(a + b for a, b in zip(words, words[1:], strict=False))}  # "log in" reads as "login"
+    return {*words, *(a + b for a, b in zip(words, words[1:], strict=False))}  # "log in" reads as "login"
+
+
+def _first_said(topic: str, said: set[str]) -> str | None:
     for word in topic_words(topic):
         stem = word[:STEM_LETTERS]
         if any(w.startswith(stem) for w in said):

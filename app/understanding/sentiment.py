@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from app.core.char_fold import CharFold
 from app.core.language_data import derived, register
 
 Label = Literal["negative", "neutral", "positive"]
@@ -205,13 +206,13 @@ def assess(text: str, history: Sequence[str] = (), *, failures: int = 0,
     folded = _fold(text)
     strengths: dict[str, float] = {}
     negative, positive = _word_hits(lexicons, folded, language)
-    negative += sum(ch in _NEGATIVE_EMOJI for ch in text)
-    positive += sum(ch in _POSITIVE_EMOJI for ch in text)
+    negative += sum(map(_NEGATIVE_EMOJI.__contains__, text))
+    positive += sum(map(_POSITIVE_EMOJI.__contains__, text))
     tokens = _TOKEN.findall(folded)
-    profanity = sum(t in lexicons.profanity for t in tokens)
+    profane = any(t in lexicons.profanity for t in set(tokens))
     if negative:
         strengths["negative_words"] = min(1.0, negative / NEGATIVE_WORDS_FULL_AT)
-    if profanity:
+    if profane:
         strengths["profanity"] = 1.0
     if lexicons.threat_to_leave.search(folded):
         strengths["threat_to_leave"] = 1.0
@@ -236,9 +237,17 @@ def assess(text: str, history: Sequence[str] = (), *, failures: int = 0,
     return Sentiment(score, frustration, [s for s in _WEIGHTS if s in strengths], label)
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+def _fold_char(ch: str) -> str:
+    """One character as `_fold` reads it. NFKD decomposes each character on its own and only
+    reorders combining marks, which are dropped, and casefold has no context: so folding
+    character by character is the same as folding the whole text."""
+    if ch == "\u2019":
+        return "'"
+    return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).casefold()
+
+
+_fold = CharFold(_fold_char)
+"""Apostrophes straightened, compatibility-decomposed, accents dropped, case folded."""
 
 
 def _word_hits(lexicons: _Lexicons, folded: str, language: str | None) -> tuple[int, int]:
@@ -246,26 +255,49 @@ def _word_hits(lexicons: _Lexicons, folded: str, language: str | None) -> tuple[
     negative = len(lexicons.complaints.findall(folded))
     ignored = lexicons.false_friends.get(language or "", _NO_WORDS)
     positive = 0
+    polarities: dict[str, int] = {}  # a long message repeats its words: each is looked up once
+    negators: dict[str, bool] = {}
     for clause in _CLAUSE_END.split(lexicons.complaints.sub(" ", folded)):  # "No problem, great job": no negation
         tokens = _TOKEN.findall(clause)
         for i, token in enumerate(tokens):
-            if token in ignored:
+            polarity = polarities.get(token)
+            if polarity is None:
+                polarity = polarities[token] = _polarity(lexicons, ignored, token)
+            if polarity == _NEUTRAL:
                 continue
-            before = tokens[max(0, i - NEGATION_WINDOW):i]
-            negated = any(t in lexicons.negators for t in before)
-            if token in lexicons.negative:
+            negated = False
+            for t in tokens[max(0, i - NEGATION_WINDOW):i]:
+                is_negator = negators.get(t)
+                if is_negator is None:
+                    is_negator = negators[t] = t in lexicons.negators
+                if is_negator:
+                    negated = True
+                    break
+            if polarity == _NEGATIVE:
                 negative += not negated
-            elif token in lexicons.positive:
-                if negated and token not in lexicons.gratitude:
-                    negative += 1
-                else:
-                    positive += 1
+            elif negated and polarity == _POSITIVE:  # "no thanks" stays a thank-you
+                negative += 1
+            else:
+                positive += 1
     return negative, positive
 
 
+_NEUTRAL, _NEGATIVE, _POSITIVE, _GRATITUDE = range(4)
+
+
+def _polarity(lexicons: _Lexicons, ignored: _Words, token: str) -> int:
+    if token in ignored:
+        return _NEUTRAL
+    if token in lexicons.negative:
+        return _NEGATIVE
+    if token in lexicons.positive:
+        return _GRATITUDE if token in lexicons.gratitude else _POSITIVE
+    return _NEUTRAL
+
+
 def _is_shouting(text: str) -> bool:
-    upper = sum(ch.isupper() for ch in text)
-    cased = upper + sum(ch.islower() for ch in text)
+    upper = sum(map(str.isupper, text))
+    cased = upper + sum(map(str.islower, text))
     return cased >= CAPS_MIN_LETTERS and upper / cased >= CAPS_RATIO
 
 
