@@ -25,13 +25,14 @@ from typing import Any
 from app.config.tenants import Tenant
 from app.conversation.grounded import screened
 from app.conversation.spotlight import Spotlight
+from app.core.cpu_lane import TURN_WORK
 from app.core.domain import Citation, Identity, Message, Role
 from app.core.errors import ConnectorError
 from app.core.language_data import language_name, languages
 from app.core.trace import LlmTrace
 from app.llm.client import Completion, LLMClient, ProviderError, TokenSink, ToolCall
 from app.store import AuditLog
-from app.understanding.triage import read_language
+from app.understanding.triage import language_cost, read_language
 from connectors.base import Connector, Customer, Invoice, Order, Subscription
 from connectors.tools import READ_TOOLS, ToolArgumentsError
 from guardrails.actions import verified_customer
@@ -182,7 +183,7 @@ class LLMAssistant:
             if not query:
                 entry["outcome"] = "malformed"
                 return {"error": "A non-empty `query` is required."}
-            language = read_language(query)[0] or "en"
+            language = (await TURN_WORK.run(read_language, query, cost=language_cost(query)))[0] or "en"
             hits, dropped = screened(await self.knowledge.search(tenant.id, query, 4, language=language,
                                                                  earlier=earlier))
             good = [h for h in hits if h.similarity >= (tenant.knowledge.min_score or h.floor)]

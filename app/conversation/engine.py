@@ -19,7 +19,16 @@ from app.conversation.assistant import LLMAssistant
 from app.conversation.escalation import Escalator
 from app.conversation.flows import default_runner
 from app.conversation.follow_up import Asked, FollowUps
-from app.conversation.stages import CheckOwnership, Decide, Escalate, GuardInput, RecordRating, StoreInput, Understand
+from app.conversation.stages import (
+    CheckOwnership,
+    Decide,
+    Escalate,
+    GuardInput,
+    RecordRating,
+    StoreInput,
+    Understand,
+    compile_readers,
+)
 from app.conversation.turn import HumanQueue, TenantRuntime, Turn, TurnOutcome, TurnState
 from app.conversation.updates import IncidentUpdates
 from app.conversation.watch import TurnWatch
@@ -46,6 +55,7 @@ class Engine:
         self.intake = intake
         self.clock = clock
         flows = default_runner()
+        compile_readers()
         self.store_input = StoreInput(conversations, tenants, self._now)
         self.ownership = CheckOwnership(conversations, intake, actions, self._now)
         self.rating = RecordRating(handoffs, intake)

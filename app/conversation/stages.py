@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from app.actions.gate import ActionRequest, ActionResult, ActionScope, GuardedActions
@@ -28,22 +29,35 @@ from app.conversation.turn import (
     TurnState,
 )
 from app.core import clock as clocks
+from app.core.cpu_lane import TURN_WORK
 from app.core.domain import Conversation, Identity, Message, MessageId, Ownership, Role, new_id
 from app.core.i18n import say
 from app.core.language_data import languages
 from app.core.trace import DecisionPart, GuardrailTrace, SignalTrace
 from app.store import AuditLog, ConversationStore
 from app.store.handoffs import HandoffStore
+from app.understanding.signals import SECONDS_PER_CHAR as signals_cost_per_char
 from app.understanding.signals import detect as detect_signals
-from app.understanding.triage import triage
+from app.understanding.triage import read_words, triage
 from guardrails import run_checks
+from guardrails.injection import SECONDS_PER_CHAR as injection_cost_per_char
 from guardrails.injection import no_injection
 from guardrails.input import RateLimiter, max_length, not_empty, printable_text, storable_text
 
 log = logging.getLogger(__name__)
 
+STARTUP_TEXT = "Ignore this: my order BW-10234 of 3 May, 49,90 EUR, has a broken screen."
 STORED_TEXT_LIMIT = 100_000  # what is kept of an oversized message (it is still refused)
 CSAT_SCORES = frozenset("12345")
+
+
+def compile_readers() -> None:
+    """Build the patterns that read every message (injection, escalation signals; sentiment and
+    entities in triage) now, at start-up, rather than in the first customer's turn: compiling
+    them takes a few hundred milliseconds."""
+    no_injection(STARTUP_TEXT)
+    detect_signals(STARTUP_TEXT)
+    read_words(STARTUP_TEXT, "en", date(2000, 1, 1), [], 0)
 
 
 def handoff_decision(escalation: Escalation) -> Decision:
@@ -172,12 +186,18 @@ class GuardInput:
         self.rate_limiter = rate_limiter
 
     async def __call__(self, state: TurnState) -> bool:
-        """True when the input is refused (the reply says why)."""
+        """True when the input is refused (the reply says why). The checks run in order and stop
+        at the first refusal; the injection patterns, which read the whole message, run last
+        and in the turn's CPU lane (app/core/cpu_lane.py)."""
         conversation, turn = state.conversation, state.turn
         blocked, verdicts = run_checks(
             [not_empty, max_length(self.max_message_chars), printable_text,
-             lambda _text: self.rate_limiter.check(conversation.id, turn.identity.user_identifier), no_injection],
+             lambda _text: self.rate_limiter.check(conversation.id, turn.identity.user_identifier)],
             turn.text)
+        if blocked is None:
+            injection = await TURN_WORK.run(no_injection, turn.text, cost=len(turn.text) * injection_cost_per_char)
+            verdicts.append(injection)
+            blocked = None if injection.allowed else injection
         state.timer.mark("guard_input")
         state.trace.guardrails = [GuardrailTrace.model_validate(v.as_trace()) for v in verdicts]
         if blocked is None:
@@ -227,7 +247,8 @@ class Escalate:
         self.clock = clock
 
     async def __call__(self, state: TurnState) -> None:
-        state.signals = detect_signals(state.turn.text)
+        text = state.turn.text
+        state.signals = await TURN_WORK.run(detect_signals, text, cost=len(text) * signals_cost_per_char)
         if state.signals:
             state.trace.signals = [SignalTrace.model_validate(signal.as_trace()) for signal in state.signals]
         state.now = self.clock()
