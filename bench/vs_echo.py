@@ -9,8 +9,10 @@ exactly as the web client does (tests/support/chat.py) and prints, per server:
 - a cheap turn's p50/p95 while other customers send long messages (the event loop must not
   stall the cheap one);
 - server RSS before and after S idle sessions connect, and per session;
-- with --profile (needs py-spy on PATH or in the environment): where Frontline's server time goes
-  during the concurrent phase, by package.
+- with --profile (needs py-spy on PATH or in the environment): where Frontline's server spends
+  the interpreter lock during the concurrent phase, by package. Only samples holding the lock
+  count (py-spy --gil): in one process that lock is what turns wait for, and a thread waiting on
+  its queue (aiosqlite's, the worker threads') or the loop waiting in epoll is not work.
 
     uv run python bench/vs_echo.py [--turns 20] [--customers 50] [--customer-turns 3] [--idle 200] [--profile]
 """
@@ -194,7 +196,7 @@ def profile_summary(collapsed: Path) -> list[tuple[str, float]]:
 
 def start_profiler(spy: str, pid: int, output: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-                             "--output", str(output), "--nonblocking"],
+                             "--output", str(output), "--nonblocking", "--gil"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -278,7 +280,7 @@ def main() -> None:
         print(f"RSS {name:<10} {before:6.0f} MB -> {after:6.0f} MB with {args.idle} idle sessions "
               f"({1024 * (after - before) / max(args.idle, 1):.0f} KB per session)")
     if front["profile"]:
-        print("frontline server time during the concurrent phase, by package (own samples):")
+        print("frontline server, interpreter lock held during the concurrent phase, by package (own samples):")
         for name, share in front["profile"]:
             print(f"  {name:<24} {share:5.1f}%")
     elif args.profile:
