@@ -240,13 +240,13 @@ class Persist:
         if state.runtime.versions:  # the prompt decided only what the model answered
             state.trace.versions = VersionsTrace(**{kind: version for kind, version in state.runtime.versions.items()
                                                     if kind != "prompt" or state.trace.mode == "llm"})
-        committed = await self.conversations.save_assistant_reply(
+        fresh = await self.conversations.commit_reply(
             message, state.trace, updates=state.updates, handoff=handover.request if handover else None)
-        fresh = await self.conversations.get(state.conversation.id)
-        assert fresh is not None
-        if not committed:
-            log.info("reply dropped in %s: %s owns it now", state.conversation.id, fresh.state)
-            return TurnOutcome(fresh, state.incoming, None, relay_to_agent=fresh.state is Ownership.HUMAN)
+        if fresh is None:
+            now = await self.conversations.get(state.conversation.id)
+            assert now is not None
+            log.info("reply dropped in %s: %s owns it now", state.conversation.id, now.state)
+            return TurnOutcome(now, state.incoming, None, relay_to_agent=now.state is Ownership.HUMAN)
         task = state.task
         held = tuple(str(a["approval"]) for a in (task.actions if task is not None else ())
                      if a.get("outcome") == "pending_approval" and not a.get("replayed") and a.get("approval"))

@@ -139,17 +139,12 @@ class ConversationStore:
         if tx is None:
             async with self.db.transaction() as own:
                 return await self.add_message(message, tx=own)
-        cursor = await tx.execute(
-            "INSERT INTO messages (id, conversation_id, role, author, content, created_at, metadata)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-            (message.id, message.conversation_id, message.role.value, message.author,
-             message.content, message.created_at, json.dumps(message.metadata)),
-        )
+        inserted = await _insert_message(tx, message)
         await tx.execute(
             "UPDATE conversations SET updated_at = ? WHERE id = ?",
             (message.created_at, message.conversation_id),
         )
-        return cursor.rowcount == 1
+        return inserted
 
     async def has_message(self, message_id: MessageId) -> bool:
         row = await self.db.fetch_one("SELECT 1 FROM messages WHERE id = ?", (message_id,))
@@ -200,6 +195,14 @@ class ConversationStore:
         `handoff` moves the conversation to the queue with it.
         Returns False, storing nothing, when a human took over meanwhile.
         """
+        return await self.commit_reply(message, trace, updates=updates, handoff=handoff) is not None
+
+    async def commit_reply(
+        self, message: Message, trace: DecisionTrace, *, updates: dict[str, Any],
+        handoff: HandoffRequest | None = None,
+    ) -> Conversation | None:
+        """`save_assistant_reply`, returning the conversation as the commit left it (read back by
+        the commit's own last statement), or None when nothing was stored."""
         allowed = {"language", "misses", "priority", "flow"}
         if not set(updates) <= allowed:
             raise ValueError(f"unexpected conversation fields: {set(updates) - allowed}")
@@ -208,26 +211,25 @@ class ConversationStore:
                 "SELECT state FROM conversations WHERE id = ?", (message.conversation_id,)
             )
             if row is None or row["state"] not in (Ownership.ASSISTANT, Ownership.RESOLVED):
-                return False
-            await self.add_message(message, tx=tx)
+                return None
+            await _insert_message(tx, message)
             await tx.execute(
                 "INSERT INTO decision_traces (message_id, conversation_id, trace, created_at)"
                 " VALUES (?, ?, ?, ?)",
                 (message.id, message.conversation_id, json.dumps(trace.stored()),
                  message.created_at),
             )
-            assignments = ", ".join(f"{column} = ?" for column in updates)
-            state = Ownership.QUEUED if handoff else Ownership.ASSISTANT
-            await tx.execute(
-                f"UPDATE conversations SET state = ?{', ' if updates else ''}{assignments}"
-                " WHERE id = ?",
-                (state.value, *(json.dumps(v) if k == "flow" and v is not None else v for k, v in updates.items()),
-                 message.conversation_id),
-            )
+            columns: dict[str, Any] = {
+                "updated_at": message.created_at,
+                "state": (Ownership.QUEUED if handoff else Ownership.ASSISTANT).value,
+                **{k: json.dumps(v) if k == "flow" and v is not None else v for k, v in updates.items()}}
+            if handoff:  # to the queue: its priority is the handoff's
+                columns |= {"queue": handoff.queue, "priority": handoff.rank, "assigned_agent": None}
+            # the reply's time and the conversation's new state in one statement, read back by it
+            saved = await tx.fetch_one(
+                f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ? RETURNING *",
+                (*columns.values(), message.conversation_id))
             if handoff:
-                await tx.execute(
-                    "UPDATE conversations SET queue = ?, priority = ?, assigned_agent = NULL"
-                    " WHERE id = ?", (handoff.queue, handoff.rank, message.conversation_id))
                 await tx.execute(
                     "INSERT INTO handoffs (conversation_id, queue, reason, priority, requested_at, trigger_rule,"
                     " level, due_at, policy_version, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -235,7 +237,8 @@ class ConversationStore:
                      handoff.requested_at or message.created_at,
                      handoff.trigger, handoff.level, handoff.due_at, handoff.policy_version, handoff.incident_id),
                 )
-        return True
+        assert saved is not None  # the row was there at the transaction's start, under its write lock
+        return conversation_from_row(saved)
 
     async def traces(self, conversation_id: str) -> list[DecisionTrace]:
         """The decision traces of the conversation's assistant turns, oldest first, whatever their age."""
@@ -319,3 +322,15 @@ class ConversationStore:
             "SELECT * FROM conversations WHERE state = 'human' AND assigned_agent = ?"
             " ORDER BY updated_at", (agent,))
         return [conversation_from_row(r) for r in rows]
+
+
+async def _insert_message(tx: Transaction, message: Message) -> bool:
+    """The message's row (the caller keeps the conversation's updated_at); False when a message
+    with that id was already stored."""
+    cursor = await tx.execute(
+        "INSERT INTO messages (id, conversation_id, role, author, content, created_at, metadata)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+        (message.id, message.conversation_id, message.role.value, message.author,
+         message.content, message.created_at, json.dumps(message.metadata)),
+    )
+    return cursor.rowcount == 1

@@ -36,8 +36,8 @@ class SqliteTransaction:
         return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        cursor = await self._conn.execute(sql, tuple(params))
-        return await cursor.fetchone()
+        rows = await self._conn.execute_fetchall(sql, tuple(params))  # one trip to the thread, not two
+        return next(iter(rows), None)
 
 
 class SqliteDatabase:
