@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from qdrant_client import AsyncQdrantClient, models
 
+from app.core.cpu_lane import TURN_WORK
 from knowledge import sparse
 from knowledge.embedder import Embedder
 from knowledge.hits import Hit, Mode, reciprocal_rank_fusion
@@ -31,6 +32,7 @@ DENSE_ML, TITLE_ML = "text_ml", "title_ml"  # the multilingual model's vectors, 
 TITLE_WEIGHT = 0.3  # share of the article-title similarity in a chunk's dense score
 CANDIDATES = 30
 FILL_NOW = 4  # a question's best candidates still without dense vectors, embedded for it at once
+SPARSE_SECONDS_PER_CHAR = 1e-6  # a question's BM25 tokens, measured: 3.3 ms for 3,114 characters
 _SCROLL = 2048
 
 
@@ -121,11 +123,14 @@ class HybridSearch:
                      language: str | None) -> list[Hit]:
         model, dense_name, title_name = self.route(language)
         resident = await self.resident(collection, tenant)
-        vector = await self.query_vector(model, query)
         tokens: list[int] = []
         weights: list[float] = []
-        if mode != "dense":
-            sparse_query = sparse.embed_query(query, language)
+        if mode == "dense":
+            vector = await self.query_vector(model, query)
+        else:  # the BM25 tokens (pure Python, long for a long question) beside the model's vector
+            vector, sparse_query = await asyncio.gather(
+                self.query_vector(model, query),
+                TURN_WORK.run(sparse.embed_query, query, language, cost=len(query) * SPARSE_SECONDS_PER_CHAR))
             tokens, weights = list(sparse_query.indices), list(sparse_query.values)
         # milliseconds even at 100,000 chunks, and done in one step so no write interleaves
         dense_ranked, sparse_ranked = _rank(resident, vector, tokens, weights, dense_name, title_name, mode)
