@@ -20,7 +20,7 @@ import random
 import re
 import threading
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from langdetect.detector import Detector
@@ -36,17 +36,13 @@ _LOG_TABLE = 256  # up to this many distinct n-grams, their logarithms are taken
 _PREFIX = 1 << 15  # words of the seeded stream made once; a detection rarely needs more
 
 _SPACES = re.compile("  +")
-_NORMAL: dict[int, str] = {}  # character -> NGram.normalize(character), a pure function: made once each
+_normal_char = lru_cache(maxsize=65536)(NGram.normalize)  # a pure function of one character
 
 
 def _normalized(text: str) -> str:
-    """`NGram.normalize` applied to every character, as one `str.translate`."""
-    if len(_NORMAL) > 65536:  # bounded: a text of rare characters must not grow it for ever
-        _NORMAL.clear()
-    for ch in set(text):
-        if ord(ch) not in _NORMAL:
-            _NORMAL[ord(ch)] = NGram.normalize(ch)
-    return text.translate(_NORMAL)
+    """`NGram.normalize` applied to every character, as one `str.translate` (the table is the
+    text's own, so detections on other threads never see it half made)."""
+    return text.translate({ord(ch): _normal_char(ch) for ch in set(text)})
 
 
 _profiles: Profiles | None = None
