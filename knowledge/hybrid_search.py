@@ -4,9 +4,9 @@ fused by reciprocal rank; the dense similarity is kept as the confidence signal 
 thresholds on. Only the final hits' payloads are read from Qdrant.
 
 A chunk whose dense vectors are still being computed (knowledge/vector_backfill.py) is found
-by its words; when it is among a question's best candidates, its similarity is computed then
-and there (FILL_NOW of them at most), so a new document is answered, not only found, before
-the background reaches it.
+by its words; when it is among a question's best BM25 candidates, its similarity is computed
+then and there (FILL_NOW of them at most) and it takes its place in the dense ranking, so a new
+document is answered, not only found, before the background reaches it.
 """
 
 from __future__ import annotations
@@ -138,6 +138,8 @@ class HybridSearch:
             # BM25 matches words, so it only helps where question and text share a language;
             # across languages its matches are noise (measured: docs/knowledge.md)
             sparse_ranked = [r for r in sparse_ranked if r.language in (None, language)]
+        if mode == "hybrid":
+            dense_ranked = await self._completed(collection, model, vector, dense_ranked, sparse_ranked, dense_name)
         if mode == "dense":
             chosen = [(r.point_id, r.score) for r in dense_ranked[:limit]]
         elif mode == "sparse":
@@ -145,33 +147,32 @@ class HybridSearch:
         else:
             chosen = reciprocal_rank_fusion([[(r.point_id, r.similarity) for r in ranking]
                                              for ranking in (dense_ranked, sparse_ranked)])[:limit]
-        similarity = {r.point_id: r.similarity for r in (*dense_ranked, *sparse_ranked)}
-        waiting = resident.without_dense([pid for pid, _ in chosen], dense_name)[:FILL_NOW]
-        if waiting and mode != "sparse":
-            similarity |= await self._similarity_now(collection, resident, model, vector, waiting,
-                                                     dense_name, title_name)
+        similarity = {r.point_id: r.similarity for r in (*sparse_ranked, *dense_ranked)}
         return await self._hits(collection, tenant, chosen, similarity, model.relevance_floor)
 
-    async def _similarity_now(self, collection: str, resident: ResidentCollection, model: Embedder,
-                              question: np.ndarray, point_ids: list[str], dense_name: str,
-                              title_name: str) -> dict[str, float]:
-        """The similarity of chunks still waiting for their dense vectors, computed now the way
-        `rank_dense` scores them; their vectors go to the resident copy for later questions
-        (Qdrant gets them from the background, which computes the same)."""
-        rows = resident.rows(point_ids)
-        payloads = await self._payloads(collection, point_ids)
-        waiting = [pid for pid in point_ids if pid in payloads]
+    async def _completed(self, collection: str, model: Embedder, question: np.ndarray, dense_ranked: list[Ranked],
+                         sparse_ranked: list[Ranked], dense_name: str) -> list[Ranked]:
+        """The dense ranking, with the best BM25 candidates still waiting for their dense vectors
+        (FILL_NOW at most) scored now, the way `rank_dense` scores them, and placed by that score:
+        they compete on meaning too, and a reply can quote them. Their vectors are not kept: a
+        dense ranking of only the chunks some question asked for would favour those everywhere."""
+        resident = self._resident[collection]
+        waiting = resident.without_dense([r.point_id for r in sparse_ranked], dense_name)[:FILL_NOW]
+        if not waiting:
+            return dense_ranked
+        payloads = await self._payloads(collection, waiting)
+        waiting = [pid for pid in waiting if pid in payloads]
         texts = [embedding_text(payloads[pid]) for pid in waiting]
         titles = [str(payloads[pid].get("title", "")) for pid in waiting]
-        # one text at a time: the model remembers single texts, so the next question finds them
+        # one text at a time: the model remembers single texts, so the next question asking finds them
         vectors = await asyncio.to_thread(lambda: [model.embed([t])[0] for t in (*texts, *titles)])
-        found = {}
+        language = {r.point_id: r.language for r in sparse_ranked}
+        scored = []
         for i, pid in enumerate(waiting):
             chunk, title = vectors[i], vectors[len(waiting) + i]
-            found[pid] = (1 - TITLE_WEIGHT) * float(chunk @ question) + TITLE_WEIGHT * float(title @ question)
-            if self._resident.get(collection) is resident:
-                resident.add_dense_if_current(pid, rows.get(pid), {dense_name: chunk, title_name: title})
-        return found
+            similarity = (1 - TITLE_WEIGHT) * float(chunk @ question) + TITLE_WEIGHT * float(title @ question)
+            scored.append(Ranked(pid, similarity, similarity, language[pid]))
+        return sorted([*dense_ranked, *scored], key=lambda r: r.similarity, reverse=True)[:CANDIDATES]
 
     async def _payloads(self, collection: str, point_ids: list[str]) -> dict[str, dict]:
         """The points' payloads: remembered ones from memory, the rest read from Qdrant."""

@@ -108,12 +108,6 @@ class ResidentCollection:
                 missing.append(pid)
         return missing
 
-    def add_dense_if_current(self, point_id: str, row: int | None, vectors: Mapping[str, object]) -> None:
-        """`add_dense`, unless the point was written again (a new row) since `row` was read:
-        vectors computed from its old text are not given to its new one."""
-        if row is not None and self._row.get(point_id) == row:
-            self.add_dense(point_id, vectors)
-
     def remove(self, point_ids: Iterable[str]) -> None:
         for point_id in point_ids:
             self._payloads.pop(str(point_id), None)

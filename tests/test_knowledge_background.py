@@ -92,9 +92,8 @@ async def test_found_by_words_at_once_and_by_meaning_once_the_vectors_are_in(tmp
         assert index.vectors_pending == 6
         answered_now = hits[0].similarity
         assert answered_now > hits[0].floor
-        # the vectors computed for that question serve the next ones, by meaning too
-        early = await index.search("acme", QUESTION_BY_MEANING, limit=3, mode="dense")
-        assert [hit.doc_id for hit in early][:1] == ["damaged-delivery"]
+        # kept for no one else: a dense ranking of the chunks some question asked for would favour them
+        assert await index.search("acme", QUESTION_BY_MEANING, limit=3, mode="dense") == []
 
         gate.set()
         await index.wait_for_vectors()
