@@ -94,6 +94,10 @@ async def test_found_by_words_at_once_and_by_meaning_once_the_vectors_are_in(tmp
         assert answered_now > hits[0].floor
         # kept for no one else: a dense ranking of the chunks some question asked for would favour them
         assert await index.search("acme", QUESTION_BY_MEANING, limit=3, mode="dense") == []
+        for question, article in (("store opening hours on saturdays", "opening-hours"),
+                                  ("how long is a gift card valid", "gift-cards")):
+            found = await index.search("acme", question, limit=3)
+            assert found[0].doc_id == article and found[0].similarity > found[0].floor, (question, found)
 
         gate.set()
         await index.wait_for_vectors()
