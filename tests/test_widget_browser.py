@@ -49,6 +49,18 @@ def test_widget_answers_a_question_in_a_real_browser(driver, server, artifacts):
     assert_clean_console(driver)
 
 
+def test_a_how_question_is_answered_with_the_steps_not_the_articles_introduction(driver, server, artifacts):
+    ready_widget(driver, server, "/demo")
+    text = open_and_ask(driver, server, "I want to send back a product I bought, how does that work?",
+                        "Submit return")
+    quote = driver.find_element(By.ID, "chainlit-copilot").shadow_root.find_elements(
+        By.CSS_SELECTOR, "blockquote")[-1]
+    steps = quote.find_elements(By.CSS_SELECTOR, "li")
+    assert len(steps) >= 7 and "Sign in at" in steps[0].text, [s.text for s in steps]
+    assert "within 30 days of delivery, even if you've opened" not in text, text  # not the introduction
+    screenshot(driver, artifacts / "widget-steps.png")
+
+
 def test_widget_shows_verified_customer_order(driver, server, artifacts):
     ready_widget(driver, server, "/demo?customer=cus_1001")
     text = open_and_ask(driver, server, "Where is my order?", "BW-10234")
