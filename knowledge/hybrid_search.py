@@ -22,7 +22,7 @@ from app.core.cpu_lane import TURN_WORK
 from knowledge import sparse
 from knowledge.embedder import Embedder
 from knowledge.hits import Hit, Mode, reciprocal_rank_fusion
-from knowledge.resident import Ranked, ResidentCollection
+from knowledge.resident import Ranked, ResidentCollection, blend
 from knowledge.vector_backfill import embedding_text
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,8 @@ class HybridSearch:
             # across languages its matches are noise (measured: docs/knowledge.md)
             sparse_ranked = [r for r in sparse_ranked if r.language in (None, language)]
         if mode == "hybrid":
-            dense_ranked = await self._completed(collection, model, vector, dense_ranked, sparse_ranked, dense_name)
+            dense_ranked = await self._completed(collection, resident, model, vector, dense_ranked, sparse_ranked,
+                                                 dense_name)
         if mode == "dense":
             chosen = [(r.point_id, r.score) for r in dense_ranked[:limit]]
         elif mode == "sparse":
@@ -147,16 +148,16 @@ class HybridSearch:
         else:
             chosen = reciprocal_rank_fusion([[(r.point_id, r.similarity) for r in ranking]
                                              for ranking in (dense_ranked, sparse_ranked)])[:limit]
+        # dense last: a chunk scored by `_completed` has similarity 0 in the BM25 ranking
         similarity = {r.point_id: r.similarity for r in (*sparse_ranked, *dense_ranked)}
         return await self._hits(collection, tenant, chosen, similarity, model.relevance_floor)
 
-    async def _completed(self, collection: str, model: Embedder, question: np.ndarray, dense_ranked: list[Ranked],
-                         sparse_ranked: list[Ranked], dense_name: str) -> list[Ranked]:
+    async def _completed(self, collection: str, resident: ResidentCollection, model: Embedder, question: np.ndarray,
+                         dense_ranked: list[Ranked], sparse_ranked: list[Ranked], dense_name: str) -> list[Ranked]:
         """The dense ranking, with the best BM25 candidates still waiting for their dense vectors
         (FILL_NOW at most) scored now, the way `rank_dense` scores them, and placed by that score:
         they compete on meaning too, and a reply can quote them. Their vectors are not kept: a
         dense ranking of only the chunks some question asked for would favour those everywhere."""
-        resident = self._resident[collection]
         waiting = resident.without_dense([r.point_id for r in sparse_ranked], dense_name)[:FILL_NOW]
         if not waiting:
             return dense_ranked
@@ -170,7 +171,7 @@ class HybridSearch:
         scored = []
         for i, pid in enumerate(waiting):
             chunk, title = vectors[i], vectors[len(waiting) + i]
-            similarity = (1 - TITLE_WEIGHT) * float(chunk @ question) + TITLE_WEIGHT * float(title @ question)
+            similarity = float(blend(float(chunk @ question), float(title @ question), TITLE_WEIGHT))
             scored.append(Ranked(pid, similarity, similarity, language[pid]))
         return sorted([*dense_ranked, *scored], key=lambda r: r.similarity, reverse=True)[:CANDIDATES]
 

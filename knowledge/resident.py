@@ -227,7 +227,7 @@ class ResidentCollection:
         title = self._dense.get(title_name)
         if title is None or not rows:
             return [float(x) for x in raw]
-        return [float(x) for x in (1 - title_weight) * raw + title_weight * (title[rows] @ query)]
+        return [float(x) for x in blend(raw, title[rows] @ query, title_weight)]
 
     @staticmethod
     def _top(scores: np.ndarray, limit: int) -> list[int]:
@@ -243,3 +243,8 @@ class ResidentCollection:
         picked = picked[np.isfinite(scores[picked])]
         order = np.lexsort((picked, -scores[picked]))
         return [int(row) for row in picked[order]]
+
+
+def blend(chunk: np.ndarray | float, title: np.ndarray | float, title_weight: float) -> np.ndarray | float:
+    """A chunk's similarity blended with its article title's: the dense score every ranking uses."""
+    return (1 - title_weight) * chunk + title_weight * title
