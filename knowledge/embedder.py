@@ -13,13 +13,14 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from app.core.errors import KnowledgeError
-from knowledge.model_files import DEFAULT_MODEL, MULTILINGUAL_MODEL, verified_folder
+from knowledge.model_files import BUNDLES, DEFAULT_MODEL, MULTILINGUAL_MODEL, verified_folder
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,13 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def vectors_key(embedder: Embedder) -> str:
+    """What names an embedder's vectors in caches and index fingerprints: the model, and the
+    `revision` of how it runs when that gives other vectors for the same model."""
+    revision = getattr(embedder, "revision", "")
+    return f"{embedder.name}@{revision}" if revision else embedder.name
+
+
 def _normalize(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
@@ -47,8 +55,6 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
 
 TOKEN_BUDGET = 256  # what MiniLM was trained on; its tokenizer file allows 512, at twice the cost
 MAX_TOKENS = TOKEN_BUDGET
-BATCH_TOKENS = 4096  # padded tokens per onnxruntime call; beat 1,024 and 16,384 in one (loaded) run here
-BATCH_TEXTS = 64
 
 
 def _cap_tokens(model: object, limit: int) -> None:
@@ -104,12 +110,19 @@ class FastEmbedder:
 class MiniLMEmbedder:
     """The bundled all-MiniLM-L6-v2, run directly on onnxruntime with its own tokenizer.
 
-    fastembed pads every batch of its fixed size to the batch's longest text and keeps its
-    threads spinning between calls; here texts are grouped by token count (a batch pads only
-    to lengths close to its own), and idle threads sleep, so the CPU a search or another
-    request needs is not burned between batches. The vectors are fastembed's: mean pooling
-    under the attention mask, then unit length (tests/test_embedder.py compares them).
+    Each text is its own call on one thread, never padded to a batchmate's length, and the
+    texts of a batch (passages being indexed) are spread over one worker per core: on two
+    cores that embeds passages about twice as fast as padded batches on two threads, and a
+    short question faster than on two threads (bench/embedding_speed.py). It also keeps a
+    text's vector independent of what it was embedded with: the products run in int8
+    (knowledge/int8_matmul.py), and a call's activations share one quantization scale. Idle
+    threads sleep, so the CPU a search or another request needs is not burned between calls.
+    The vectors are fastembed's pooling: the mean under the attention mask, then unit length.
     """
+
+    # knowledge/int8_matmul.py gives other vectors than the published file's float products:
+    # named by the file that makes them, so that no cache mixes the two
+    revision = "onnx-" + BUNDLES[DEFAULT_MODEL].files["model.onnx"][:12]
 
     def __init__(self, model_dir: Path, threads: int | None = None) -> None:
         import onnxruntime as ort
@@ -118,14 +131,15 @@ class MiniLMEmbedder:
         folder = verified_folder(model_dir)
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=TOKEN_BUDGET)
-        self._tokenizer.no_padding()  # padded here, per batch
+        self._tokenizer.no_padding()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(folder / "model.onnx"), options,
                                              providers=["CPUExecutionProvider"])
+        self._workers = ThreadPoolExecutor(threads or min(os.cpu_count() or 1, 4), thread_name_prefix="minilm")
         self.name = DEFAULT_MODEL
         self.languages: frozenset[str] | None = frozenset({"en"})
         self.relevance_floor = 0.36
@@ -136,45 +150,16 @@ class MiniLMEmbedder:
         if not texts:
             return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts))
-        vectors: np.ndarray | None = None
-        for batch in token_batches([len(e.ids) for e in encodings]):
-            pooled = self._run([encodings[i] for i in batch])
-            if vectors is None:
-                vectors = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
-            vectors[batch] = pooled
-        assert vectors is not None
-        return _normalize(vectors)
+        if len(encodings) == 1:
+            return _normalize(self._run(encodings[0])[None, :])
+        return _normalize(np.stack(list(self._workers.map(self._run, encodings))))
 
-    def _run(self, encodings: list) -> np.ndarray:  # type: ignore[type-arg]
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        types = np.zeros_like(ids)
-        for row, encoding in enumerate(encodings):
-            size = len(encoding.ids)
-            ids[row, :size] = encoding.ids
-            mask[row, :size] = 1
-            types[row, :size] = encoding.type_ids
-        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                          "token_type_ids": types})[0]
-        weights = mask[:, :, None].astype(np.float32)
-        return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-
-
-def token_batches(lengths: Sequence[int], budget: int = BATCH_TOKENS, most: int = BATCH_TEXTS) -> list[list[int]]:
-    """Positions grouped by token count, shortest first, each group padded to at most
-    `budget` tokens in all: short texts go many at a time, long ones a few."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for position in order:
-        if current and (len(current) + 1) * lengths[position] > budget or len(current) == most:
-            batches.append(current)
-            current = []
-        current.append(position)
-    if current:
-        batches.append(current)
-    return batches
+    def _run(self, encoding: Any) -> np.ndarray:
+        """One text's pooled vector (onnxruntime lets go of the interpreter lock meanwhile)."""
+        ids = np.array([encoding.ids], dtype=np.int64)
+        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                                          "token_type_ids": np.array([encoding.type_ids], dtype=np.int64)})[0]
+        return hidden[0].mean(axis=0)
 
 
 class MultilingualEmbedder:
@@ -218,10 +203,11 @@ class RememberingEmbedder:
 
     def __init__(self, inner: Embedder, size: int = QUERY_MEMORY) -> None:
         self.inner = inner
-        self.name, self.dim = inner.name, inner.dim
+        self.name, self.dim, self.revision = inner.name, inner.dim, getattr(inner, "revision", "")
         self.languages, self.relevance_floor = inner.languages, inner.relevance_floor
         self._size = size
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._embedding: dict[str, Future[np.ndarray]] = {}  # texts being embedded right now
         self._lock = threading.Lock()  # embeds run on worker threads
 
     def __len__(self) -> int:
@@ -236,11 +222,24 @@ class RememberingEmbedder:
             if vector is not None:
                 self._recent.move_to_end(text)
                 return vector[None, :].copy()
-        vector = self.inner.embed([text])[0]
+            running = self._embedding.get(text)
+            if running is None:
+                self._embedding[text] = mine = Future()
+        if running is not None:  # a warm-up started it: wait for that one instead of a second run
+            return running.result()[None, :].copy()
+        try:
+            vector = self.inner.embed([text])[0]
+        except BaseException as exc:
+            with self._lock:
+                del self._embedding[text]
+            mine.set_exception(exc)
+            raise
         with self._lock:
             self._recent[text] = vector
             while len(self._recent) > self._size:
                 self._recent.popitem(last=False)
+            del self._embedding[text]
+        mine.set_result(vector)
         return vector[None, :].copy()
 
     def forget(self) -> None:

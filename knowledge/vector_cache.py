@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.embedder import Embedder
+from knowledge.embedder import Embedder, vectors_key
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class VectorCache:
         self._lock = threading.Lock()  # the index embeds from worker threads
 
     def _path(self, embedder: Embedder) -> Path:
-        return self.folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}-{embedder.dim}.npz"
+        return self.folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', vectors_key(embedder))}-{embedder.dim}.npz"
 
     def embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
         """`embedder`'s vectors for `texts`, embedding only the texts not seen before."""

@@ -32,7 +32,7 @@ class CountingEmbedder:
 
     def __init__(self, inner: Embedder) -> None:
         self.inner = inner
-        self.name, self.dim = inner.name, inner.dim
+        self.name, self.dim, self.revision = inner.name, inner.dim, inner.revision
         self.languages, self.relevance_floor = inner.languages, inner.relevance_floor
         self.embedded = 0
 

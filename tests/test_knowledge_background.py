@@ -47,7 +47,7 @@ class GatedModel:
 
     def __init__(self, inner, gate: threading.Event) -> None:
         self.inner, self.gate = inner, gate
-        self.name, self.dim = inner.name, inner.dim
+        self.name, self.dim, self.revision = inner.name, inner.dim, inner.revision
         self.languages, self.relevance_floor = inner.languages, inner.relevance_floor
 
     def embed(self, texts):

@@ -101,7 +101,7 @@ async def test_ownership_lets_the_assistant_answer_its_own_conversation(services
 
 async def understood(services, text: str, customer: str | None = None) -> TurnState:
     state = await stored(services, text, customer)
-    await Understand(services.conversations, services.clock)(state)
+    await Understand(services.conversations, services.clock, services.knowledge)(state)
     return state
 
 

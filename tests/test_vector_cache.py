@@ -20,7 +20,7 @@ class Counting:
 
     def __init__(self, embedder) -> None:
         self._embedder = embedder
-        self.name, self.dim = embedder.name, embedder.dim
+        self.name, self.dim, self.revision = embedder.name, embedder.dim, embedder.revision
         self.languages, self.relevance_floor = embedder.languages, embedder.relevance_floor
         self.texts: list[str] = []
 

@@ -145,7 +145,7 @@ class Answer:
         """Quote the best passage; with none good enough, ask which task was meant, or say so."""
         runtime, intent = state.runtime, state.triaged.intent
         hits, dropped = screened(await self.knowledge.search(runtime.tenant.id, state.turn.text, limit=5,
-                                                             language=state.lang, earlier=said_before(state)))
+                                                             language=state.lang, earlier=state.said_before))
         state.timer.mark("retrieve")
         if dropped:
             state.trace.retrieval_dropped = dropped
@@ -171,12 +171,6 @@ class Answer:
             else:
                 state.decision = handoff_decision(state.escalation)
                 state.text = say("handoff.after_misses", state.lang)
-
-
-def said_before(state: TurnState) -> list[str]:
-    """The customer's earlier messages in this conversation, oldest first: a follow-up ("and if
-    I'm abroad?") is searched with them (knowledge/context.py)."""
-    return [m.content for m in state.history if m.role is Role.CUSTOMER and m.content.strip()]
 
 
 class HandOver:

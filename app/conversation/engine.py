@@ -40,11 +40,11 @@ from app.store.follow_ups import FollowUp, FollowUpStore
 from app.store.handoffs import HandoffStore
 from app.store.incidents import IncidentStore
 from guardrails.input import RateLimiter
-from knowledge.index import KnowledgeIndex
+from knowledge.retrieval import Retriever
 
 
 class Engine:
-    def __init__(self, conversations: ConversationStore, knowledge: KnowledgeIndex,
+    def __init__(self, conversations: ConversationStore, knowledge: Retriever,
                  tenants: dict[str, TenantRuntime], audit: AuditLog, usage: UsageStore, actions: GuardedActions, *,
                  handoffs: HandoffStore, intake: HumanQueue, escalator: Escalator, max_message_chars: int = 4000,
                  rate_limiter: RateLimiter | None = None, clock: clocks.Clock = clocks.now) -> None:
@@ -60,7 +60,7 @@ class Engine:
         self.ownership = CheckOwnership(conversations, intake, actions, self._now)
         self.rating = RecordRating(handoffs, intake)
         self.guard = GuardInput(audit, max_message_chars, rate_limiter or RateLimiter())
-        self.triage = Understand(conversations, self._now)
+        self.triage = Understand(conversations, self._now, knowledge)
         self.escalate = Escalate(escalator, self._now)
         self.decide = Decide(flows.tasks)
         self.act = TaskStep(flows, actions, audit)

@@ -43,6 +43,7 @@ from guardrails import run_checks
 from guardrails.injection import SECONDS_PER_CHAR as injection_cost_per_char
 from guardrails.injection import no_injection
 from guardrails.input import RateLimiter, max_length, not_empty, printable_text, storable_text
+from knowledge.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -216,15 +217,20 @@ class Understand:
     """Stage 4, triage: language, intent, entities, sentiment and priority of the message. The
     verified customer's CRM tier is kept on the conversation, so the report splits spend by it."""
 
-    def __init__(self, conversations: ConversationStore, clock: clocks.Clock) -> None:
+    def __init__(self, conversations: ConversationStore, clock: clocks.Clock, knowledge: Retriever) -> None:
         self.conversations = conversations
         self.clock = clock
+        self.knowledge = knowledge
 
     async def __call__(self, state: TurnState) -> None:
         turn, runtime = state.turn, state.runtime
         state.history = [m for m in await self.conversations.messages(state.conversation.id,
                                                                       limit=HISTORY_MESSAGES + 1)
                          if m.id != state.incoming.id]  # read once: triage and the model both use it
+        if state.conversation.flow is None:  # (a task in progress takes the answer, not a search)
+            # a follow-up's context query embeds on the other core while triage embeds the question
+            self.knowledge.warm(turn.text, state.conversation.language or runtime.tenant.default_language,
+                                state.said_before)
         state.understood = await triage(
             turn.text, classifier=runtime.classifier, connector=runtime.connector,
             conversations=self.conversations, identity=turn.identity, conversation=state.conversation,

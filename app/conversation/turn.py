@@ -19,7 +19,7 @@ from app.config.tenants import Tenant
 from app.conversation.escalation import Escalation
 from app.conversation.flows import Choice, FlowReply, FlowState
 from app.conversation.policy import Decision
-from app.core.domain import Citation, Conversation, ConversationId, Identity, Message, MessageId
+from app.core.domain import Citation, Conversation, ConversationId, Identity, Message, MessageId, Role
 from app.core.trace import DecisionTrace, HandoffTrace
 from app.llm.client import LLMClient
 from app.store.handoffs import HandoffRequest
@@ -139,6 +139,12 @@ class TurnState:
     event: str | None = None  # the reply's metadata `event` (e.g. "follow_up.answered")
     choices: tuple[Choice, ...] = ()  # quick replies a stage other than a task offers with the reply
     reply_metadata: dict[str, Any] = field(default_factory=dict)  # more of the reply's metadata (an incident id)
+
+    @property
+    def said_before(self) -> list[str]:
+        """The customer's earlier messages in this conversation, oldest first: a follow-up ("and
+        if I'm abroad?") is searched with them (knowledge/context.py)."""
+        return [m.content for m in self.history if m.role is Role.CUSTOMER and m.content.strip()]
 
     @property
     def triaged(self) -> Triage:
