@@ -82,13 +82,14 @@ class Retriever:
         return merge_parts(rankings, limit)
 
     def warm(self, query: str, language: str | None, earlier: Sequence[str] = ()) -> None:
-        """Start embedding what `search` will ask beyond the question itself (triage embeds
-        that): a follow-up's context queries and a multi-part question's parts. Called as a
-        turn begins, so the model works on them beside triage instead of after it."""
+        """Start embedding what a turn will ask the model for: the question (triage's intent
+        model shares its vector), a multi-part question's parts and a follow-up's context
+        queries. Called as the turn begins, in the conversation's language so far, so the
+        model works on them while triage reads the language, and on two cores side by side."""
         if not query.strip():
             return
         parts = split_question(query, language) if self.split else [query]
-        texts = list(parts) if len(parts) > 1 else []
+        texts = [query, *(parts if len(parts) > 1 else [])]
         if self.context is not None and any(turn.strip() for turn in earlier):
             texts += [self.context.query(part, earlier) for part in parts]
         self.index.warm(texts, language)

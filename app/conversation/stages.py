@@ -227,10 +227,10 @@ class Understand:
         state.history = [m for m in await self.conversations.messages(state.conversation.id,
                                                                       limit=HISTORY_MESSAGES + 1)
                          if m.id != state.incoming.id]  # read once: triage and the model both use it
-        if state.conversation.flow is None:  # (a task in progress takes the answer, not a search)
-            # a follow-up's context query embeds on the other core while triage embeds the question
-            self.knowledge.warm(turn.text, state.conversation.language or runtime.tenant.default_language,
-                                state.said_before)
+        # the question (and a follow-up's context query) start embedding while triage reads the
+        # language; a task in progress takes the answer, so its turns search nothing
+        self.knowledge.warm(turn.text, state.conversation.language or runtime.tenant.default_language,
+                            state.said_before if state.conversation.flow is None else ())
         state.understood = await triage(
             turn.text, classifier=runtime.classifier, connector=runtime.connector,
             conversations=self.conversations, identity=turn.identity, conversation=state.conversation,
