@@ -113,7 +113,7 @@ class MiniLMEmbedder:
     Each text is its own call on one thread, never padded to a batchmate's length, and the
     texts of a batch (passages being indexed) are spread over one worker per core: on two
     cores that embeds passages about twice as fast as padded batches on two threads, and a
-    short question faster than on two threads (bench/embedding_speed.py). It also keeps a
+    short question as fast as two threads did, on one (bench/embedding_speed.py). It also keeps a
     text's vector independent of what it was embedded with: the products run in int8
     (knowledge/int8_matmul.py), and a call's activations share one quantization scale. Idle
     threads sleep, so the CPU a search or another request needs is not burned between calls.
