@@ -16,7 +16,10 @@ traffic for that long; run here, the loop keeps serving while the work is done.
   for the job in progress).
 - While its worker runs, the interpreter hands the lock over every SWITCH_INTERVAL instead of
   Python's 5 ms: the event loop, woken by a socket or a database reply, waits at most that
-  long for the worker's Python to let it run.
+  long for the worker's Python to let it run. Every trip to the database's thread pays it
+  twice (there and back), and a transaction holds the write lock across its trips: at 1 ms,
+  a greeting beside four long messages waited 120 ms (p50), most of it to store itself; at
+  0.2 ms it waits about 65 ms, with the same turns/s (docs/benchmarks.md).
 
 The job runs in a copy of the caller's context, as `asyncio.to_thread` does: the log lines
 and spans it writes keep the turn's tenant and conversation.
@@ -39,7 +42,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 INLINE_BELOW = 0.0005  # seconds of estimated work: cheaper to do than to hand over
-SWITCH_INTERVAL = 0.001  # seconds; Python's default is 0.005
+SWITCH_INTERVAL = 0.0002  # seconds; Python's default is 0.005
 
 
 class CpuLane:
