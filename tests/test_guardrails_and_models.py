@@ -34,3 +34,22 @@ def test_a_tampered_or_missing_model_file_is_refused_with_how_to_fix_it(tmp_path
         "config.json is missing", "tokenizer.json does not match its pinned SHA-256"]
     with pytest.raises(ModelFilesError, match="make setup"):
         verified_folder(tmp_path, DEFAULT_MODEL)
+
+
+def test_the_int8_rewrite_of_the_published_weights_gives_the_pinned_file(tmp_path):
+    """`frontline setup` derives model.onnx from the published weights; the result must be
+    byte for byte the file the bundle pins, or setup says what to do."""
+    from knowledge.model_files import int8_products, sha256
+
+    folder = verified_folder(Settings().model_dir, DEFAULT_MODEL)
+    int8_products(folder / "weights.onnx", tmp_path / "model.onnx")
+    assert sha256(tmp_path / "model.onnx") == BUNDLES[DEFAULT_MODEL].files["model.onnx"]
+    tampered = tmp_path / "weights.onnx"
+    shutil.copyfile(folder / "weights.onnx", tampered)
+    with tampered.open("r+b") as handle:  # one weight byte changed: a valid model, another file
+        handle.seek(-4096, 2)
+        byte = handle.read(1)
+        handle.seek(-4096, 2)
+        handle.write(bytes([byte[0] ^ 1]))
+    with pytest.raises(ModelFilesError, match="uv sync --frozen"):
+        int8_products(tampered, tmp_path / "other.onnx")
