@@ -166,6 +166,9 @@ class BackgroundVectors:
 
     async def _run(self) -> None:
         while True:
+            # cleared before looking, never after: work added from here on (even while the
+            # cache is being saved below) sets it again, so the wait below returns at once
+            self._wake.clear()
             if self._scans:
                 self._queue.extend(await self._scan(self._scans.popleft()))
                 continue
@@ -176,7 +179,6 @@ class BackgroundVectors:
                     self._round = (0, 0.0)
                 if self._cache is not None:  # a quiet moment: keep what was embedded
                     await asyncio.to_thread(self._cache.save)
-                self._wake.clear()
                 await self._wake.wait()
                 continue
             batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]

@@ -265,3 +265,44 @@ async def test_vectors_for_a_collection_rebuilt_meanwhile_are_let_go(tmp_path, e
         gate.set()
         await index.close()
     assert await points_without_dense(tmp_path / "qdrant") == (6, 0)
+
+
+async def test_chunks_added_while_the_worker_saves_its_cache_are_filled(tmp_path, embedder, monkeypatch):
+    """The worker keeps its cache when the queue runs dry; chunks of a sync arriving during that
+    save must wake it, or every wait for the vectors (a start-up) waits for ever."""
+    from knowledge.vector_cache import VectorCache
+
+    real_save, saving, go_on = VectorCache.save, threading.Event(), threading.Event()
+    armed = [False]
+
+    def slow_disk(cache) -> None:  # the first save after arming takes as long as the test says
+        if armed[0]:
+            armed[0] = False
+            saving.set()
+            go_on.wait(timeout=30)
+        real_save(cache)
+
+    monkeypatch.setattr(VectorCache, "save", slow_disk)
+    model_gate = threading.Event()
+    index = await KnowledgeIndex.open(GatedModel(embedder, model_gate), path=tmp_path / "qdrant",
+                                      vector_cache=tmp_path / "cache")
+    try:
+        await sync(index, help_center(tmp_path / "hc"), wait=False)  # the worker holds at the model
+        armed[0] = True
+        model_gate.set()  # it fills those chunks, then saves its cache: held there
+        assert await asyncio.to_thread(saving.wait, 30)
+        later = tmp_path / "later"
+        write(later, "returns-label", "Return labels", "Printing",
+              "Print the prepaid label from your order page and stick it on the parcel.")
+        documents, _ = load_folder(later)
+        report = await index.sync("acme", documents, {}, origin=str(later), wait_for_vectors=False)
+        assert report.sections_waiting > 0
+        go_on.set()
+        await asyncio.wait_for(index.wait_for_vectors(), timeout=30)
+        assert index.vectors_pending == 0
+        hits = await index.search("acme", "how do I print the return sticker", limit=1, mode="dense")
+        assert hits[0].doc_id == "returns-label"
+    finally:
+        go_on.set()
+        model_gate.set()
+        await index.close()
