@@ -375,7 +375,7 @@ class KnowledgeIndex:
         model = self._route(language)[0]
         for question in questions:
             if question.strip():
-                task = asyncio.ensure_future(asyncio.to_thread(model.embed, [question]))
+                task = asyncio.ensure_future(self._search.query_vector(model, question))
                 self._warming.add(task)
                 task.add_done_callback(self._warmed)
 
