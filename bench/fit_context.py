@@ -3,9 +3,9 @@
 Every DEV user turn that has earlier customer turns is a follow-up; every DEV opening turn,
 asked after the customer turns of a dialogue about another document, is a topic change (as
 many of those as there are opening turns). For each, the latest turn and its context query
-(knowledge/context.py) are searched through the Retriever (hybrid + rerank, 30 candidates
-each), the pooled passages get the features of knowledge/context.py, and a linear model is
-fitted listwise (a softmax over each turn's passages, its mass on the relevant document's),
+(knowledge/context.py) are searched through the Retriever (hybrid + rerank, its 20
+candidates each), the pooled passages get the features of knowledge/context.py, and a linear
+model is fitted listwise (a softmax over each turn's passages, its mass on the relevant document's),
 as bench/fit_rerank.py does; each topic change counts --topic-weight times, the price put on
 dragging a new question back to the old topic. The TEST split is never read. The shipped
 weights: --queries 900 --topic-changes 200 --topic-weight 2 --turns 4.

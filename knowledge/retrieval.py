@@ -26,7 +26,7 @@ from knowledge.questions import split_question
 from knowledge.rerank import Reranker
 from knowledge.sections import choose_sections
 
-CANDIDATES = 30  # how many hybrid candidates of each question the reranker rescores
+CANDIDATES = 20  # hybrid candidates of each question the reranker rescores (chosen on DEV: bench/fit_rerank.py)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from knowledge.index import Hit, KnowledgeIndex
 from knowledge.loaders import load_folder
 from knowledge.questions import asks_for_steps, split_question
 from knowledge.rerank import FEATURES, Reranker, features
-from knowledge.retrieval import PartHit, Retriever, hit_part, merge_parts
+from knowledge.retrieval import CANDIDATES, PartHit, Retriever, hit_part, merge_parts
 from tests.support.engine import Chat, fixed_clock
 from tests.support.server import PROJECT_ROOT
 
@@ -135,8 +135,8 @@ async def test_the_retriever_is_the_index_for_everything_but_search(demo_index):
 @pytest.mark.asyncio(loop_scope="module")
 async def test_reranking_reorders_the_candidates_without_losing_or_inventing_any(demo_index):
     question = "what does Open mean on an invoice?"
-    candidates = await demo_index.search("demo", question, 30, language="en")
-    reranked = await Retriever(demo_index, Reranker.from_file()).search("demo", question, 30, language="en")
+    candidates = await demo_index.search("demo", question, CANDIDATES, language="en")
+    reranked = await Retriever(demo_index, Reranker.from_file()).search("demo", question, CANDIDATES, language="en")
     assert sorted(h.point_id for h in reranked) == sorted(h.point_id for h in candidates)
 
 
