@@ -25,7 +25,7 @@ from app.core.domain import ConversationId, MessageId, Ownership, Role, new_id
 from app.core.errors import AuthError, FrontlineError
 from app.core.i18n import say
 from app.services import build_services
-from app.surfaces import follow_up_timer, socket_guard
+from app.surfaces import follow_up_timer, socket_guard, step_clock
 from app.surfaces.auth import ROLE_AGENT, ROLE_CUSTOMER, identity_from_user
 from app.surfaces.console import approvals as console_approvals
 from app.surfaces.console import commands as console
@@ -122,6 +122,7 @@ install_incident_api(chainlit_server, lambda: RUNTIME.services)
 sio.eio.cors_allowed_origins = socket_origin_policy(lambda: RUNTIME.services)
 chainlit_server.user_middleware.append(Middleware(SecurityHeaders, services=lambda: RUNTIME.services))  # innermost
 socket_guard.install(sio)
+step_clock.install()  # Chainlit's messages and steps no longer sleep on the event loop
 
 
 @cl.data_layer
