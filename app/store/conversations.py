@@ -26,6 +26,7 @@ from app.core.errors import OwnershipConflict
 from app.core.trace import DecisionTrace
 from app.store.database import Database, Row, Transaction
 from app.store.rows import conversation_from_row
+from app.store.steps import Step
 
 if TYPE_CHECKING:
     from app.store.handoffs import HandoffRequest
@@ -136,15 +137,14 @@ class ConversationStore:
 
     async def add_message(self, message: Message, *, tx: Transaction | None = None) -> bool:
         """Store a message; returns False if a message with that id was already stored."""
-        if tx is None:
-            async with self.db.transaction() as own:
-                return await self.add_message(message, tx=own)
-        inserted = await _insert_message(tx, message)
-        await tx.execute(
-            "UPDATE conversations SET updated_at = ? WHERE id = ?",
-            (message.created_at, message.conversation_id),
-        )
-        return inserted
+        touch = Step("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                     (message.created_at, message.conversation_id))
+        if tx is None:  # every turn stores its message: one trip (app/store/steps.py)
+            inserted, _ = await self.db.run_steps([_message_step(message), touch])
+            return inserted.rowcount == 1
+        stored = await _insert_message(tx, message)
+        await tx.execute(touch.sql, touch.params)
+        return stored
 
     async def has_message(self, message_id: MessageId) -> bool:
         row = await self.db.fetch_one("SELECT 1 FROM messages WHERE id = ?", (message_id,))
@@ -206,37 +206,34 @@ class ConversationStore:
         allowed = {"language", "misses", "priority", "flow"}
         if not set(updates) <= allowed:
             raise ValueError(f"unexpected conversation fields: {set(updates) - allowed}")
-        async with self.db.transaction() as tx:
-            row = await tx.fetch_one(
-                "SELECT state FROM conversations WHERE id = ?", (message.conversation_id,)
-            )
-            if row is None or row["state"] not in (Ownership.ASSISTANT, Ownership.RESOLVED):
-                return None
-            await _insert_message(tx, message)
-            await tx.execute(
-                "INSERT INTO decision_traces (message_id, conversation_id, trace, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (message.id, message.conversation_id, json.dumps(trace.stored()),
-                 message.created_at),
-            )
-            columns: dict[str, Any] = {
-                "updated_at": message.created_at,
-                "state": (Ownership.QUEUED if handoff else Ownership.ASSISTANT).value,
-                **{k: json.dumps(v) if k == "flow" and v is not None else v for k, v in updates.items()}}
-            if handoff:  # to the queue: its priority is the handoff's
-                columns |= {"queue": handoff.queue, "priority": handoff.rank, "assigned_agent": None}
+        columns: dict[str, Any] = {
+            "updated_at": message.created_at,
+            "state": (Ownership.QUEUED if handoff else Ownership.ASSISTANT).value,
+            **{k: json.dumps(v) if k == "flow" and v is not None else v for k, v in updates.items()}}
+        if handoff:  # to the queue: its priority is the handoff's
+            columns |= {"queue": handoff.queue, "priority": handoff.rank, "assigned_agent": None}
+        steps = [
+            Step("SELECT state FROM conversations WHERE id = ?", (message.conversation_id,), rows=True,
+                 proceed=lambda guard: bool(guard.rows)
+                 and guard.rows[0]["state"] in (Ownership.ASSISTANT, Ownership.RESOLVED)),
+            _message_step(message),
+            Step("INSERT INTO decision_traces (message_id, conversation_id, trace, created_at) VALUES (?, ?, ?, ?)",
+                 (message.id, message.conversation_id, json.dumps(trace.stored()), message.created_at)),
             # the reply's time and the conversation's new state in one statement, read back by it
-            saved = await tx.fetch_one(
-                f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ? RETURNING *",
-                (*columns.values(), message.conversation_id))
-            if handoff:
-                await tx.execute(
-                    "INSERT INTO handoffs (conversation_id, queue, reason, priority, requested_at, trigger_rule,"
-                    " level, due_at, policy_version, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (message.conversation_id, handoff.queue, handoff.reason, handoff.rank,
-                     handoff.requested_at or message.created_at,
-                     handoff.trigger, handoff.level, handoff.due_at, handoff.policy_version, handoff.incident_id),
-                )
+            Step(f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ? RETURNING *",
+                 (*columns.values(), message.conversation_id), rows=True)]
+        if handoff:
+            steps.append(Step(
+                "INSERT INTO handoffs (conversation_id, queue, reason, priority, requested_at, trigger_rule,"
+                " level, due_at, policy_version, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (message.conversation_id, handoff.queue, handoff.reason, handoff.rank,
+                 handoff.requested_at or message.created_at,
+                 handoff.trigger, handoff.level, handoff.due_at, handoff.policy_version, handoff.incident_id)))
+        # one trip (app/store/steps.py): every turn commits a reply, and the write lock is held meanwhile
+        done = await self.db.run_steps(steps)
+        if len(done) == 1:  # a person owns the conversation now: nothing stored
+            return None
+        saved = done[3].rows[0] if done[3].rows else None
         assert saved is not None  # the row was there at the transaction's start, under its write lock
         return conversation_from_row(saved)
 
@@ -324,13 +321,16 @@ class ConversationStore:
         return [conversation_from_row(r) for r in rows]
 
 
+def _message_step(message: Message) -> Step:
+    """The message's row (the caller keeps the conversation's updated_at); it changes no row
+    when a message with that id was already stored."""
+    return Step("INSERT INTO messages (id, conversation_id, role, author, content, created_at, metadata)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                (message.id, message.conversation_id, message.role.value, message.author,
+                 message.content, message.created_at, json.dumps(message.metadata)))
+
+
 async def _insert_message(tx: Transaction, message: Message) -> bool:
-    """The message's row (the caller keeps the conversation's updated_at); False when a message
-    with that id was already stored."""
-    cursor = await tx.execute(
-        "INSERT INTO messages (id, conversation_id, role, author, content, created_at, metadata)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-        (message.id, message.conversation_id, message.role.value, message.author,
-         message.content, message.created_at, json.dumps(message.metadata)),
-    )
-    return cursor.rowcount == 1
+    """`_message_step` in an open transaction; False when the message was already stored."""
+    step = _message_step(message)
+    return (await tx.execute(step.sql, step.params)).rowcount == 1

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from app.store.steps import Step, StepResult
 
 Params = Sequence[Any]
 Backend = Literal["sqlite", "postgresql"]
@@ -58,6 +61,10 @@ class Database(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """The only way to write: one writer at a time across every process."""
+        ...
+
+    async def run_steps(self, steps: Sequence[Step]) -> list[StepResult]:
+        """A write transaction given as its statements, run in one trip (app/store/steps.py)."""
         ...
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -26,6 +26,7 @@ import asyncpg
 from app.core.errors import StoreError
 from app.store.database import Backend, Params, Row
 from app.store.sql_dialect import to_postgres
+from app.store.steps import Step, StepResult, run_steps_in
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,12 @@ class PostgresDatabase:
                     yield PostgresTransaction(conn)
             finally:
                 await self._pool.release(conn)
+
+    async def run_steps(self, steps: Sequence[Step]) -> list[StepResult]:
+        """The steps in one write transaction; asyncpg talks to the server from the event loop
+        itself, so there is no thread to hand the whole transaction to."""
+        async with self.transaction() as tx:
+            return await run_steps_in(tx, steps)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         try:

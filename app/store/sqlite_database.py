@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import aiosqlite
 from app.core.errors import StoreError
 from app.store.database import Backend, Params, Result, Row
 from app.store.migrations import MIGRATIONS
+from app.store.steps import Step, StepResult
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,13 @@ class SqliteDatabase:
                     await self._conn.rollback()
                     raise StoreError(f"Commit failed: {exc}") from exc
 
+    async def run_steps(self, steps: Sequence[Step]) -> list[StepResult]:
+        """BEGIN IMMEDIATE, the steps and COMMIT as one call on the connection's thread: the
+        write lock is held for the statements' time, never for a trip back to the event loop.
+        (aiosqlite's `_execute` queues a function for that thread; its own methods use it.)"""
+        async with self._write_lock:
+            return await self._conn._execute(_run_steps, self._conn, list(steps))
+
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         try:
             return list(await self._conn.execute_fetchall(sql, tuple(params)))
@@ -119,3 +127,30 @@ class SqliteDatabase:
     async def sequence_value(self, table: str) -> int | None:
         row = await self.fetch_one("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
         return int(row[0]) if row is not None else None
+
+
+def _run_steps(conn: aiosqlite.Connection, steps: list[Step]) -> list[StepResult]:
+    """On the connection's thread: the transaction of `SqliteDatabase.run_steps`, with the errors
+    `transaction()` gives (a failed statement is rolled back and raised as it came)."""
+    raw = conn._conn
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise StoreError(f"The database is unavailable: {exc}") from exc
+    results: list[StepResult] = []
+    try:
+        for step in steps:
+            cursor = raw.execute(step.sql, tuple(step.params))
+            rows = cursor.fetchall() if step.rows else []
+            results.append(StepResult(rows, cursor.rowcount if cursor.rowcount >= 0 else len(rows)))
+            if step.proceed is not None and not step.proceed(results[-1]):
+                break
+    except BaseException:
+        raw.rollback()
+        raise
+    try:
+        raw.commit()
+    except sqlite3.Error as exc:
+        raw.rollback()
+        raise StoreError(f"Commit failed: {exc}") from exc
+    return results
