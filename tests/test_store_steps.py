@@ -54,6 +54,33 @@ async def test_a_failing_step_rolls_back_the_steps_before_it(database: Database)
     assert await _keys(database) == ["a", "c"]
 
 
+async def test_steps_sent_while_a_transaction_is_open_run_after_its_commit(database: Database):
+    async with database.transaction() as tx:
+        await tx.execute(INSERT, ("a", "a"))
+        steps = asyncio.create_task(database.run_steps([
+            insert("b"), Step("SELECT id FROM users ORDER BY id", rows=True)]))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not steps.done()  # inside another transaction, they would have run by now
+    done = await steps
+    assert [row["id"] for row in done[1].rows] == ["a", "b"]
+
+
+async def test_steps_and_transactions_sent_together_all_commit_once(database: Database):
+    async def by_transaction(key: str) -> None:
+        async with database.transaction() as tx:
+            await tx.execute(INSERT, (key, key))
+            await asyncio.sleep(0)
+            await tx.execute("UPDATE users SET display_name = ? WHERE id = ?", ("t", key))
+
+    await asyncio.gather(*(database.run_steps([insert(f"s{n}"), Step(
+        "UPDATE users SET display_name = ? WHERE id = ?", ("s", f"s{n}"))]) if n % 2 else by_transaction(f"t{n}")
+        for n in range(30)))
+    rows = await database.fetch_all("SELECT id, display_name FROM users")
+    assert sorted((r["id"], r["display_name"]) for r in rows) == sorted(
+        (f"s{n}", "s") if n % 2 else (f"t{n}", "t") for n in range(30))
+
+
 async def test_on_sqlite_the_steps_never_wait_for_the_event_loop_in_between(tmp_path: Path):
     """The write lock is held for the statements only. On a busy loop (here every turn of it
     takes 10 ms of other work), a trip back to the loop between statements costs a turn of it
