@@ -14,7 +14,7 @@ import pytest
 
 from app.core.domain import ConversationId, Identity, Message, MessageId, Role, TenantId
 from app.store import ConversationStore, Database, SqliteDatabase
-from app.store.steps import Step, StepResult
+from app.store.database import Step, StepResult
 
 INSERT = "INSERT INTO users (id, identifier, created_at) VALUES (?, ?, '2026-01-01')"
 

@@ -24,9 +24,8 @@ from app.core.domain import (
 )
 from app.core.errors import OwnershipConflict
 from app.core.trace import DecisionTrace
-from app.store.database import Database, Row, Transaction
+from app.store.database import Database, Row, Step, Transaction
 from app.store.rows import conversation_from_row
-from app.store.steps import Step
 
 if TYPE_CHECKING:
     from app.store.handoffs import HandoffRequest
@@ -137,12 +136,12 @@ class ConversationStore:
 
     async def add_message(self, message: Message, *, tx: Transaction | None = None) -> bool:
         """Store a message; returns False if a message with that id was already stored."""
-        touch = Step("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                     (message.created_at, message.conversation_id))
-        if tx is None:  # every turn stores its message: one trip (app/store/steps.py)
-            inserted, _ = await self.db.run_steps([_message_step(message), touch])
+        insert, touch = _message_step(message), Step("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                                                     (message.created_at, message.conversation_id))
+        if tx is None:  # every turn stores its message: one trip (`Step`, app/store/database.py)
+            inserted, _ = await self.db.run_steps([insert, touch])
             return inserted.rowcount == 1
-        stored = await _insert_message(tx, message)
+        stored = (await tx.execute(insert.sql, insert.params)).rowcount == 1
         await tx.execute(touch.sql, touch.params)
         return stored
 
@@ -229,7 +228,7 @@ class ConversationStore:
                 (message.conversation_id, handoff.queue, handoff.reason, handoff.rank,
                  handoff.requested_at or message.created_at,
                  handoff.trigger, handoff.level, handoff.due_at, handoff.policy_version, handoff.incident_id)))
-        # one trip (app/store/steps.py): every turn commits a reply, and the write lock is held meanwhile
+        # one trip (`Step`, app/store/database.py): every turn commits a reply, and the write lock is held meanwhile
         done = await self.db.run_steps(steps)
         if len(done) == 1:  # a person owns the conversation now: nothing stored
             return None
@@ -329,8 +328,3 @@ def _message_step(message: Message) -> Step:
                 (message.id, message.conversation_id, message.role.value, message.author,
                  message.content, message.created_at, json.dumps(message.metadata)))
 
-
-async def _insert_message(tx: Transaction, message: Message) -> bool:
-    """`_message_step` in an open transaction; False when the message was already stored."""
-    step = _message_step(message)
-    return (await tx.execute(step.sql, step.params)).rowcount == 1

@@ -10,16 +10,21 @@ engine translates it (`app/store/sql_dialect.py`).
 Whatever the engine, write transactions run one at a time across every process using the
 database, so a guarded UPDATE (a claim), an idempotency-key INSERT and the audit chain's
 read-the-last-hash-then-append see every write committed before them.
+
+Inside `async with db.transaction()`, every statement is a round trip: to the database (for
+SQLite, its connection's thread) and back to the event loop, which resumes the transaction only
+when its turn in the loop's queue comes, the write lock held all along. With 10 to 50 customers
+chatting, the two transactions of a turn (storing the customer's message, committing the reply:
+ten trips) held it 16-18 ms per turn against 2 ms for one customer. Those hot transactions are
+therefore given whole, as `Step`s, to `run_steps`, which SQLite runs in one call on its thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Literal, Protocol
-
-if TYPE_CHECKING:
-    from app.store.steps import Step, StepResult
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 Params = Sequence[Any]
 Backend = Literal["sqlite", "postgresql"]
@@ -44,6 +49,28 @@ class Result(Protocol):
     def rowcount(self) -> int: ...
 
 
+@dataclass(frozen=True)
+class StepResult:
+    """What one statement did: the rows it returned (when asked for) and the rows it changed."""
+
+    rows: list[Row] = field(default_factory=list)
+    rowcount: int = 0
+
+
+@dataclass(frozen=True)
+class Step:
+    """One statement of a transaction given whole to `Database.run_steps`.
+
+    `rows`: fetch what the statement returns (a SELECT, or RETURNING). `proceed`: given this
+    statement's result, whether the later steps run; when it says no, the transaction commits
+    what ran so far (a guard's SELECT: nothing) and the result list ends with this step."""
+
+    sql: str
+    params: Params = ()
+    rows: bool = False
+    proceed: Callable[[StepResult], bool] | None = None
+
+
 class Transaction(Protocol):
     """An open write transaction: committed when its block ends, rolled back on any error."""
 
@@ -64,7 +91,7 @@ class Database(Protocol):
         ...
 
     async def run_steps(self, steps: Sequence[Step]) -> list[StepResult]:
-        """A write transaction given as its statements, run in one trip (app/store/steps.py)."""
+        """A write transaction given as its statements (`Step`), run in one trip where the engine can."""
         ...
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...

@@ -24,9 +24,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from app.core.errors import StoreError
-from app.store.database import Backend, Params, Row
+from app.store.database import Backend, Params, Row, Step, StepResult
 from app.store.sql_dialect import to_postgres
-from app.store.steps import Step, StepResult, run_steps_in
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +157,7 @@ class PostgresDatabase:
         """The steps in one write transaction; asyncpg talks to the server from the event loop
         itself, so there is no thread to hand the whole transaction to."""
         async with self.transaction() as tx:
-            return await run_steps_in(tx, steps)
+            return await _run_steps_in(tx, steps)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         try:
@@ -173,6 +172,21 @@ class PostgresDatabase:
     async def sequence_value(self, table: str) -> int | None:
         row = await self.fetch_one("SELECT seq FROM id_sequences WHERE name = ?", (table,))
         return int(row[0]) if row is not None and row[0] else None
+
+
+async def _run_steps_in(tx: PostgresTransaction, steps: Sequence[Step]) -> list[StepResult]:
+    """The steps, a statement at a time, in the open transaction."""
+    results: list[StepResult] = []
+    for step in steps:
+        if step.rows:
+            rows = await tx.fetch_all(step.sql, step.params)
+            result = StepResult(rows, len(rows))
+        else:
+            result = StepResult(rowcount=(await tx.execute(step.sql, step.params)).rowcount)
+        results.append(result)
+        if step.proceed is not None and not step.proceed(result):
+            break
+    return results
 
 
 async def _close(pool: asyncpg.Pool) -> None:

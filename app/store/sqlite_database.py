@@ -17,9 +17,8 @@ from pathlib import Path
 import aiosqlite
 
 from app.core.errors import StoreError
-from app.store.database import Backend, Params, Result, Row
+from app.store.database import Backend, Params, Result, Row, Step, StepResult
 from app.store.migrations import MIGRATIONS
-from app.store.steps import Step, StepResult
 
 log = logging.getLogger(__name__)
 
