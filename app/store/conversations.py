@@ -327,4 +327,3 @@ def _message_step(message: Message) -> Step:
                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
                 (message.id, message.conversation_id, message.role.value, message.author,
                  message.content, message.created_at, json.dumps(message.metadata)))
-
